@@ -1,0 +1,53 @@
+"""Generating portal credentials (SPEC U1, C1). Security-sensitive: keep small."""
+
+import secrets
+import unicodedata
+
+# SPEC C1: no look-alikes (0/O/o, 1/l/I).
+UPPER = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # 24
+LOWER = "abcdefghijkmnpqrstuvwxyz"  # 24
+DIGITS = "23456789"  # 8
+ALPHABET = UPPER + LOWER + DIGITS  # 56 symbols
+PASSWORD_LENGTH = 8
+# 56**8 = 9.7e13 strings (46.4 bits); requiring one of each class keeps ~78%
+# of them (45.9 bits), which is what an online guesser faces behind the
+# lockout (SPEC L6) and what an offline guesser faces behind Argon2id.
+
+USERNAME_MIN_NUMBER = 100
+USERNAME_MAX_NUMBER = 99_999
+USERNAME_FALLBACK = "Patient"
+
+
+def generate_password() -> str:
+    """8 characters from the OS's CSPRNG with an upper, a lower and a digit.
+
+    Rejection sampling (draw again until all three classes appear) keeps every
+    acceptable password equally likely."""
+    while True:
+        candidate = "".join(secrets.choice(ALPHABET) for _ in range(PASSWORD_LENGTH))
+        if (
+            any(c in UPPER for c in candidate)
+            and any(c in LOWER for c in candidate)
+            and any(c in DIGITS for c in candidate)
+        ):
+            return candidate
+
+
+def username_stem(first_name: str) -> str:
+    """The first name without spaces, punctuation, symbols or control characters;
+    letters (accents included, as written) and digits stay."""
+    text = unicodedata.normalize("NFC", first_name or "")
+    kept = "".join(c for c in text if unicodedata.category(c)[0] in ("L", "M", "N"))
+    return kept or USERNAME_FALLBACK
+
+
+def username_candidate(first_name: str) -> str:
+    """SPEC U1: stem + a random whole number from 100 to 99,999."""
+    span = USERNAME_MAX_NUMBER - USERNAME_MIN_NUMBER + 1
+    return f"{username_stem(first_name)}{USERNAME_MIN_NUMBER + secrets.randbelow(span)}"
+
+
+def fold_username(username: str) -> str:
+    """The form usernames are compared and made unique in: NFC + Unicode case
+    folding, so 'STRAUSS' and 'Strauß' are the same name."""
+    return unicodedata.normalize("NFC", username).casefold()

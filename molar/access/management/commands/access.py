@@ -1,0 +1,73 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from molar.access import services
+from molar.access.models import PortalAccount
+from molar.audit.services import Actor
+from molar.patients.models import Patient
+
+
+class Command(BaseCommand):
+    help = "Patient portal access: show, provide, remove, new-password, print."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="verb", required=True)
+        for verb, text in (("show", "show the account (never the password)"),
+                           ("provide", "provide access; prints the one-time password"),
+                           ("remove", "remove access"),
+                           ("new-password", "generate a new one-time password"),
+                           ("print", "write the credentials letter as PDF")):
+            cmd = sub.add_parser(verb, help=text)
+            cmd.add_argument("patient_id", type=int)
+            if verb == "print":
+                cmd.add_argument("--password", required=True,
+                                 help="the one-time password on record; '-' reads it "
+                                      "from standard input (keeps it out of ps and history)")
+                cmd.add_argument("--output", "-o", required=True, help="PDF file to write")
+
+    def handle(self, *args, verb, patient_id, **options):
+        patient = Patient.objects.filter(pk=patient_id).first()
+        if patient is None:
+            raise CommandError(f"No patient with id {patient_id}.")
+        actor = Actor.system("cli")
+        try:
+            if verb == "show":
+                self._show(patient)
+            elif verb == "provide":
+                creds = services.access_provide(patient=patient, actor=actor, source="cli")
+                self.stdout.write(f"Username: {creds.username}\nPassword: {creds.password}\n"
+                                  f"Website: {creds.patient_facing_url}")
+            elif verb == "remove":
+                services.access_remove(patient=patient, actor=actor)
+                self.stdout.write(f"Online access removed for patient {patient_id}.")
+            elif verb == "new-password":
+                password = services.access_generate_password(patient=patient, actor=actor)
+                self.stdout.write(f"Password: {password}")
+            else:
+                self._print(patient, actor, options["password"], Path(options["output"]))
+        except services.AccessRefused as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+
+    def _show(self, patient):
+        account = PortalAccount.objects.filter(patient=patient).first()
+        if account is None:
+            self.stdout.write(f"Patient {patient.pk}: no portal account.")
+            return
+        self.stdout.write(
+            f"Patient {patient.pk}: username {account.username}, "
+            f"{'online' if account.has_access else 'no access'}, "
+            f"require password change {'yes' if account.require_password_change else 'no'}, "
+            f"last sign-in {account.last_login or 'never'}"
+        )
+
+    def _print(self, patient, actor, password, output: Path):
+        if password == "-":
+            password = sys.stdin.readline().strip()
+        pdf = services.access_printout(patient=patient, actor=actor, password=password)
+        try:
+            output.write_bytes(pdf)
+        except OSError as exc:
+            raise CommandError(f"Cannot write {output}: {exc.strerror}.") from None
+        self.stdout.write(f"Wrote {output}.")

@@ -1,0 +1,268 @@
+"""Every change to portal credentials goes through here (SPEC sections 3-5).
+
+Each public function runs in one transaction with the patient's row locked, so
+two staff acting on one patient at once end in one consistent account (W9),
+and writes its audit event in that same transaction. A refused action raises
+AccessRefused and leaves a `failure` audit row, written after the rollback."""
+
+from dataclasses import dataclass
+from functools import wraps
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from molar.audit.models import AuditEvent
+from molar.audit.services import Actor, audit_record
+from molar.patients.eligibility import eligibility_problems
+from molar.patients.models import Patient
+from molar.practice.models import PracticeSettings
+
+from .credentials import fold_username, generate_password, username_candidate
+from .models import AccessEvent, PortalAccount
+from .policy import password_problems
+
+MSG_PORTAL_OFF = "Patient Portal is not enabled. Turn it on in eServices Setup."
+MSG_URL_MISSING = (
+    "Patient Facing URL is required to be set before granting online access. "
+    "Click Setup to set the Patient Facing URL."
+)
+MSG_URL_MISSING_PRINT = (
+    "Patient Facing URL is required to be set before printing. "
+    "Click Setup to set the Patient Facing URL."
+)
+MSG_ALREADY = "Patient already has online access. Use Generate New for a new password."
+MSG_PROVIDE_FIRST = "Please use the Provide Online Access button first."
+MSG_NO_ACCESS = "Patient does not have online access."
+MSG_USERNAME_BLANK = "Online Username cannot be blank."
+MSG_USERNAME_TAKEN = "The Online Username already exists."
+MSG_USERNAME_CHARS = "Online Username can contain only letters, digits and . _ - @"
+MSG_USERNAME_LONG = "Online Username must be at most 64 characters."
+MSG_USERNAME_EXHAUSTED = "Unable to create username for patient."
+MSG_PASSWORD_REQUIRED = "Password required. Please generate a new password."
+MSG_PASSWORD_MISMATCH = (
+    "The password does not match the patient's current password. "
+    "Please generate a new password."
+)
+USERNAME_ATTEMPTS = 1000
+
+
+class AccessRefused(Exception):
+    """An action on portal access was refused; `messages` say what to fix.
+
+    kind: settings | eligibility | policy | input (422) or conflict (409)."""
+
+    def __init__(self, messages: list[str], kind: str):
+        self.messages = messages
+        self.kind = kind
+        super().__init__("; ".join(messages))
+
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str
+    password: str  # plaintext, for the one response that shows it
+    patient_facing_url: str
+
+
+def _audited(action: str):
+    """Run the service in a transaction; on refusal, record the failure and re-raise."""
+
+    def decorator(func):
+        @wraps(func)
+        def wrapper(*, patient: Patient, actor: Actor, **kwargs):
+            try:
+                with transaction.atomic():
+                    return func(patient=patient, actor=actor, **kwargs)
+            except AccessRefused as exc:
+                audit_record(
+                    action=action, actor=actor, patient_id=patient.pk,
+                    outcome=AuditEvent.Outcome.FAILURE, detail={"reasons": exc.messages},
+                )
+                raise
+
+        return wrapper
+
+    return decorator
+
+
+def _lock(patient: Patient) -> tuple[Patient, PortalAccount | None]:
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    account = PortalAccount.objects.select_for_update().filter(patient=patient).first()
+    return patient, account
+
+
+def _require_portal_enabled(practice: PracticeSettings) -> None:
+    if not practice.portal_enabled:
+        raise AccessRefused([MSG_PORTAL_OFF], "settings")
+
+
+def _require_access(account: PortalAccount | None) -> PortalAccount:
+    if account is None or not account.has_access:
+        raise AccessRefused([MSG_PROVIDE_FIRST], "conflict")
+    return account
+
+
+def _set_one_time_password(account: PortalAccount, password: str) -> None:
+    # SPEC C2/W5: every password staff hand out is one-time. The new hash
+    # ends the patient's portal sessions, which are bound to it (SPEC L5).
+    account.set_password(password)
+    account.require_password_change = True
+    account.password_set_at = timezone.now()
+    account.save()
+
+
+def new_one_time_password(account: PortalAccount, practice: PracticeSettings) -> str:
+    """A generated password that the practice's own policy accepts."""
+    while True:
+        password = generate_password()
+        if not password_problems(
+            password, profile=practice.password_policy,
+            username=account.username, first_name=account.patient.first_name,
+        ):
+            return password
+
+
+def _create_account(patient: Patient) -> PortalAccount:
+    """SPEC U1: try random usernames until one is free, at most 1,000 times."""
+    for _ in range(USERNAME_ATTEMPTS):
+        username = username_candidate(patient.first_name)
+        if PortalAccount.objects.filter(username_folded=fold_username(username)).exists():
+            continue
+        try:
+            with transaction.atomic():  # savepoint: a lost race costs one attempt
+                return PortalAccount.objects.create(
+                    patient=patient, username=username, password="!"
+                )
+        except IntegrityError:
+            continue
+    raise AccessRefused([MSG_USERNAME_EXHAUSTED], "conflict")
+
+
+@_audited("access_provided")
+def access_provide(*, patient: Patient, actor: Actor, source: str = "window") -> Credentials:
+    """SPEC W1: create (or reuse) the account and hand out a one-time password."""
+    practice = PracticeSettings.load()
+    _require_portal_enabled(practice)
+    if not practice.patient_facing_url:
+        raise AccessRefused([MSG_URL_MISSING], "settings")
+    patient, account = _lock(patient)
+    if account is not None and account.has_access:
+        raise AccessRefused([MSG_ALREADY], "conflict")
+    problems = eligibility_problems(patient, country=practice.country)
+    if problems:
+        raise AccessRefused(problems, "eligibility")
+    if account is None:
+        account = _create_account(patient)
+    password = new_one_time_password(account, practice)
+    _set_one_time_password(account, password)
+    AccessEvent.objects.create(
+        patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source
+    )
+    audit_record(
+        action="access_provided", actor=actor, patient_id=patient.pk,
+        detail={"username": account.username, "source": source},
+    )
+    return Credentials(account.username, password, practice.patient_facing_url)
+
+
+@_audited("access_removed")
+def access_remove(*, patient: Patient, actor: Actor) -> None:
+    """SPEC A2/W2: unusable password; the row and username stay; sessions end."""
+    patient, account = _lock(patient)
+    if account is None or not account.has_access:
+        raise AccessRefused([MSG_NO_ACCESS], "conflict")
+    account.set_password(None)
+    account.require_password_change = False
+    account.save()
+    audit_record(action="access_removed", actor=actor, patient_id=patient.pk)
+
+
+@_audited("password_generated")
+def access_generate_password(*, patient: Patient, actor: Actor) -> str:
+    """SPEC W3: a new one-time password; the old one and its sessions stop at once."""
+    practice = PracticeSettings.load()
+    _require_portal_enabled(practice)
+    patient, account = _lock(patient)
+    account = _require_access(account)
+    password = new_one_time_password(account, practice)
+    _set_one_time_password(account, password)
+    audit_record(action="password_generated", actor=actor, patient_id=patient.pk)
+    return password
+
+
+@_audited("password_typed")
+def access_set_password(*, patient: Patient, actor: Actor, password: str) -> None:
+    """SPEC W5: staff type a password; it must pass the policy and is one-time."""
+    practice = PracticeSettings.load()
+    _require_portal_enabled(practice)
+    patient, account = _lock(patient)
+    account = _require_access(account)
+    problems = password_problems(
+        password, profile=practice.password_policy,
+        username=account.username, first_name=patient.first_name,
+    )
+    if problems:
+        raise AccessRefused(problems, "policy")
+    _set_one_time_password(account, password)
+    audit_record(action="password_typed", actor=actor, patient_id=patient.pk)
+
+
+def username_problems(username: str) -> list[str]:
+    if not username:
+        return [MSG_USERNAME_BLANK]
+    if len(username) > 64:
+        return [MSG_USERNAME_LONG]
+    if not all(c.isalnum() or c in "._-@" for c in username):
+        return [MSG_USERNAME_CHARS]
+    return []
+
+
+@_audited("username_changed")
+def access_rename(*, patient: Patient, actor: Actor, username: str) -> PortalAccount:
+    """SPEC W6: a new username, unique in any letter case; a case-only change of
+    one's own name is allowed."""
+    username = (username or "").strip()
+    problems = username_problems(username)
+    if problems:
+        raise AccessRefused(problems, "input")
+    patient, account = _lock(patient)
+    if account is None:
+        raise AccessRefused([MSG_PROVIDE_FIRST], "conflict")
+    folded = fold_username(username)
+    taken = PortalAccount.objects.filter(username_folded=folded).exclude(pk=account.pk)
+    if taken.exists():
+        raise AccessRefused([MSG_USERNAME_TAKEN], "conflict")
+    old = account.username
+    account.username = username
+    try:
+        with transaction.atomic():
+            account.save()
+    except IntegrityError:  # taken between our check and our write
+        raise AccessRefused([MSG_USERNAME_TAKEN], "conflict") from None
+    audit_record(
+        action="username_changed", actor=actor, patient_id=patient.pk,
+        detail={"from": old, "to": username},
+    )
+    return account
+
+
+@_audited("printed")
+def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
+    """SPEC W7: the credentials letter, only for the password that is on record."""
+    from .printout import credentials_pdf
+
+    practice = PracticeSettings.load()
+    if not practice.patient_facing_url:
+        raise AccessRefused([MSG_URL_MISSING_PRINT], "settings")
+    if not password:
+        raise AccessRefused([MSG_PASSWORD_REQUIRED], "input")
+    patient, account = _lock(patient)
+    account = _require_access(account)
+    if not account.check_password(password):
+        raise AccessRefused([MSG_PASSWORD_MISMATCH], "input")
+    pdf = credentials_pdf(
+        practice=practice, username=account.username, password=password,
+        url=practice.patient_facing_url,
+    )
+    audit_record(action="printed", actor=actor, patient_id=patient.pk)
+    return pdf

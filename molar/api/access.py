@@ -1,0 +1,112 @@
+import datetime
+
+from django.http import HttpResponse
+from ninja import Field, Router, Schema
+
+from molar.access import services
+from molar.access.models import PortalAccount
+from molar.audit.services import Actor
+from molar.staff import MANAGE_ACCESS
+
+from .base import require
+from .patients import patient_or_404
+
+router = Router(tags=["portal access"])
+
+
+class AccessOut(Schema):
+    has_access: bool
+    username: str | None
+    require_password_change: bool
+    require_username_change: bool
+    last_login: datetime.datetime | None
+    locked: bool
+
+
+class ProvideOut(Schema):
+    username: str
+    password: str
+    patient_facing_url: str
+
+
+class UsernameIn(Schema):
+    username: str = Field(max_length=200)
+
+
+class PasswordIn(Schema):
+    password: str = Field(max_length=1000)
+
+
+class PasswordOut(Schema):
+    password: str
+
+
+def _patient(request, patient_id: int):
+    require(request, MANAGE_ACCESS, patient_id)
+    return patient_or_404(patient_id)
+
+
+def _state(account: PortalAccount | None) -> dict:
+    return {
+        "has_access": bool(account and account.has_access),
+        "username": account.username if account else None,
+        "require_password_change": bool(account and account.require_password_change),
+        "require_username_change": bool(account and account.require_username_change),
+        "last_login": account.last_login if account else None,
+        "locked": False,
+    }
+
+
+@router.get("/patients/{patient_id}/portal-access", response=AccessOut)
+def get_access(request, patient_id: int):
+    patient = _patient(request, patient_id)
+    return _state(PortalAccount.objects.filter(patient=patient).first())
+
+
+@router.post("/patients/{patient_id}/portal-access", response={201: ProvideOut})
+def provide_access(request, patient_id: int):
+    patient = _patient(request, patient_id)
+    credentials = services.access_provide(
+        patient=patient, actor=Actor.staff(request.user), source="api"
+    )
+    return 201, credentials
+
+
+@router.delete("/patients/{patient_id}/portal-access", response={204: None})
+def remove_access(request, patient_id: int):
+    patient = _patient(request, patient_id)
+    services.access_remove(patient=patient, actor=Actor.staff(request.user))
+    return 204, None
+
+
+@router.patch("/patients/{patient_id}/portal-access", response=AccessOut)
+def rename(request, patient_id: int, payload: UsernameIn):
+    patient = _patient(request, patient_id)
+    account = services.access_rename(
+        patient=patient, actor=Actor.staff(request.user), username=payload.username
+    )
+    return _state(account)
+
+
+@router.post("/patients/{patient_id}/portal-access/password", response=PasswordOut)
+def new_password(request, patient_id: int, payload: PasswordIn | None = None):
+    """No body: generate a one-time password. `{"password"}`: set the typed one."""
+    patient = _patient(request, patient_id)
+    actor = Actor.staff(request.user)
+    if payload is None:
+        return {"password": services.access_generate_password(patient=patient, actor=actor)}
+    services.access_set_password(patient=patient, actor=actor, password=payload.password)
+    return {"password": payload.password}
+
+
+@router.post("/patients/{patient_id}/portal-access/printout",
+             response={200: None}, openapi_extra={
+                 "responses": {"200": {"content": {"application/pdf": {}}}}})
+def printout(request, patient_id: int, payload: PasswordIn):
+    patient = _patient(request, patient_id)
+    pdf = services.access_printout(
+        patient=patient, actor=Actor.staff(request.user), password=payload.password
+    )
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="online-access-{patient_id}.pdf"'
+    return response

@@ -1,0 +1,44 @@
+"""API keys: `molar_<prefix>_<secret>`; the prefix finds the row, the digest
+of the whole key is compared in constant time."""
+
+import hashlib
+import hmac
+import secrets
+
+from django.db import transaction
+from django.utils import timezone
+
+from molar.audit.services import Actor, audit_record
+
+from .models import ApiKey
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@transaction.atomic
+def apikey_create(*, user, name: str, actor: Actor) -> str:
+    """Make a key for `user`; the plaintext is returned once and never stored."""
+    prefix = secrets.token_hex(4)  # 32 bits: only to find the row
+    key = f"molar_{prefix}_{secrets.token_urlsafe(32)}"  # 256 bits of secret
+    ApiKey.objects.create(user=user, name=name, prefix=prefix, digest=_digest(key))
+    audit_record(action="apikey_created", actor=actor,
+                 detail={"user": user.get_username(), "name": name, "prefix": prefix})
+    return key
+
+
+def apikey_user(key: str):
+    """The active user the key acts for, or None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != "molar":
+        return None
+    row = ApiKey.objects.select_related("user").filter(prefix=parts[1], revoked_at=None).first()
+    if row is None or not hmac.compare_digest(row.digest, _digest(key)):
+        return None
+    if not row.user.is_active:
+        return None
+    now = timezone.now()
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
+    return row.user

@@ -1,0 +1,72 @@
+import datetime
+from typing import Literal
+
+from django.http import Http404
+from ninja import Field, Router, Schema
+
+from molar.audit.services import Actor
+from molar.patients.models import Patient
+from molar.patients.selectors import patients_search
+from molar.patients.services import patient_create, patient_update
+from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS
+
+from .base import require
+
+router = Router(tags=["patients"])
+
+Status = Literal["patient", "non_patient", "inactive", "archived", "deceased", "prospective"]
+
+
+class PatientIn(Schema):
+    first_name: str = Field("", max_length=100)
+    middle_name: str = Field("", max_length=100)
+    last_name: str = Field("", max_length=100)
+    preferred_name: str = Field("", max_length=100)
+    address1: str = Field("", max_length=100)
+    address2: str = Field("", max_length=100)
+    city: str = Field("", max_length=60)
+    state: str = Field("", max_length=30)
+    zip: str = Field("", max_length=15)
+    birth_date: datetime.date | None = None
+    home_phone: str = Field("", max_length=30)
+    wireless_phone: str = Field("", max_length=30)
+    work_phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    status: Status = "patient"
+
+
+class PatientOut(PatientIn):
+    id: int
+
+
+def patient_or_404(patient_id: int) -> Patient:
+    patient = Patient.objects.filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404("Patient not found.")
+    return patient
+
+
+@router.get("/patients", response=list[PatientOut])
+def list_patients(request, q: str = "", limit: int = Field(50, ge=1, le=500), offset: int = Field(0, ge=0)):
+    require(request, VIEW_PATIENTS)
+    return list(patients_search(q)[offset:offset + limit])
+
+
+@router.post("/patients", response={201: PatientOut})
+def create_patient(request, payload: PatientIn):
+    require(request, ADD_PATIENTS)
+    return 201, patient_create(actor=Actor.staff(request.user), **payload.dict())
+
+
+@router.get("/patients/{patient_id}", response=PatientOut)
+def get_patient(request, patient_id: int):
+    require(request, VIEW_PATIENTS, patient_id)
+    return patient_or_404(patient_id)
+
+
+@router.patch("/patients/{patient_id}", response=PatientOut)
+def update_patient(request, patient_id: int, payload: PatientIn):
+    require(request, CHANGE_PATIENTS, patient_id)
+    patient = patient_or_404(patient_id)
+    changes = payload.dict(exclude_unset=True)
+    return patient_update(patient=patient, actor=Actor.staff(request.user), **changes)

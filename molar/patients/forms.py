@@ -1,0 +1,54 @@
+from django import forms
+
+from .models import GuardianLink, Patient
+
+PATIENT_FIELDS = [
+    "first_name", "middle_name", "last_name", "preferred_name",
+    "address1", "address2", "city", "state", "zip", "birth_date",
+    "home_phone", "wireless_phone", "work_phone", "email", "status",
+    "guarantor", "responsible_party", "primary_provider",
+]
+
+
+class PatientForm(forms.ModelForm):
+    # Patient pickers are number fields: a select of every patient would not scale.
+    guarantor = forms.ModelChoiceField(
+        Patient.objects.all(), required=False, widget=forms.NumberInput,
+        label="Guarantor (patient number)",
+        error_messages={"invalid_choice": "No patient has that number."},
+    )
+    responsible_party = forms.ModelChoiceField(
+        Patient.objects.all(), required=False, widget=forms.NumberInput,
+        label="Responsible party (patient number)",
+        error_messages={"invalid_choice": "No patient has that number."},
+    )
+
+    class Meta:
+        model = Patient
+        fields = PATIENT_FIELDS
+        widgets = {"birth_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
+
+
+class GuardianLinkForm(forms.ModelForm):
+    guardian = forms.ModelChoiceField(
+        Patient.objects.all(), label="Guardian (patient number)",
+        widget=forms.NumberInput(attrs={"aria-label": "Guardian (patient number)"}),
+        error_messages={"invalid_choice": "No patient has that number."},
+    )
+
+    class Meta:
+        model = GuardianLink
+        fields = ["guardian", "relationship", "is_guardian"]
+        widgets = {
+            "relationship": forms.TextInput(attrs={"aria-label": "Relationship"}),
+            "is_guardian": forms.CheckboxInput(attrs={"aria-label": "Is guardian"}),
+        }
+
+
+GuardianLinkFormSet = forms.inlineformset_factory(
+    Patient, GuardianLink, form=GuardianLinkForm, fk_name="patient", extra=1, can_delete=True
+)
+
+
+class PatientSearchForm(forms.Form):
+    q = forms.CharField(required=False, label="Search", max_length=100)

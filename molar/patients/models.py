@@ -1,0 +1,109 @@
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+
+EARLIEST_BIRTH_DATE = datetime.date(1880, 1, 1)
+
+
+def validate_birth_date(value: datetime.date) -> None:
+    if value < EARLIEST_BIRTH_DATE or value > timezone.localdate():
+        raise ValidationError("Birth date must be between 1880-01-01 and today.")
+
+
+class Provider(models.Model):
+    name = models.CharField(max_length=100)
+    abbreviation = models.CharField(max_length=20, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Patient(models.Model):
+    """A person in the practice's records (SPEC P1)."""
+
+    class Status(models.TextChoices):
+        PATIENT = "patient", "Patient"
+        NON_PATIENT = "non_patient", "Non-patient"
+        INACTIVE = "inactive", "Inactive"
+        ARCHIVED = "archived", "Archived"
+        DECEASED = "deceased", "Deceased"
+        PROSPECTIVE = "prospective", "Prospective"
+
+    first_name = models.CharField(max_length=100, blank=True)
+    middle_name = models.CharField(max_length=100, blank=True)
+    last_name = models.CharField(max_length=100, blank=True)
+    preferred_name = models.CharField(max_length=100, blank=True)
+    address1 = models.CharField("Address line 1", max_length=100, blank=True)
+    address2 = models.CharField("Address line 2", max_length=100, blank=True)
+    city = models.CharField(max_length=60, blank=True)
+    state = models.CharField(max_length=30, blank=True)
+    zip = models.CharField("ZIP", max_length=15, blank=True)
+    birth_date = models.DateField(null=True, blank=True, validators=[validate_birth_date])
+    home_phone = models.CharField(max_length=30, blank=True)
+    wireless_phone = models.CharField(max_length=30, blank=True)
+    work_phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PATIENT)
+    guarantor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="guaranteed"
+    )
+    responsible_party = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="responsible_for"
+    )
+    primary_provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
+    )
+    # The id in the system a record was imported from (CSV, FHIR, Open Dental PatNum).
+    external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        indexes = [models.Index(fields=["last_name", "first_name"])]
+
+    def __str__(self) -> str:
+        return self.full_name or f"Patient #{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("patients:chart", args=[self.pk])
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p)
+
+    @property
+    def phone(self) -> str:
+        return self.home_phone or self.wireless_phone or self.work_phone
+
+    def age_on(self, day: datetime.date) -> int | None:
+        if not self.birth_date:
+            return None
+        before_birthday = (day.month, day.day) < (self.birth_date.month, self.birth_date.day)
+        return day.year - self.birth_date.year - before_birthday
+
+
+class GuardianLink(models.Model):
+    """`guardian` is linked to `patient` (e.g. a parent to a child)."""
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="guardian_links")
+    guardian = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="ward_links")
+    relationship = models.CharField(max_length=30)
+    is_guardian = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["patient", "guardian"], name="one_link_per_pair"),
+            models.CheckConstraint(
+                condition=~models.Q(patient=models.F("guardian")), name="link_not_to_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} is {self.relationship} of {self.patient}"

@@ -1,0 +1,100 @@
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from molar.audit.services import Actor, audit_record
+
+from .models import Patient
+
+EDITABLE_FIELDS = (
+    "first_name", "middle_name", "last_name", "preferred_name", "address1", "address2",
+    "city", "state", "zip", "birth_date", "home_phone", "wireless_phone", "work_phone",
+    "email", "status", "guarantor", "responsible_party", "primary_provider", "external_id",
+)
+
+
+class PatientInvalid(Exception):
+    """The patient data cannot be saved; `errors` maps field name to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]):
+        self.errors = errors
+        super().__init__(errors)
+
+    @property
+    def messages(self) -> list[str]:
+        return [
+            message if field == "__all__" else f"{field}: {message}"
+            for field, messages in self.errors.items()
+            for message in messages
+        ]
+
+
+def _apply(patient: Patient, changes: dict) -> list[str]:
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise PatientInvalid({name: ["Unknown field."] for name in sorted(unknown)})
+    changed = []
+    for name, value in changes.items():
+        if isinstance(value, str):
+            value = value.strip()
+        if name == "state" and isinstance(value, str):
+            value = value.upper()
+        if name == "external_id" and value == "":
+            value = None
+        if getattr(patient, name) != value:
+            changed.append(name)
+            setattr(patient, name, value)
+    try:
+        patient.full_clean()
+    except ValidationError as exc:
+        raise PatientInvalid(exc.message_dict) from None
+    return changed
+
+
+@transaction.atomic
+def patient_create(*, actor: Actor, **fields) -> Patient:
+    patient = Patient()
+    _apply(patient, fields)
+    patient.save()
+    audit_record(action="patient_created", actor=actor, patient_id=patient.pk)
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, actor: Actor, **changes) -> Patient:
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    changed = _apply(patient, changes)
+    if changed:
+        patient.save()
+        # Field names only: values are health information.
+        audit_record(
+            action="patient_updated", actor=actor, patient_id=patient.pk,
+            detail={"fields": sorted(changed)},
+        )
+    return patient
+
+
+@transaction.atomic
+def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dict]) -> None:
+    """Replace the patient's guardian links with `links` (guardian, relationship,
+    is_guardian). One call, one transaction: no half-updated family."""
+    from .models import GuardianLink
+
+    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    problems = [
+        "A patient cannot be their own guardian." for link in links
+        if link["guardian"].pk == patient.pk
+    ]
+    if problems:
+        raise PatientInvalid({"guardian": problems[:1]})
+    before = set(patient.guardian_links.values_list("guardian_id", "relationship", "is_guardian"))
+    after = {(link["guardian"].pk, link["relationship"], link["is_guardian"]) for link in links}
+    if before == after:
+        return
+    patient.guardian_links.all().delete()
+    GuardianLink.objects.bulk_create(
+        GuardianLink(patient=patient, **link) for link in links
+    )
+    audit_record(
+        action="guardians_changed", actor=actor, patient_id=patient.pk,
+        detail={"guardians": sorted(g for g, _, _ in after)},
+    )

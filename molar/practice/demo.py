@@ -1,0 +1,64 @@
+"""Demo practice data: a practice with the portal on, two providers, and
+families with complete and incomplete records. Loading twice changes nothing."""
+
+import datetime
+
+from django.db import transaction
+
+from molar.audit.services import Actor
+from molar.patients.models import GuardianLink, Patient, Provider
+from molar.patients.services import patient_create
+from molar.practice.models import DEFAULT_DISPLAY_FIELDS, PracticeSettings
+from molar.practice.services import practice_settings_update
+
+STREET = {"address1": "12 Harbor Lane", "city": "Portland", "state": "ME", "zip": "04101"}
+
+PATIENTS = [
+    # complete records: eligible for portal access
+    dict(first_name="Maria", last_name="Lopez", birth_date="1984-03-12", wireless_phone="207-555-0101",
+         email="maria.lopez@example.com", external_id="demo-1", **STREET),
+    dict(first_name="Daniel", last_name="Lopez", birth_date="1982-07-30", home_phone="207-555-0102",
+         email="daniel.lopez@example.com", external_id="demo-2", **STREET),
+    dict(first_name="Sofía", last_name="Lopez", birth_date="2014-05-02", home_phone="207-555-0102",
+         email="maria.lopez@example.com", external_id="demo-3", **STREET),
+    dict(first_name="Anne-Marie", last_name="O'Neil", birth_date="1955-11-23",
+         home_phone="207-555-0144", email="amoneil@example.com", address1="4 Elm St",
+         city="Bangor", state="ME", zip="04401", external_id="demo-4"),
+    dict(first_name="James", last_name="Chen", birth_date="1991-01-09", work_phone="207-555-0190",
+         email="jchen@example.com", address1="88 Fore St", city="Portland", state="ME",
+         zip="04101", external_id="demo-5"),
+    # incomplete records: the access page lists what is missing
+    dict(first_name="Peter", last_name="Novak", birth_date="1970-09-14", email="",
+         address1="", city="Portland", state="Maine", external_id="demo-6"),
+    dict(first_name="Grace", last_name="Kim", email="grace.kim@example.com",
+         address1="3 Pine Rd", city="Falmouth", state="ME", external_id="demo-7"),
+]
+
+
+def _date(value):
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+@transaction.atomic
+def demo_load(*, port: int) -> None:
+    actor = Actor.system("demo")
+    practice_settings_update(
+        actor=actor, practice_name="Harbor Family Dental", practice_phone="207-555-0100",
+        practice_email="frontdesk@harbordental.example", address1="1 Commercial St",
+        city="Portland", state="ME", zip="04101", country="US", portal_enabled=True,
+        patient_facing_url=f"http://127.0.0.1:{port}/portal/",
+        display_fields=[*DEFAULT_DISPLAY_FIELDS, "patient_portal"],
+    )
+    if Patient.objects.filter(external_id="demo-1").exists():
+        return
+    provider, _ = Provider.objects.get_or_create(abbreviation="DOC1", defaults={"name": "Dr. Ada Reyes"})
+    Provider.objects.get_or_create(abbreviation="HYG1", defaults={"name": "Sam Patel, RDH"})
+    made = {}
+    for data in PATIENTS:
+        fields = {k: (_date(v) if k == "birth_date" else v) for k, v in data.items()}
+        made[data["external_id"]] = patient_create(actor=actor, primary_provider=provider, **fields)
+    maria, daniel, sofia = made["demo-1"], made["demo-2"], made["demo-3"]
+    for member in (maria, daniel, sofia):
+        Patient.objects.filter(pk=member.pk).update(guarantor=maria)
+    GuardianLink.objects.create(patient=sofia, guardian=maria, relationship="Mother", is_guardian=True)
+    GuardianLink.objects.create(patient=sofia, guardian=daniel, relationship="Father", is_guardian=True)

@@ -1,0 +1,42 @@
+from django import forms
+
+from .models import DISPLAY_FIELD_CHOICES, PracticeSettings
+
+SETTINGS_FIELDS = [
+    "practice_name", "practice_phone", "practice_email", "address1", "address2", "city",
+    "state", "zip", "country", "portal_enabled", "patient_facing_url", "password_policy",
+    "otp_max_age_days",
+]
+
+
+class PracticeSettingsForm(forms.ModelForm):
+    class Meta:
+        model = PracticeSettings
+        fields = SETTINGS_FIELDS
+        widgets = {"patient_facing_url": forms.URLInput(attrs={"placeholder": "https://"})}
+
+    def clean_country(self):
+        return self.cleaned_data["country"].strip().upper()
+
+
+class DisplayFieldsForm(forms.Form):
+    """SPEC S4: tick the rows to show and number them in the order wanted."""
+
+    def __init__(self, *args, current: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        for position, (key, label) in enumerate(DISPLAY_FIELD_CHOICES, start=1):
+            shown = key in current
+            order = current.index(key) + 1 if shown else len(current) + position
+            self.fields[f"show_{key}"] = forms.BooleanField(
+                label=label, required=False, initial=shown)
+            self.fields[f"order_{key}"] = forms.IntegerField(
+                label=f"Order of {label}", min_value=1, max_value=99, initial=order,
+                widget=forms.NumberInput(attrs={"aria-label": f"Order of {label}"}))
+
+    def rows(self):
+        return [(self[f"show_{key}"], self[f"order_{key}"]) for key, _ in DISPLAY_FIELD_CHOICES]
+
+    def chosen(self) -> list[str]:
+        data = self.cleaned_data
+        keys = [key for key, _ in DISPLAY_FIELD_CHOICES if data[f"show_{key}"]]
+        return sorted(keys, key=lambda key: data[f"order_{key}"])

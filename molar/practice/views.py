@@ -1,0 +1,40 @@
+from django.contrib import messages
+from django.shortcuts import redirect, render
+
+from molar.audit.services import Actor
+from molar.staff import MANAGE_SETTINGS, staff_view
+
+from .forms import SETTINGS_FIELDS, DisplayFieldsForm, PracticeSettingsForm
+from .models import PracticeSettings
+from .services import SettingsInvalid, practice_settings_update
+
+
+def _apply(request, form, changes) -> bool:
+    try:
+        practice_settings_update(actor=Actor.staff(request.user), **changes)
+    except SettingsInvalid as exc:
+        for field, problems in exc.errors.items():
+            for problem in problems:
+                form.add_error(field if field in form.fields else None, problem)
+        return False
+    return True
+
+
+@staff_view(MANAGE_SETTINGS)
+def settings_page(request):
+    practice = PracticeSettings.load()
+    post = request.POST if request.method == "POST" else None
+    which = request.POST.get("form") if post else None
+    form = PracticeSettingsForm(post if which == "practice" else None, instance=practice)
+    fields_form = DisplayFieldsForm(post if which == "display" else None,
+                                    current=practice.display_fields)
+    if which == "practice" and form.is_valid():
+        if _apply(request, form, {name: form.cleaned_data[name] for name in SETTINGS_FIELDS}):
+            messages.success(request, "Settings saved.")
+            return redirect("practice:settings")
+    if which == "display" and fields_form.is_valid():
+        if _apply(request, fields_form, {"display_fields": fields_form.chosen()}):
+            messages.success(request, "Display fields saved.")
+            return redirect("practice:settings")
+    return render(request, "practice/settings.html",
+                  {"form": form, "fields_form": fields_form, "practice": practice})
