@@ -170,7 +170,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = MOLAR_HOME / "static"
+STATIC_ROOT = env_str("STATIC_ROOT") or None  # set it for `molar collectstatic` in production
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 

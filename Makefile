@@ -1,0 +1,41 @@
+# Molar: `make demo` runs the demo practice, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+PORT ?= 8000
+# PostgreSQL for the second test run (pytest-django creates and drops test_molar).
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/molar
+
+.PHONY: demo test test-sqlite test-postgres test-deps bench lint clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+demo: $(BIN)/.installed
+	$(BIN)/molar demo --port $(PORT)
+
+# Every test: the whole suite on SQLite (browser tests included), then every
+# database test again on PostgreSQL. Any failure, or no tests at all (pytest
+# exit code 5), fails the target.
+test: test-deps test-sqlite test-postgres
+
+test-sqlite: $(BIN)/.installed
+	$(BIN)/pytest -q
+
+test-postgres: $(BIN)/.installed
+	DATABASE_URL=$(PG_TEST_URL) $(BIN)/pytest -q -m "not browser"
+
+test-deps: $(BIN)/.installed
+	@sh scripts/test-deps.sh
+
+bench: $(BIN)/.installed
+	$(BIN)/python -m bench
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis
