@@ -112,7 +112,7 @@ class CsrfClient(Client):
 
     def submit(self, url: str, data: dict | None = None, **kwargs):
         if "csrftoken" not in self.cookies:
-            self.get("/staff/login/")
+            self.get("/staff/login/", follow=True)
         data = {**(data or {}), "csrfmiddlewaretoken": self.cookies["csrftoken"].value}
         return self.post(url, data, **kwargs)
 
