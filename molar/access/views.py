@@ -48,8 +48,13 @@ def _run(request, pk, action, *, notice, **kwargs):
         return _page(request, patient, errors=exc.messages)
     # The password to show once: generated (Credentials or str) or, for a
     # typed one, the staff member's own input, so that it can be printed.
-    password = getattr(result, "password", result if isinstance(result, str) else "")
-    password = password or kwargs.get("password", "")
+    # Never anything else: an account's `.password` is its hash (SPEC W4).
+    if isinstance(result, services.Credentials):
+        password = result.password
+    elif isinstance(result, str):
+        password = result
+    else:
+        password = kwargs.get("password", "")
     return _page(request, patient, password=password, notice=notice)
 
 

@@ -164,3 +164,13 @@ def test_overlong_input_gets_a_message_not_an_error(desk_client, practice, compl
     desk_client.submit(url(complete_patient, "provide"))
     response = desk_client.submit(url(complete_patient, field), {field: "A1a" * 10_000})
     assert response.status_code == 200 and errors(response)
+
+
+def test_saving_a_username_never_shows_the_hash(desk_client, practice, complete_patient):
+    desk_client.submit(url(complete_patient, "provide"))
+    response = desk_client.submit(url(complete_patient, "username"), {"username": "MariaL"})
+    page = response.content.decode()
+    account = PortalAccount.objects.get()
+    assert shown_password(response) == "********"
+    assert account.password not in page and "md5$" not in page
+    assert 'data-unprinted="true"' not in page
