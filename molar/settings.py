@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "molar.practice",
     "molar.patients",
     "molar.access",
+    "molar.portal",
     "molar.api",
 ]
 
@@ -200,3 +201,5 @@ LOGGING = {
 
 # Molar's own knobs (SPEC S5 defaults live on PracticeSettings in the database).
 MOLAR_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# SPEC L5: a portal session ends 12 hours after sign-in whatever the activity.
+PORTAL_SESSION_MAX_SECONDS = env_int("PORTAL_SESSION_MAX_SECONDS", 12 * 3600)

@@ -24,5 +24,6 @@ urlpatterns = [
     path("staff/patients/", include("molar.patients.urls")),
     path("staff/patients/<int:pk>/portal-access/", include("molar.access.urls")),
     path("staff/settings/", include("molar.practice.urls")),
+    path("portal/", include("molar.portal.urls")),
     path("api/v1/", api.urls),
 ]

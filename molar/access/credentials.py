@@ -51,3 +51,20 @@ def fold_username(username: str) -> str:
     """The form usernames are compared and made unique in: NFC + Unicode case
     folding, so 'STRAUSS' and 'Strauß' are the same name."""
     return unicodedata.normalize("NFC", username).casefold()
+
+
+# SPEC L3: reset codes are typed from an email, so: capitals and digits
+# without look-alikes, 10 of them from a 32-symbol alphabet = 50 bits,
+# shown as two groups of five. Ten wrong tries void the code.
+RESET_ALPHABET = UPPER + DIGITS  # 32 symbols
+
+
+def generate_reset_code() -> str:
+    code = "".join(secrets.choice(RESET_ALPHABET) for _ in range(10))
+    return f"{code[:5]}-{code[5:]}"
+
+
+def normalize_reset_code(typed: str) -> str:
+    """What the patient typed, in the form the code was hashed in."""
+    cleaned = "".join(c for c in (typed or "").upper() if c.isalnum())[:10]
+    return f"{cleaned[:5]}-{cleaned[5:]}"

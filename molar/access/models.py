@@ -19,6 +19,16 @@ class PortalAccount(models.Model):
     require_username_change = models.BooleanField(default=False)
     password_set_at = models.DateTimeField(null=True, blank=True)
     last_login = models.DateTimeField(null=True, blank=True)
+    # SPEC U2: the username offer shown once after the first password change.
+    username_offer_pending = models.BooleanField(default=False)
+    # SPEC L6: consecutive failed sign-ins; at 100 the account is locked until
+    # staff generate a new password (hard_locked_at set).
+    failed_attempts = models.PositiveIntegerField(default=0)
+    hard_locked_at = models.DateTimeField(null=True, blank=True)
+    # SPEC L3: a single-use reset code, stored hashed, valid 24 hours.
+    reset_code_hash = models.CharField(max_length=255, blank=True)
+    reset_code_created_at = models.DateTimeField(null=True, blank=True)
+    reset_code_failures = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,3 +72,38 @@ class AccessEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.patient_id} {self.created_at:%Y-%m-%d}"
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in, counted per username (any case) and per client address."""
+
+    class Scope(models.TextChoices):
+        USERNAME = "username"
+        ADDRESS = "address"
+
+    scope = models.CharField(max_length=8, choices=Scope.choices)
+    key = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "created_at"])]
+
+
+class SignInLock(models.Model):
+    """A time-limited lock on a username or a client address (SPEC L6)."""
+
+    scope = models.CharField(max_length=8, choices=SignInFailure.Scope.choices)
+    key = models.CharField(max_length=200)
+    locked_until = models.DateTimeField()
+    reason = models.CharField(max_length=200)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "locked_until"])]
+
+
+class ResetEmail(models.Model):
+    """When reset codes were mailed, for the 5-per-hour limit (SPEC L3)."""
+
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="reset_emails")
+    sent_at = models.DateTimeField(db_index=True)

@@ -20,6 +20,7 @@ from molar.practice.models import PracticeSettings
 from .credentials import fold_username, generate_password, username_candidate
 from .models import AccessEvent, PortalAccount
 from .policy import password_problems
+from .throttle import clear_username_locks
 
 MSG_PORTAL_OFF = "Patient Portal is not enabled. Turn it on in eServices Setup."
 MSG_URL_MISSING = (
@@ -102,12 +103,16 @@ def _require_access(account: PortalAccount | None) -> PortalAccount:
     return account
 
 
-def _set_one_time_password(account: PortalAccount, password: str) -> None:
+def _set_one_time_password(account: PortalAccount, password: str, actor: Actor) -> None:
     # SPEC C2/W5: every password staff hand out is one-time. The new hash
-    # ends the patient's portal sessions, which are bound to it (SPEC L5).
+    # ends the patient's portal sessions, which are bound to it (SPEC L5),
+    # and voids any reset code; a new password also lifts locks (SPEC L6).
     account.set_password(password)
     account.require_password_change = True
     account.password_set_at = timezone.now()
+    account.reset_code_hash = ""
+    account.reset_code_created_at = None
+    clear_username_locks(account, actor)
     account.save()
 
 
@@ -154,7 +159,7 @@ def access_provide(*, patient: Patient, actor: Actor, source: str = "window") ->
     if account is None:
         account = _create_account(patient)
     password = new_one_time_password(account, practice)
-    _set_one_time_password(account, password)
+    _set_one_time_password(account, password, actor)
     AccessEvent.objects.create(
         patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source
     )
@@ -185,7 +190,7 @@ def access_generate_password(*, patient: Patient, actor: Actor) -> str:
     patient, account = _lock(patient)
     account = _require_access(account)
     password = new_one_time_password(account, practice)
-    _set_one_time_password(account, password)
+    _set_one_time_password(account, password, actor)
     audit_record(action="password_generated", actor=actor, patient_id=patient.pk)
     return password
 
@@ -203,7 +208,7 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
     )
     if problems:
         raise AccessRefused(problems, "policy")
-    _set_one_time_password(account, password)
+    _set_one_time_password(account, password, actor)
     audit_record(action="password_typed", actor=actor, patient_id=patient.pk)
 
 

@@ -20,6 +20,11 @@ class Actor:
         return cls(AuditEvent.ActorType.STAFF, user.pk, user.get_username())
 
     @classmethod
+    def patient(cls, account) -> "Actor":
+        """A patient (or representative) signed in with their portal account."""
+        return cls(AuditEvent.ActorType.PATIENT, account.patient_id, account.username)
+
+    @classmethod
     def system(cls, label: str = "system") -> "Actor":
         return cls(AuditEvent.ActorType.SYSTEM, None, label)
 

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import GuardianLink, Patient
+from .models import Appointment, GuardianLink, Patient
 
 PATIENT_FIELDS = [
     "first_name", "middle_name", "last_name", "preferred_name",
@@ -52,3 +52,16 @@ GuardianLinkFormSet = forms.inlineformset_factory(
 
 class PatientSearchForm(forms.Form):
     q = forms.CharField(required=False, label="Search", max_length=100)
+
+
+class AppointmentForm(forms.ModelForm):
+    start = forms.DateTimeField(
+        label="Date and time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["start", "duration_minutes", "provider", "status"]
+        labels = {"duration_minutes": "Length (minutes)"}

@@ -1,6 +1,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
@@ -107,3 +108,37 @@ class GuardianLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.guardian} is {self.relationship} of {self.patient}"
+
+
+class Appointment(models.Model):
+    """A visit, entered by staff (or imported). `complete` visits count for the
+    dashboard (SPEC E1); `scheduled` ones drive invites (SPEC I1)."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        COMPLETE = "complete", "Complete"
+        BROKEN = "broken", "Broken"
+
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
+    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="appointments")
+    start = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(720)])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start", "id"]
+        indexes = [
+            models.Index(fields=["patient", "start"]),
+            models.Index(fields=["start", "status"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.patient} {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
+
+    @property
+    def end(self) -> datetime.datetime:
+        return self.start + datetime.timedelta(minutes=self.duration_minutes)

@@ -98,3 +98,34 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
         action="guardians_changed", actor=actor, patient_id=patient.pk,
         detail={"guardians": sorted(g for g, _, _ in after)},
     )
+
+
+APPOINTMENT_FIELDS = ("provider", "start", "duration_minutes", "status")
+
+
+@transaction.atomic
+def appointment_save(*, patient: Patient, actor: Actor, appointment=None, **fields):
+    """Create (no `appointment`) or change an appointment of `patient`."""
+    from .models import Appointment
+
+    unknown = set(fields) - set(APPOINTMENT_FIELDS)
+    if unknown:
+        raise PatientInvalid({name: ["Unknown field."] for name in sorted(unknown)})
+    creating = appointment is None
+    if creating:
+        appointment = Appointment(patient=patient)
+    else:
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+    changed = sorted(name for name, value in fields.items() if getattr(appointment, name) != value)
+    for name, value in fields.items():
+        setattr(appointment, name, value)
+    try:
+        appointment.full_clean()
+    except ValidationError as exc:
+        raise PatientInvalid(exc.message_dict) from None
+    appointment.save()
+    audit_record(
+        action="appointment_created" if creating else "appointment_updated", actor=actor,
+        patient_id=patient.pk, detail={"appointment": appointment.pk, "fields": changed},
+    )
+    return appointment

@@ -8,4 +8,7 @@ urlpatterns = [
     path("new/", views.patient_new, name="new"),
     path("<int:pk>/", views.patient_chart, name="chart"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("<int:pk>/appointments/new/", views.appointment_edit, name="appointment_new"),
+    path("<int:pk>/appointments/<int:appointment_id>/", views.appointment_edit,
+         name="appointment_edit"),
 ]

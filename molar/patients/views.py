@@ -1,17 +1,30 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from molar.audit.services import Actor
 from molar.practice.models import DISPLAY_FIELD_LABELS, PracticeSettings
 from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff, staff_view
 
-from .forms import PATIENT_FIELDS, GuardianLinkFormSet, PatientForm, PatientSearchForm
-from .models import Patient
+from .forms import (
+    PATIENT_FIELDS,
+    AppointmentForm,
+    GuardianLinkFormSet,
+    PatientForm,
+    PatientSearchForm,
+)
+from .models import Appointment, Patient
 from .selectors import patients_search
-from .services import PatientInvalid, patient_create, patient_guardians_replace, patient_update
+from .services import (
+    APPOINTMENT_FIELDS,
+    PatientInvalid,
+    appointment_save,
+    patient_create,
+    patient_guardians_replace,
+    patient_update,
+)
 
 
 @staff_view(VIEW_PATIENTS)
@@ -46,7 +59,9 @@ def _info_rows(patient: Patient, practice: PracticeSettings) -> list[tuple[str, 
 def patient_chart(request, pk: int):
     patient = patient_for_staff(pk)
     rows = _info_rows(patient, PracticeSettings.load())
-    return render(request, "patients/chart.html", {"patient": patient, "rows": rows})
+    appointments = patient.appointments.select_related("provider").order_by("-start")[:50]
+    return render(request, "patients/chart.html",
+                  {"patient": patient, "rows": rows, "appointments": appointments})
 
 
 def _save(request, form, formset, patient: Patient | None):
@@ -92,3 +107,25 @@ def patient_new(request):
 @staff_view(CHANGE_PATIENTS)
 def patient_edit(request, pk: int):
     return _edit(request, patient_for_staff(pk))
+
+
+@staff_view(CHANGE_PATIENTS)
+def appointment_edit(request, pk: int, appointment_id: int | None = None):
+    patient = patient_for_staff(pk)
+    appointment = (get_object_or_404(Appointment, pk=appointment_id, patient=patient)
+                   if appointment_id else None)
+    form = AppointmentForm(request.POST or None, instance=appointment)
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in APPOINTMENT_FIELDS}
+        try:
+            appointment_save(patient=patient, actor=Actor.staff(request.user),
+                             appointment=appointment, **fields)
+        except PatientInvalid as exc:
+            for field, problems in exc.errors.items():
+                for problem in problems:
+                    form.add_error(field if field in form.fields else None, problem)
+        else:
+            messages.success(request, "Appointment saved.")
+            return redirect(patient)
+    return render(request, "patients/appointment_form.html",
+                  {"form": form, "patient": patient, "appointment": appointment})

@@ -102,6 +102,16 @@ class PracticeSettings(models.Model):
     otp_max_age_days = models.PositiveIntegerField(
         "One-time password maximum age (days)", null=True, blank=True
     )
+    # SPEC L6: sign-in throttling.
+    lock_username_failures = models.PositiveSmallIntegerField(
+        "Failures that lock a username", default=10)
+    lock_address_failures = models.PositiveSmallIntegerField(
+        "Failures that block a client address", default=50)
+    lock_window_minutes = models.PositiveSmallIntegerField(
+        "Failure counting window (minutes)", default=15)
+    lock_minutes = models.PositiveSmallIntegerField("Lock length (minutes)", default=15)
+    hard_lock_failures = models.PositiveIntegerField(
+        "Consecutive failures that lock until staff generate a new password", default=100)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

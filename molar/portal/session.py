@@ -1,0 +1,54 @@
+"""Binding a portal session to the account's current password hash (SPEC L5).
+
+The session keeps an HMAC of the account's password hash. When staff generate
+a new password, remove access, or the patient changes or resets the password,
+the hash changes and every session bound to the old one stops at the next
+request: a copied cookie dies with it. Sign-out deletes the session row."""
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from molar.access.models import PortalAccount
+
+ACCOUNT_KEY = "_portal_account"
+BINDING_KEY = "_portal_binding"
+STARTED_KEY = "_portal_started"
+
+
+def _binding(account: PortalAccount) -> str:
+    return salted_hmac("molar.portal.session", account.password, algorithm="sha256").hexdigest()
+
+
+def portal_session_start(request, account: PortalAccount) -> None:
+    # A fresh session (new id, nothing carried over) defeats session fixation.
+    request.session.flush()
+    request.session[ACCOUNT_KEY] = account.pk
+    request.session[BINDING_KEY] = _binding(account)
+    request.session[STARTED_KEY] = timezone.now().timestamp()
+
+
+def portal_session_rebind(request, account: PortalAccount) -> None:
+    """After the patient changes their own password: keep this session only."""
+    request.session.cycle_key()
+    request.session[BINDING_KEY] = _binding(account)
+
+
+def portal_session_account(request) -> PortalAccount | None:
+    """The signed-in account, or None (and the session ended) when the binding
+    no longer matches, access was removed, or the 12-hour limit has passed."""
+    account_id = request.session.get(ACCOUNT_KEY)
+    if account_id is None:
+        return None
+    account = PortalAccount.objects.select_related("patient").filter(pk=account_id).first()
+    started = request.session.get(STARTED_KEY, 0)
+    too_old = timezone.now().timestamp() - started > settings.PORTAL_SESSION_MAX_SECONDS
+    if (account is None or not account.has_access or too_old
+            or not constant_time_compare(request.session.get(BINDING_KEY, ""), _binding(account))):
+        request.session.flush()
+        return None
+    return account
+
+
+def portal_session_end(request) -> None:
+    request.session.flush()

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.sign_in, name="sign_in"),
+    path("sign-out/", views.sign_out, name="sign_out"),
+    path("password/new/", views.new_password, name="new_password"),
+    path("username/", views.username_offer, name="username_offer"),
+    path("home/", views.home, name="home"),
+    path("appointments/", views.appointments, name="appointments"),
+    path("profile/", views.profile, name="profile"),
+    path("forgot/", views.forgot, name="forgot"),
+    path("reset/", views.reset, name="reset"),
+    path("contact/", views.contact, name="contact"),
+    path("api/appointments", views.appointments_json, name="api_appointments"),
+]

@@ -1,0 +1,213 @@
+"""Patient portal pages (SPEC section 6). Thin: parse, call a service, render."""
+
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
+
+from molar.practice.models import PracticeSettings
+
+from . import services
+from .access import portal_view
+from .forms import (
+    ChangePasswordForm,
+    ChangeUsernameForm,
+    ForgotForm,
+    NewPasswordForm,
+    ResetForm,
+    SignInForm,
+    UsernameForm,
+)
+from .selectors import appointments_for
+from .services import PortalInvalid, SignInFailed
+from .session import (
+    portal_session_account,
+    portal_session_end,
+    portal_session_rebind,
+    portal_session_start,
+)
+
+REMEMBER_COOKIE = "molar_portal_username"
+REMEMBER_SECONDS = 90 * 24 * 3600
+
+
+def _render(request, template, context=None, status=200):
+    context = {"practice": PracticeSettings.load(), **(context or {})}
+    return render(request, template, context, status=status)
+
+
+def _errors_to_form(form, exc: PortalInvalid):
+    for message in exc.messages:
+        form.add_error(None, message)
+
+
+@never_cache
+@sensitive_post_parameters("password")
+def sign_in(request):
+    if request.method == "GET" and portal_session_account(request) is not None:
+        return redirect("portal:home")
+    remembered = request.COOKIES.get(REMEMBER_COOKIE, "")
+    form = SignInForm(request.POST or None,
+                      initial={"username": remembered, "remember": bool(remembered)})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            account = services.portal_sign_in(username=data["username"], password=data["password"],
+                                              address=request.client_ip)
+        except SignInFailed as exc:
+            form.add_error(None, exc.message)
+        else:
+            portal_session_start(request, account)
+            target = request.GET.get("next", "")
+            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+                target = ""
+            response = redirect(target or "portal:home")
+            if data["remember"]:
+                response.set_cookie(REMEMBER_COOKIE, account.username, max_age=REMEMBER_SECONDS,
+                                    secure=request.is_secure(), httponly=True, samesite="Lax")
+            else:
+                response.delete_cookie(REMEMBER_COOKIE)
+            return response
+    return _render(request, "portal/sign_in.html", {"form": form})
+
+
+@require_POST
+def sign_out(request):
+    portal_session_end(request)
+    messages.info(request, "You are signed out.")
+    return redirect("portal:sign_in")
+
+
+@sensitive_post_parameters("new", "confirm")
+@portal_view(restricted=True)
+def new_password(request):
+    """SPEC L2: the only page (with sign-out) a one-time password opens."""
+    account = request.portal_account
+    if not account.require_password_change:
+        return redirect("portal:home")
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.portal_password_change(
+                account=account, new=form.cleaned_data["new"], confirm=form.cleaned_data["confirm"])
+        except PortalInvalid as exc:
+            _errors_to_form(form, exc)
+        else:
+            portal_session_rebind(request, account)
+            return redirect("portal:username_offer")
+    return _render(request, "portal/new_password.html", {"form": form, "account": account})
+
+
+@portal_view()
+def username_offer(request):
+    """SPEC U2: right after the first password change, offered once."""
+    account = request.portal_account
+    if not account.username_offer_pending:
+        return redirect("portal:home")
+    form = UsernameForm(request.POST or None)
+    if request.method == "POST" and "keep" in request.POST:
+        services.portal_username_offer_done(account=account)
+        return redirect("portal:home")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.portal_username_change(account=account, username=form.cleaned_data["username"])
+        except PortalInvalid as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "Your user name is changed.")
+            return redirect("portal:home")
+    return _render(request, "portal/username_offer.html", {"form": form, "account": account})
+
+
+@portal_view()
+def home(request):
+    return redirect("portal:appointments")
+
+
+@portal_view()
+def appointments(request):
+    upcoming, past = appointments_for(request.portal_account.patient)
+    return _render(request, "portal/appointments.html",
+                   {"account": request.portal_account, "upcoming": upcoming, "past": past,
+                    "tab": "appointments"})
+
+
+@portal_view(json=True)
+def appointments_json(request):
+    upcoming, past = appointments_for(request.portal_account.patient)
+    rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
+             "provider": a.provider.name if a.provider else None, "status": a.status}
+            for a in [*upcoming, *past]]
+    return JsonResponse({"appointments": rows})
+
+
+@sensitive_post_parameters("current", "new", "confirm", "password")
+@portal_view()
+def profile(request):
+    """SPEC L4: change password, change user name, sign out."""
+    account = request.portal_account
+    which = request.POST.get("form") if request.method == "POST" else None
+    password_form = ChangePasswordForm(request.POST if which == "password" else None,
+                                       prefix="pw")
+    username_form = ChangeUsernameForm(request.POST if which == "username" else None,
+                                       prefix="un")
+    if which == "password" and password_form.is_valid():
+        data = password_form.cleaned_data
+        try:
+            account = services.portal_password_change(
+                account=account, current=data["current"], new=data["new"], confirm=data["confirm"])
+        except PortalInvalid as exc:
+            _errors_to_form(password_form, exc)
+        else:
+            portal_session_rebind(request, account)
+            messages.success(request, "Your password is changed. Other devices are signed out.")
+            return redirect("portal:profile")
+    if which == "username" and username_form.is_valid():
+        data = username_form.cleaned_data
+        try:
+            services.portal_username_change(account=account, username=data["username"],
+                                            password=data["password"])
+        except PortalInvalid as exc:
+            _errors_to_form(username_form, exc)
+        else:
+            messages.success(request, "Your user name is changed.")
+            return redirect("portal:profile")
+    return _render(request, "portal/profile.html",
+                   {"account": account, "password_form": password_form,
+                    "username_form": username_form, "tab": "profile"})
+
+
+@never_cache
+def forgot(request):
+    form = ForgotForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.portal_reset_request(username=form.cleaned_data["username"])
+        # SPEC L3: the same answer whether or not the account exists.
+        messages.info(request, "If that user name has an account with an email address, a reset "
+                               "code is on its way. It is valid for 24 hours.")
+        return redirect("portal:reset")
+    return _render(request, "portal/forgot.html", {"form": form})
+
+
+@never_cache
+@sensitive_post_parameters("code", "new", "confirm")
+def reset(request):
+    form = ResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.portal_reset_complete(username=data["username"], code=data["code"],
+                                           new=data["new"], confirm=data["confirm"])
+        except PortalInvalid as exc:
+            _errors_to_form(form, exc)
+        else:
+            messages.success(request, "Your password is reset. Sign in with it now.")
+            return redirect("portal:sign_in")
+    return _render(request, "portal/reset.html", {"form": form})
+
+
+def contact(request):
+    return _render(request, "portal/contact.html")
