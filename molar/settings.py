@@ -80,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "molar.headers.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "molar.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -129,9 +130,16 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # SPEC C4: Argon2id first; see molar/access/hashers.py for the parameters.
+# SPEC C5: accounts imported from Open Dental verify with its formats and are
+# re-hashed with the first hasher at their first successful sign-in.
+LEGACY_PASSWORD_HASHERS = [
+    "molar.access.hashers.OpenDentalSHA3Hasher",
+    "molar.access.hashers.OpenDentalMD5Hasher",
+]
 PASSWORD_HASHERS = [
     "molar.access.hashers.MolarArgon2Hasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    *LEGACY_PASSWORD_HASHERS,
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -158,7 +166,7 @@ HTTPS = env_bool("HTTPS", False)
 SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
-SECURE_HSTS_PRELOAD = False
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

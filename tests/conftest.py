@@ -40,7 +40,8 @@ def pytest_collection_modifyitems(config, items):
 def fast_hasher(request, settings):
     """A fast hasher everywhere except tests marked `real_hasher` (about hashing)."""
     if not request.node.get_closest_marker("real_hasher"):
-        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+        settings.PASSWORD_HASHERS = [
+            "django.contrib.auth.hashers.MD5PasswordHasher", *settings.LEGACY_PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,11 @@ online guesser is already stopped by the lockout (SPEC L6). Django's default Arg
 2-core server buys nothing but contention; one lane and more passes keep the
 cost on memory, where a GPU attacker pays."""
 
-from django.contrib.auth.hashers import Argon2PasswordHasher
+import base64
+import hashlib
+
+from django.contrib.auth.hashers import Argon2PasswordHasher, BasePasswordHasher, mask_hash
+from django.utils.crypto import constant_time_compare
 
 
 class MolarArgon2Hasher(Argon2PasswordHasher):
@@ -15,3 +19,67 @@ class MolarArgon2Hasher(Argon2PasswordHasher):
     time_cost = 2
     memory_cost = 32768  # KiB
     parallelism = 1
+
+
+class OpenDentalSHA3Hasher(BasePasswordHasher):
+    """Verifies accounts imported from Open Dental (SPEC C5):
+    `SHA3_512$<salt>$<base64 SHA3-512 of UTF-16LE(salt + password)>`.
+
+    Never used to make new hashes: a successful sign-in re-hashes the password
+    with Argon2id (Django calls the setter because this is not the first hasher)."""
+
+    algorithm = "SHA3_512"
+
+    def _digest(self, password: str, salt: str) -> str:
+        raw = hashlib.sha3_512((salt + password).encode("utf-16-le")).digest()
+        return base64.b64encode(raw).decode("ascii")
+
+    def encode(self, password, salt):
+        return f"{self.algorithm}${salt}${self._digest(password, salt)}"
+
+    def decode(self, encoded):
+        algorithm, salt, digest = encoded.split("$", 2)
+        return {"algorithm": algorithm, "salt": salt, "hash": digest}
+
+    def verify(self, password, encoded):
+        decoded = self.decode(encoded)
+        return constant_time_compare(self._digest(password, decoded["salt"]), decoded["hash"])
+
+    def safe_summary(self, encoded):
+        return {"algorithm": self.algorithm, "salt": mask_hash(self.decode(encoded)["salt"])}
+
+    def must_update(self, encoded):
+        return True
+
+    def harden_runtime(self, password, encoded):
+        pass
+
+
+class OpenDentalMD5Hasher(BasePasswordHasher):
+    """Open Dental's oldest format: base64 of MD5 of UTF-16LE(password), no salt.
+    Stored on import as `od_md5$<base64>` so Django can tell which hasher it is."""
+
+    algorithm = "od_md5"
+
+    def _digest(self, password: str) -> str:
+        raw = hashlib.md5(password.encode("utf-16-le"), usedforsecurity=False).digest()
+        return base64.b64encode(raw).decode("ascii")
+
+    def encode(self, password, salt=""):
+        return f"{self.algorithm}${self._digest(password)}"
+
+    def decode(self, encoded):
+        algorithm, digest = encoded.split("$", 1)
+        return {"algorithm": algorithm, "hash": digest, "salt": ""}
+
+    def verify(self, password, encoded):
+        return constant_time_compare(self._digest(password), self.decode(encoded)["hash"])
+
+    def safe_summary(self, encoded):
+        return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
+
+    def must_update(self, encoded):
+        return True
+
+    def harden_runtime(self, password, encoded):
+        pass

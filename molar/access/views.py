@@ -15,6 +15,7 @@ from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
 
 from . import services
 from .services import AccessRefused
+from .throttle import lock_state
 
 
 def _return_to(request) -> str:
@@ -31,6 +32,7 @@ def _page(request, patient, *, password="", errors=(), notice="", status=200):
     context = {
         "patient": patient,
         "account": account,
+        "lock": lock_state(account) if account is not None else None,
         "practice": PracticeSettings.load(),
         "password": password,
         "errors": errors,

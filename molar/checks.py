@@ -1,0 +1,54 @@
+"""Production requirements as system checks: `molar check --deploy` names the
+risk and the fix. Django's own deploy checks cover DEBUG, SECRET_KEY strength,
+ALLOWED_HOSTS, HSTS and secure cookies."""
+
+import os
+
+from django.conf import settings
+from django.core.checks import Tags, Warning, register
+
+
+@register(Tags.security, deploy=True)
+def check_secret_key_source(app_configs, **kwargs):
+    if os.environ.get("SECRET_KEY"):
+        return []
+    return [Warning(
+        "SECRET_KEY is read from a file in MOLAR_HOME that the demo created.",
+        hint="Set SECRET_KEY in the environment, the same on every server, from a secrets store.",
+        id="molar.W001",
+    )]
+
+
+@register(Tags.database, deploy=True)
+def check_database(app_configs, **kwargs):
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return []
+    return [Warning(
+        "The database is SQLite: one server only, and no row locks between workers.",
+        hint="Set DATABASE_URL=postgres://... for a practice's production server.",
+        id="molar.W002",
+    )]
+
+
+@register(deploy=True)
+def check_email(app_configs, **kwargs):
+    if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") and os.environ.get("EMAIL_HOST"):
+        return []
+    return [Warning(
+        "Email is not sent: reset codes and invites stay in a local outbox.",
+        hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, "
+             "EMAIL_USE_TLS, DEFAULT_FROM_EMAIL).",
+        id="molar.W003",
+    )]
+
+
+@register(Tags.security, deploy=True)
+def check_https(app_configs, **kwargs):
+    if settings.HTTPS:
+        return []
+    return [Warning(
+        "HTTPS is off: cookies are not marked Secure and there is no HSTS.",
+        hint="Serve behind a TLS proxy and set HTTPS=true (and TRUST_X_FORWARDED_PROTO=true "
+             "when the proxy sets X-Forwarded-Proto).",
+        id="molar.W004",
+    )]

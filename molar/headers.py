@@ -1,0 +1,43 @@
+"""Response headers every page gets (SPEC L5; issue: headers and deployment).
+
+Django's SecurityMiddleware already sends nosniff, Referrer-Policy and HSTS
+(over https); this adds the Content-Security-Policy and keeps signed-in
+pages and API answers out of every cache."""
+
+from django.utils.cache import add_never_cache_headers
+
+from molar.portal.session import ACCOUNT_KEY
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+    "object-src 'none'",
+    "base-uri 'none'",
+])
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        if self._private(request):
+            add_never_cache_headers(response)
+        return response
+
+    @staticmethod
+    def _private(request) -> bool:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        return (
+            request.path.startswith("/api/")
+            or bool(user is not None and user.is_authenticated)
+            or bool(session is not None and session.get(ACCOUNT_KEY))
+        )
