@@ -16,6 +16,7 @@ PASSWORD_LENGTH = 8
 USERNAME_MIN_NUMBER = 100
 USERNAME_MAX_NUMBER = 99_999
 USERNAME_FALLBACK = "Patient"
+USERNAME_STEM_MAX = 59  # + up to 5 digits = 64
 
 
 def generate_password() -> str:
@@ -38,6 +39,10 @@ def username_stem(first_name: str) -> str:
     letters (accents included, as written) and digits stay."""
     text = unicodedata.normalize("NFC", first_name or "")
     kept = "".join(c for c in text if unicodedata.category(c)[0] in ("L", "M", "N"))
+    # Room for the number within the 64-character username, also once case
+    # folding has lengthened it (e.g. "ß" folds to "ss").
+    while len(fold_username(kept)) > USERNAME_STEM_MAX:
+        kept = kept[:-1]
     return kept or USERNAME_FALLBACK
 
 

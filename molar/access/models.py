@@ -13,6 +13,7 @@ class PortalAccount(models.Model):
     patient = models.OneToOneField(Patient, on_delete=models.PROTECT, related_name="portal_account")
     username = models.CharField(max_length=64)
     # SPEC U1: uniqueness under Unicode case folding, enforced by the database.
+    # Folding can lengthen a name ("ß" -> "ss"); the service keeps it within 64.
     username_folded = models.CharField(max_length=64, unique=True, editable=False)
     password = models.CharField(max_length=255)
     require_password_change = models.BooleanField(default=True)
@@ -88,6 +89,9 @@ class SignInFailure(models.Model):
     class Meta:
         indexes = [models.Index(fields=["scope", "key", "created_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} {self.created_at:%Y-%m-%d %H:%M:%S}"
+
 
 class SignInLock(models.Model):
     """A time-limited lock on a username or a client address (SPEC L6)."""
@@ -101,9 +105,15 @@ class SignInLock(models.Model):
     class Meta:
         indexes = [models.Index(fields=["scope", "key", "locked_until"])]
 
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key} until {self.locked_until:%Y-%m-%d %H:%M}"
+
 
 class ResetEmail(models.Model):
     """When reset codes were mailed, for the 5-per-hour limit (SPEC L3)."""
 
     account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="reset_emails")
     sent_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"reset code for {self.account_id} at {self.sent_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,13 @@
 """The API object: Bearer-key auth, and one error shape for every refusal:
 `{"errors": ["message", ...]}`."""
 
-from django.core.exceptions import PermissionDenied
+import json
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer
 
 from molar.access.services import AccessRefused
@@ -24,6 +27,45 @@ class ApiKeyAuth(HttpBearer):
         return user
 
 
+class BodyRefused(ValueError):
+    """A request body that parses but cannot be an input: the message says why."""
+
+
+def _has_nul(value) -> bool:
+    # A loop, not recursion: any nesting json.loads accepts must not overflow here.
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
+
+
+class ObjectParser(Parser):
+    """Bodies are JSON objects (or `null`, read as no body). Anything else would
+    be validated attribute by attribute by the schemas and, e.g., a `[]` would
+    create an empty patient. NUL characters are refused here, once, because
+    PostgreSQL cannot store them and would answer with a server error."""
+
+    def parse_body(self, request):
+        data = json.loads(request.body)
+        if data is not None and not isinstance(data, dict):
+            raise BodyRefused("The request body must be a JSON object.")
+        if _has_nul(data):
+            raise BodyRefused("The request body must not contain NUL characters.")
+        return data
+
+    def parse_querydict(self, data, list_fields, request):
+        if any(_has_nul(k) or _has_nul(data.getlist(k)) for k in data.keys()):
+            raise HttpError(400, "Query parameters must not contain NUL characters.")
+        return super().parse_querydict(data, list_fields, request)
+
+
 api = NinjaAPI(
     title="Molar API",
     version="1",
@@ -32,6 +74,7 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
     docs_url=None,
+    parser=ObjectParser(),
 )
 
 
@@ -72,9 +115,16 @@ def on_auth_error(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc):
     message = str(exc)
-    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+    if isinstance(exc.__cause__, BodyRefused):
+        message = str(exc.__cause__)
+    elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
         message = "The request body is not valid JSON."
     return errors(request, [message], exc.status_code)
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_too_big(request, exc):
+    return errors(request, ["The request body is too large."], 413)
 
 
 @api.exception_handler(Http404)

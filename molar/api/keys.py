@@ -3,6 +3,7 @@ of the whole key is compared in constant time."""
 
 import hashlib
 import hmac
+import re
 import secrets
 
 from django.db import transaction
@@ -11,6 +12,10 @@ from django.utils import timezone
 from molar.audit.services import Actor, audit_record
 
 from .models import ApiKey
+
+# What apikey_create makes. Anything else is refused before the database sees
+# it (a NUL byte in a header would otherwise reach PostgreSQL and fail there).
+KEY_SHAPE = re.compile(r"molar_([0-9a-f]{1,12})_[A-Za-z0-9_-]{1,100}")
 
 
 def _digest(key: str) -> str:
@@ -30,10 +35,10 @@ def apikey_create(*, user, name: str, actor: Actor) -> str:
 
 def apikey_user(key: str):
     """The active user the key acts for, or None."""
-    parts = key.split("_", 2)
-    if len(parts) != 3 or parts[0] != "molar":
+    shape = KEY_SHAPE.fullmatch(key)
+    if shape is None:
         return None
-    row = ApiKey.objects.select_related("user").filter(prefix=parts[1], revoked_at=None).first()
+    row = ApiKey.objects.select_related("user").filter(prefix=shape[1], revoked_at=None).first()
     if row is None or not hmac.compare_digest(row.digest, _digest(key)):
         return None
     if not row.user.is_active:

@@ -2,7 +2,7 @@ import datetime
 from typing import Literal
 
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from molar.audit.services import Actor
 from molar.patients.models import Patient
@@ -14,7 +14,7 @@ from .base import require
 
 router = Router(tags=["patients"])
 
-Status = Literal["patient", "non_patient", "inactive", "archived", "deceased", "prospective"]
+PatientStatus = Literal["patient", "non_patient", "inactive", "archived", "deceased", "prospective"]
 
 
 class PatientIn(Schema):
@@ -32,7 +32,7 @@ class PatientIn(Schema):
     wireless_phone: str = Field("", max_length=30)
     work_phone: str = Field("", max_length=30)
     email: str = Field("", max_length=254)
-    status: Status = "patient"
+    status: PatientStatus = "patient"
 
 
 class PatientOut(PatientIn):
@@ -47,7 +47,12 @@ def patient_or_404(patient_id: int) -> Patient:
 
 
 @router.get("/patients", response=list[PatientOut])
-def list_patients(request, q: str = "", limit: int = Field(50, ge=1, le=500), offset: int = Field(0, ge=0)):
+def list_patients(
+    request,
+    q: str = Query("", max_length=200),
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0, le=1_000_000),
+):
     require(request, VIEW_PATIENTS)
     return list(patients_search(q)[offset:offset + limit])
 
@@ -55,7 +60,7 @@ def list_patients(request, q: str = "", limit: int = Field(50, ge=1, le=500), of
 @router.post("/patients", response={201: PatientOut})
 def create_patient(request, payload: PatientIn):
     require(request, ADD_PATIENTS)
-    return 201, patient_create(actor=Actor.staff(request.user), **payload.dict())
+    return Status(201, patient_create(actor=Actor.staff(request.user), **payload.dict()))
 
 
 @router.get("/patients/{patient_id}", response=PatientOut)

@@ -18,7 +18,7 @@ class RequestContext:
 
 
 current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "molar_request_context", default=RequestContext()
+    "molar_request_context", default=RequestContext()  # noqa: B039 (frozen)
 )
 
 

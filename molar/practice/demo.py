@@ -8,7 +8,7 @@ from django.db import transaction
 from molar.audit.services import Actor
 from molar.patients.models import GuardianLink, Patient, Provider
 from molar.patients.services import patient_create
-from molar.practice.models import DEFAULT_DISPLAY_FIELDS, PracticeSettings
+from molar.practice.models import DEFAULT_DISPLAY_FIELDS
 from molar.practice.services import practice_settings_update
 
 STREET = {"address1": "12 Harbor Lane", "city": "Portland", "state": "ME", "zip": "04101"}

@@ -93,3 +93,7 @@ def test_session_cookie_flags(credentials, settings):
     assert not cookie["secure"]  # served over http in tests
     settings.SESSION_COOKIE_SECURE = True
     assert sign_in(CsrfClient(), *credentials).cookies["sessionid"]["secure"]
+
+
+def test_signed_in_portal_pages_are_not_cached(patient_client):
+    assert "no-store" in patient_client.get("/portal/appointments/")["Cache-Control"]

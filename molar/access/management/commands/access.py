@@ -8,6 +8,8 @@ from molar.access.models import PortalAccount
 from molar.audit.services import Actor
 from molar.patients.models import Patient
 
+READ_FROM_STDIN = "-"  # `--password -`: keeps the password out of ps and shell history
+
 
 class Command(BaseCommand):
     help = "Patient portal access: show, provide, remove, new-password, print."
@@ -63,7 +65,7 @@ class Command(BaseCommand):
         )
 
     def _print(self, patient, actor, password, output: Path):
-        if password == "-":
+        if password == READ_FROM_STDIN:
             password = sys.stdin.readline().strip()
         pdf = services.access_printout(patient=patient, actor=actor, password=password)
         try:

@@ -18,5 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, verb, name, label, **options):
         user = get_user_model().objects.filter(username=name, is_active=True).first()
         if user is None:
-            raise CommandError(f"No active staff user {name}; create one with `molar staff add {name}`.")
+            raise CommandError(
+                f"No active staff user {name}; create one with `molar staff add {name}`."
+            )
         self.stdout.write(apikey_create(user=user, name=label or name, actor=Actor.system("cli")))

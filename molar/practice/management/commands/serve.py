@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 def granian_args(host: str, port: int, workers: int) -> list[str]:
-    granian = shutil.which("granian", path=os.path.dirname(sys.executable)) or shutil.which("granian")
+    here = os.path.dirname(sys.executable)  # the virtualenv's bin, even when not on PATH
+    granian = shutil.which("granian", path=here) or shutil.which("granian")
     if granian is None:
         raise CommandError("granian is not installed; run `pip install granian`.")
     return [granian, "--interface", "wsgi", "--no-ws", "--host", host, "--port", str(port),
@@ -28,4 +29,4 @@ class Command(BaseCommand):
             raise CommandError("--workers must be at least 1.")
         argv = granian_args(host, port, workers)
         sys.stdout.flush()
-        os.execv(argv[0], argv)
+        os.execv(argv[0], argv)  # noqa: S606 -- fixed argv, no shell; granian replaces us
