@@ -5,6 +5,7 @@ from ninja import Field, Router, Schema, Status
 
 from molar.access import services
 from molar.access.models import PortalAccount
+from molar.access.throttle import lock_state
 from molar.audit.services import Actor
 from molar.staff import MANAGE_ACCESS
 
@@ -21,6 +22,7 @@ class AccessOut(Schema):
     require_username_change: bool
     last_login: datetime.datetime | None
     locked: bool
+    lock_reason: str
 
 
 class ProvideOut(Schema):
@@ -52,13 +54,15 @@ def _patient(request, patient_id: int):
 
 
 def _state(account: PortalAccount | None) -> dict:
+    lock = lock_state(account) if account is not None else None
     return {
         "has_access": bool(account and account.has_access),
         "username": account.username if account else None,
         "require_password_change": bool(account and account.require_password_change),
         "require_username_change": bool(account and account.require_username_change),
         "last_login": account.last_login if account else None,
-        "locked": False,
+        "locked": bool(lock and lock.locked),
+        "lock_reason": lock.reason if lock else "",
     }
 
 

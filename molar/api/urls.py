@@ -1,8 +1,9 @@
 """Mounts the routers on the one API object (served under /api/v1/)."""
 
-from . import access, patients, settings
+from . import access, appointments, patients, settings
 from .base import api
 
 api.add_router("", patients.router)
 api.add_router("", access.router)
 api.add_router("", settings.router)
+api.add_router("", appointments.router)

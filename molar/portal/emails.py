@@ -1,9 +1,30 @@
 """One function per email. No health information in any of them (SPEC L7)."""
 
+import logging
+import smtplib
+
 from django.core.mail import send_mail
 
 from molar.access.models import PortalAccount
+from molar.audit.models import AuditEvent
+from molar.audit.services import Actor, audit_record
 from molar.practice.models import PracticeSettings
+
+logger = logging.getLogger(__name__)
+
+
+def _send(account: PortalAccount, what: str, subject: str, body: str) -> None:
+    """Send, or log and audit the failure. A failure must not change the page
+    the patient sees (that would tell strangers which user names exist), and
+    the body, which may hold a code, is never logged."""
+    try:
+        send_mail(subject, body, None, [account.patient.email])
+    except (smtplib.SMTPException, OSError) as exc:
+        logger.warning("Could not send the %s email for patient %s: %s",
+                       what, account.patient_id, type(exc).__name__)
+        audit_record(action="email_failed", actor=Actor.system("mail"),
+                     patient_id=account.patient_id, outcome=AuditEvent.Outcome.FAILURE,
+                     detail={"email": what, "error": type(exc).__name__})
 
 
 def _practice() -> PracticeSettings:
@@ -19,7 +40,7 @@ def send_reset_code(account: PortalAccount, code: str) -> None:
         "Enter it on the Reset Password page within 24 hours. It works once.\n"
         "If you did not ask for this, ignore this email: your password has not changed.\n"
     )
-    send_mail(f"{name}: password reset code", body, None, [account.patient.email])
+    _send(account, "reset code", f"{name}: password reset code", body)
 
 
 def send_password_changed(account: PortalAccount) -> None:
@@ -30,4 +51,4 @@ def send_password_changed(account: PortalAccount) -> None:
         f"The password of your {name} patient portal account was just reset.\n\n"
         f"If this was not you, call the practice{phone} right away.\n"
     )
-    send_mail(f"{name}: your portal password was changed", body, None, [account.patient.email])
+    _send(account, "password changed", f"{name}: your portal password was changed", body)

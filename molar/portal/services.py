@@ -222,8 +222,6 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
                 if account.reset_code_failures >= RESET_CODE_MAX_FAILURES:
                     account.reset_code_hash = ""  # voided
                 account.save()
-            else:
-                _spend_hash_time(code or "")
             audit_record(action="reset_completed", actor=Actor.anonymous(), outcome=FAILURE,
                          patient_id=account.patient_id if account else None,
                          detail={"reason": "bad code"})
@@ -241,9 +239,12 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
 
 
 def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:
-    if account is None or not account.reset_code_hash or not account.has_access:
-        return False
-    if account.reset_code_created_at is None or now - account.reset_code_created_at > RESET_CODE_LIFETIME:
+    """One hash computation on every path, so the time taken tells nothing."""
+    usable = bool(account is not None and account.reset_code_hash and account.has_access
+                  and account.reset_code_created_at is not None
+                  and now - account.reset_code_created_at <= RESET_CODE_LIFETIME)
+    if not usable:
+        _spend_hash_time(code or "")
         return False
     return check_password(normalize_reset_code(code), account.reset_code_hash)
 

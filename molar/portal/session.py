@@ -3,7 +3,8 @@
 The session keeps an HMAC of the account's password hash. When staff generate
 a new password, remove access, or the patient changes or resets the password,
 the hash changes and every session bound to the old one stops at the next
-request: a copied cookie dies with it. Sign-out deletes the session row."""
+request: a copied cookie dies with it. Sign-out deletes the session row (or
+moves staff data in the same browser to a new one)."""
 
 from django.conf import settings
 from django.utils import timezone
@@ -20,9 +21,17 @@ def _binding(account: PortalAccount) -> str:
     return salted_hmac("molar.portal.session", account.password, algorithm="sha256").hexdigest()
 
 
+def _forget(request) -> None:
+    for key in (ACCOUNT_KEY, BINDING_KEY, STARTED_KEY):
+        request.session.pop(key, None)
+
+
 def portal_session_start(request, account: PortalAccount) -> None:
-    # A fresh session (new id, nothing carried over) defeats session fixation.
-    request.session.flush()
+    # A new session id (the old row is deleted) defeats session fixation. Only
+    # the portal's own keys are replaced: staff signed in to the staff pages
+    # in the same browser stay signed in there.
+    _forget(request)
+    request.session.cycle_key()
     request.session[ACCOUNT_KEY] = account.pk
     request.session[BINDING_KEY] = _binding(account)
     request.session[STARTED_KEY] = timezone.now().timestamp()
@@ -35,8 +44,9 @@ def portal_session_rebind(request, account: PortalAccount) -> None:
 
 
 def portal_session_account(request) -> PortalAccount | None:
-    """The signed-in account, or None (and the session ended) when the binding
-    no longer matches, access was removed, or the 12-hour limit has passed."""
+    """The signed-in account, or None (and the portal part of the session
+    ended) when the binding no longer matches, access was removed, or the
+    12-hour limit has passed."""
     account_id = request.session.get(ACCOUNT_KEY)
     if account_id is None:
         return None
@@ -45,10 +55,16 @@ def portal_session_account(request) -> PortalAccount | None:
     too_old = timezone.now().timestamp() - started > settings.PORTAL_SESSION_MAX_SECONDS
     if (account is None or not account.has_access or too_old
             or not constant_time_compare(request.session.get(BINDING_KEY, ""), _binding(account))):
-        request.session.flush()
+        portal_session_end(request)
         return None
     return account
 
 
 def portal_session_end(request) -> None:
-    request.session.flush()
+    """Sign out of the portal: the session id changes (a copied cookie stops
+    working) and, with no staff sign-in left in it, the session is deleted."""
+    _forget(request)
+    if request.session.is_empty() or set(request.session.keys()) <= {"_messages"}:
+        request.session.flush()
+    else:
+        request.session.cycle_key()

@@ -98,7 +98,7 @@ def test_get_access_for_patient_without_account_shows_no_access(desk_api, comple
     assert response.status_code == 200
     assert response.json() == {
         "has_access": False, "username": None, "require_password_change": False,
-        "require_username_change": False, "last_login": None, "locked": False,
+        "require_username_change": False, "last_login": None, "locked": False, "lock_reason": "",
     }
 
 
@@ -110,7 +110,7 @@ def test_get_access_shows_state_and_never_the_password_or_hash(desk_api, provide
     assert response.status_code == 200
     assert response.json() == {
         "has_access": True, "username": username, "require_password_change": True,
-        "require_username_change": False, "last_login": None, "locked": False,
+        "require_username_change": False, "last_login": None, "locked": False, "lock_reason": "",
     }
     raw = response.content.decode()
     assert password not in raw
@@ -724,3 +724,15 @@ def test_openapi_document_is_json_and_lists_every_route(anonymous_api):
         assert method in paths.get(documented, {}), (method, documented)
     printout = paths["/api/v1/patients/{patient_id}/portal-access/printout"]["post"]
     assert "application/pdf" in printout["responses"]["200"]["content"]
+
+
+def test_get_access_shows_a_lock_and_its_reason(desk_api, provided):
+    from molar.portal.services import SignInFailed, portal_sign_in
+
+    patient, username, _ = provided
+    for _ in range(10):
+        with pytest.raises(SignInFailed):
+            portal_sign_in(username=username, password="Wrong7Pass", address="198.51.100.1")
+    body = desk_api.get(access_url(patient.pk)).json()
+    assert body["locked"] is True
+    assert "10 failed sign-ins in 15 minutes" in body["lock_reason"]

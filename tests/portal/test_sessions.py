@@ -97,3 +97,13 @@ def test_session_cookie_flags(credentials, settings):
 
 def test_signed_in_portal_pages_are_not_cached(patient_client):
     assert "no-store" in patient_client.get("/portal/appointments/")["Cache-Control"]
+
+
+def test_portal_sign_in_and_out_keep_staff_signed_in(front_desk, credentials):
+    client = CsrfClient()
+    client.force_login(front_desk)
+    sign_in(client, *credentials)
+    assert client.get("/staff/patients/").status_code == 200
+    client.submit("/portal/sign-out/")
+    assert client.get("/staff/patients/").status_code == 200
+    assert signed_out(client)

@@ -1,0 +1,87 @@
+import datetime
+from typing import Literal
+
+from django.http import Http404
+from ninja import Field, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from molar.audit.services import Actor
+from molar.patients.models import Appointment, Provider
+from molar.patients.services import PatientInvalid, appointment_save
+from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS
+
+from .base import require
+from .patients import patient_or_404
+
+router = Router(tags=["appointments"])
+
+AppointmentStatus = Literal["scheduled", "complete", "broken"]
+
+
+class AppointmentIn(Schema):
+    start: AwareDatetime = Field(description="ISO 8601 with offset, e.g. 2026-12-01T09:30:00-05:00")
+    duration_minutes: int = Field(60, ge=5, le=720)
+    provider: str | None = Field(None, max_length=20, description="provider abbreviation")
+    status: AppointmentStatus = "scheduled"
+
+
+class AppointmentPatch(Schema):
+    start: AwareDatetime | None = None
+    duration_minutes: int | None = Field(None, ge=5, le=720)
+    provider: str | None = Field(None, max_length=20)
+    status: AppointmentStatus | None = None
+
+
+class AppointmentOut(Schema):
+    id: int
+    patient_id: int
+    start: datetime.datetime
+    duration_minutes: int
+    provider: str | None
+    status: str
+
+
+def _out(appointment: Appointment) -> dict:
+    return {
+        "id": appointment.pk, "patient_id": appointment.patient_id, "start": appointment.start,
+        "duration_minutes": appointment.duration_minutes, "status": appointment.status,
+        "provider": appointment.provider.abbreviation if appointment.provider else None,
+    }
+
+
+def _fields(data: dict) -> dict:
+    if "provider" in data and data["provider"] is not None:
+        provider = Provider.objects.filter(abbreviation=data["provider"]).first()
+        if provider is None:
+            raise PatientInvalid({"provider": [f"Unknown provider {data['provider']}."]})
+        data["provider"] = provider
+    return data
+
+
+@router.get("/patients/{patient_id}/appointments", response=list[AppointmentOut])
+def list_appointments(request, patient_id: int):
+    require(request, VIEW_PATIENTS, patient_id)
+    patient = patient_or_404(patient_id)
+    return [_out(a) for a in patient.appointments.select_related("provider").order_by("start")[:1000]]
+
+
+@router.post("/patients/{patient_id}/appointments", response={201: AppointmentOut})
+def create_appointment(request, patient_id: int, payload: AppointmentIn):
+    require(request, CHANGE_PATIENTS, patient_id)
+    patient = patient_or_404(patient_id)
+    appointment = appointment_save(patient=patient, actor=Actor.staff(request.user),
+                                   **_fields(payload.dict()))
+    return Status(201, _out(appointment))
+
+
+@router.patch("/appointments/{appointment_id}", response=AppointmentOut)
+def update_appointment(request, appointment_id: int, payload: AppointmentPatch):
+    require(request, CHANGE_PATIENTS)
+    appointment = Appointment.objects.select_related("patient").filter(pk=appointment_id).first()
+    if appointment is None:
+        raise Http404("Appointment not found.")
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items()
+               if v is not None or k == "provider"}
+    appointment = appointment_save(patient=appointment.patient, actor=Actor.staff(request.user),
+                                   appointment=appointment, **_fields(changes))
+    return _out(appointment)
