@@ -84,6 +84,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "molar.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "molar.session_activity.SessionActivityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -152,9 +153,9 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "patients:list"
 LOGOUT_REDIRECT_URL = "login"
 
-# Sessions: 15 idle minutes (every request pushes the expiry forward).
+# Sessions: 15 idle minutes; activity pushes the expiry forward (at most once
+# a minute, see molar/session_activity.py).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
-SESSION_SAVE_EVERY_REQUEST = True
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -107,3 +107,24 @@ def test_portal_sign_in_and_out_keep_staff_signed_in(front_desk, credentials):
     client.submit("/portal/sign-out/")
     assert client.get("/staff/patients/").status_code == 200
     assert signed_out(client)
+
+
+def test_activity_renews_the_session_at_most_once_a_minute(credentials):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = CsrfClient()
+    with time_machine.travel(START, tick=False) as clock:
+        sign_in(client, *credentials)
+        client.submit("/portal/password/new/", {"new": GOOD_PASSWORD, "confirm": GOOD_PASSWORD})
+        clock.shift(datetime.timedelta(seconds=30))
+        with CaptureQueriesContext(connection) as quiet:
+            client.get(HOME)
+        clock.shift(datetime.timedelta(seconds=31))
+        with CaptureQueriesContext(connection) as renewing:
+            client.get(HOME)
+
+    def writes(context):
+        return [q for q in context.captured_queries if q["sql"].startswith('UPDATE "django_session"')]
+
+    assert writes(quiet) == [] and len(writes(renewing)) == 1
