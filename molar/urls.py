@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.debug import sensitive_post_parameters
 
 from molar.api.urls import api
+from molar.practice.outbox import outbox
 
 
 def healthz(request):
@@ -24,6 +25,7 @@ urlpatterns = [
     path("staff/patients/", include("molar.patients.urls")),
     path("staff/patients/<int:pk>/portal-access/", include("molar.access.urls")),
     path("staff/settings/", include("molar.practice.urls")),
+    path("staff/outbox/", outbox, name="outbox"),
     path("portal/", include("molar.portal.urls")),
     path("api/v1/", api.urls),
 ]

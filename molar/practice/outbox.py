@@ -1,0 +1,48 @@
+"""The demo's outbox: without EMAIL_HOST, mail is written to files in
+MOLAR_HOME/outbox (Django's file backend); staff read it here. With an SMTP
+server configured the page says mail goes out and shows nothing."""
+
+import email
+import email.policy
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.shortcuts import render
+
+from molar.staff import MANAGE_ACCESS, staff_view
+
+SEPARATOR = "-" * 79
+MAX_FILES = 200
+
+
+@dataclass(frozen=True)
+class OutboxMessage:
+    sent: str
+    to: str
+    subject: str
+    body: str
+
+
+def _messages(folder: Path) -> list[OutboxMessage]:
+    files = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
+    found = []
+    for path in files[:MAX_FILES]:
+        for chunk in path.read_text(errors="replace").split(SEPARATOR):
+            if not chunk.strip():
+                continue
+            message = email.message_from_string(chunk.strip(), policy=email.policy.default)
+            part = message.get_body(preferencelist=("plain",)) if message.is_multipart() else message
+            found.append(OutboxMessage(sent=str(message["Date"] or ""), to=str(message["To"] or ""),
+                                       subject=str(message["Subject"] or ""),
+                                       body=part.get_content() if part else ""))
+    return found
+
+
+@staff_view(MANAGE_ACCESS)
+def outbox(request):
+    uses_files = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
+    folder = Path(settings.EMAIL_FILE_PATH)
+    messages = _messages(folder) if uses_files and folder.is_dir() else []
+    return render(request, "practice/outbox.html",
+                  {"uses_files": uses_files, "mail_messages": messages})
