@@ -4,10 +4,11 @@ families with complete and incomplete records. Loading twice changes nothing."""
 import datetime
 
 from django.db import transaction
+from django.utils import timezone
 
 from molar.audit.services import Actor
 from molar.patients.models import GuardianLink, Patient, Provider
-from molar.patients.services import patient_create
+from molar.patients.services import appointment_save, patient_create
 from molar.practice.models import DEFAULT_DISPLAY_FIELDS
 from molar.practice.services import practice_settings_update
 
@@ -62,3 +63,16 @@ def demo_load(*, port: int) -> None:
         Patient.objects.filter(pk=member.pk).update(guarantor=maria)
     GuardianLink.objects.create(patient=sofia, guardian=maria, relationship="Mother", is_guardian=True)
     GuardianLink.objects.create(patient=sofia, guardian=daniel, relationship="Father", is_guardian=True)
+    _appointments(made, provider)
+
+
+def _appointments(made: dict, provider: Provider) -> None:
+    """Visits around today: past ones complete, upcoming ones scheduled."""
+    today = timezone.localtime().replace(hour=9, minute=0, second=0, microsecond=0)
+    plan = [("demo-1", -10, "complete"), ("demo-1", 5, "scheduled"), ("demo-2", 3, "scheduled"),
+            ("demo-3", 6, "scheduled"), ("demo-4", -2, "complete"), ("demo-5", -3, "complete"),
+            ("demo-5", 1, "scheduled"), ("demo-6", -1, "broken")]
+    for number, (key, days, status) in enumerate(plan):
+        start = today + datetime.timedelta(days=days, hours=number % 3)
+        appointment_save(patient=made[key], actor=Actor.system("demo"), provider=provider,
+                         start=start, duration_minutes=60, status=status)
