@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "molar.patients",
     "molar.access",
     "molar.portal",
+    "molar.invites",
     "molar.api",
 ]
 

@@ -20,6 +20,9 @@ class PortalAccount(models.Model):
     require_username_change = models.BooleanField(default=False)
     password_set_at = models.DateTimeField(null=True, blank=True)
     last_login = models.DateTimeField(null=True, blank=True)
+    # When staff last removed access (SPEC A2); automated invites leave such
+    # patients alone until staff provide access again.
+    removed_at = models.DateTimeField(null=True, blank=True)
     # SPEC U2: the username offer shown once after the first password change.
     username_offer_pending = models.BooleanField(default=False)
     # SPEC L6: consecutive failed sign-ins; at 100 the account is locked until
@@ -117,3 +120,20 @@ class ResetEmail(models.Model):
 
     def __str__(self) -> str:
         return f"reset code for {self.account_id} at {self.sent_at:%Y-%m-%d %H:%M}"
+
+
+class ActivationToken(models.Model):
+    """SPEC I2 [ActivationLink]: a single-use link, valid 7 days, that lets the
+    patient set a password with no password in the email. Only a digest of
+    the token is stored; `binding` ties it to the password hash it was issued
+    against, so Generate New (a new hash) voids it."""
+
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="activations")
+    digest = models.CharField(max_length=64, unique=True)
+    binding = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"activation for {self.account_id} until {self.expires_at:%Y-%m-%d}"

@@ -112,6 +112,7 @@ def _set_one_time_password(account: PortalAccount, password: str, actor: Actor) 
     account.password_set_at = timezone.now()
     account.reset_code_hash = ""
     account.reset_code_created_at = None
+    account.removed_at = None
     clear_username_locks(account, actor)
     account.save()
 
@@ -146,6 +147,30 @@ def _create_account(patient: Patient) -> PortalAccount:
     raise AccessRefused([MSG_USERNAME_EXHAUSTED], "conflict")
 
 
+def _grant(patient: Patient, account: PortalAccount | None, actor: Actor,
+           source: str) -> tuple[PortalAccount, str, bool]:
+    """Create the account if needed and set a new one-time password; an
+    `OnlineAccessProvided` event when the patient had no access (SPEC W1, I2)."""
+    new_access = account is None or not account.has_access
+    if account is None:
+        account = _create_account(patient)
+    password = new_one_time_password(account)
+    _set_one_time_password(account, password, actor)
+    if new_access:
+        AccessEvent.objects.create(
+            patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source)
+    return account, password, new_access
+
+
+def _require_ready(practice: PracticeSettings, patient: Patient) -> None:
+    _require_portal_enabled(practice)
+    if not practice.patient_facing_url:
+        raise AccessRefused([MSG_URL_MISSING], "settings")
+    problems = eligibility_problems(patient, country=practice.country)
+    if problems:
+        raise AccessRefused(problems, "eligibility")
+
+
 @_audited("access_provided")
 def access_provide(*, patient: Patient, actor: Actor, source: str = "window") -> Credentials:
     """SPEC W1: create (or reuse) the account and hand out a one-time password."""
@@ -156,19 +181,29 @@ def access_provide(*, patient: Patient, actor: Actor, source: str = "window") ->
     patient, account = _lock(patient)
     if account is not None and account.has_access:
         raise AccessRefused([MSG_ALREADY], "conflict")
-    problems = eligibility_problems(patient, country=practice.country)
-    if problems:
-        raise AccessRefused(problems, "eligibility")
-    if account is None:
-        account = _create_account(patient)
-    password = new_one_time_password(account)
-    _set_one_time_password(account, password, actor)
-    AccessEvent.objects.create(
-        patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source
-    )
+    _require_ready(practice, patient)
+    account, password, _ = _grant(patient, account, actor, source)
     audit_record(
         action="access_provided", actor=actor, patient_id=patient.pk,
         detail={"username": account.username, "source": source},
+    )
+    return Credentials(account.username, password, practice.patient_facing_url)
+
+
+@_audited("credentials_issued")
+def access_issue_one_time(*, patient: Patient, actor: Actor, source: str) -> Credentials | None:
+    """SPEC I2/H1: credentials for an invite or a sheet. A patient with no access,
+    or whose one-time password is still unchanged, gets a new one-time password
+    (the old one stops working); a patient with their own password gets None."""
+    practice = PracticeSettings.load()
+    patient, account = _lock(patient)
+    _require_ready(practice, patient)
+    if account is not None and account.has_access and not account.require_password_change:
+        return None
+    account, password, new_access = _grant(patient, account, actor, source)
+    audit_record(
+        action="credentials_issued", actor=actor, patient_id=patient.pk,
+        detail={"username": account.username, "source": source, "new_access": new_access},
     )
     return Credentials(account.username, password, practice.patient_facing_url)
 
@@ -181,6 +216,7 @@ def access_remove(*, patient: Patient, actor: Actor) -> None:
         raise AccessRefused([MSG_NO_ACCESS], "conflict")
     account.set_password(None)
     account.require_password_change = False
+    account.removed_at = timezone.now()
     account.save()
     audit_record(action="access_removed", actor=actor, patient_id=patient.pk)
 

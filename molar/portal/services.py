@@ -25,6 +25,8 @@ from . import emails
 SIGN_IN_FAILED = ("The user name or password is incorrect, or sign-in is paused for this "
                   "account. Try again later or call the practice.")
 RESET_CODE_INVALID = "That code is not valid. Request a new code and try again."
+ACTIVATION_INVALID = ("This link no longer works: it was used, is more than 7 days old, or the "
+                      "practice issued a new password. Sign in or call the practice.")
 RESET_CODE_LIFETIME = timedelta(hours=24)
 RESET_CODE_MAX_FAILURES = 10
 RESET_EMAILS_PER_HOUR = 5
@@ -254,3 +256,28 @@ def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> li
     return problems + password_problems(
         new, profile=PracticeSettings.load().password_policy,
         username=account.username, first_name=account.patient.first_name)
+
+
+def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
+    """SPEC I2 [ActivationLink]: set the patient's own password through a
+    single-use link; the caller then signs the patient in."""
+    from molar.access.activation import activation_find
+
+    with transaction.atomic():
+        row = activation_find(token, lock=True)
+        if row is None:
+            raise PortalInvalid([ACTIVATION_INVALID])
+        account = PortalAccount.objects.select_for_update().select_related("patient").get(
+            pk=row.account_id)
+        problems = _new_password_problems(account, new, confirm)
+        if problems:
+            raise PortalInvalid(problems)
+        _set_own_password(account, new)
+        account.username_offer_pending = True
+        account.last_login = timezone.now()
+        account.save()
+        row.used_at = timezone.now()
+        row.save(update_fields=["used_at"])
+        audit_record(action="activation_completed", actor=Actor.patient(account),
+                     patient_id=account.patient_id)
+    return account

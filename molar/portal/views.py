@@ -211,3 +211,38 @@ def reset(request):
 
 def contact(request):
     return _render(request, "portal/contact.html")
+
+
+ACTIVATION_SESSION_KEY = "_activation_token"
+
+
+@never_cache
+def activate_link(request, token: str):
+    """The link from the email: move the token into the session and off the
+    URL, so it cannot leak through history or the Referer header."""
+    request.session[ACTIVATION_SESSION_KEY] = token
+    return redirect("portal:activate")
+
+
+@never_cache
+@sensitive_post_parameters("new", "confirm")
+def activate(request):
+    from molar.access.activation import activation_find
+
+    token = request.session.get(ACTIVATION_SESSION_KEY, "")
+    row = activation_find(token)
+    if row is None:
+        return _render(request, "portal/activate_invalid.html",
+                       {"message": services.ACTIVATION_INVALID}, status=410 if token else 404)
+    form = NewPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.portal_activate(token=token, new=form.cleaned_data["new"],
+                                               confirm=form.cleaned_data["confirm"])
+        except PortalInvalid as exc:
+            _errors_to_form(form, exc)
+        else:
+            request.session.pop(ACTIVATION_SESSION_KEY, None)
+            portal_session_start(request, account)
+            return redirect("portal:username_offer")
+    return _render(request, "portal/activate.html", {"form": form, "username": row.account.username})
