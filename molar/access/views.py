@@ -38,6 +38,7 @@ def _page(request, patient, *, password="", errors=(), notice="", status=200):
         "errors": errors,
         "notice": notice,
         "next": _return_to(request),
+        "invites": patient.invites.select_related("appointment").order_by("-created_at")[:20],
     }
     return render(request, "access/access.html", context, status=status)
 

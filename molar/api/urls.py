@@ -1,9 +1,10 @@
 """Mounts the routers on the one API object (served under /api/v1/)."""
 
-from . import access, appointments, patients, settings
+from . import access, appointments, invites, patients, settings
 from .base import api
 
 api.add_router("", patients.router)
 api.add_router("", access.router)
 api.add_router("", settings.router)
 api.add_router("", appointments.router)
+api.add_router("", invites.router)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "invites"
+urlpatterns = [
+    path("", views.invite_list, name="list"),
+    path("rules/", views.rule_list, name="rules"),
+    path("rules/add/<str:timing>/", views.rule_add, name="rule_add"),
+    path("rules/<int:pk>/", views.rule_edit, name="rule"),
+    path("rules/<int:pk>/delete/", views.rule_delete, name="rule_delete"),
+]
