@@ -28,12 +28,8 @@ def _qr(url: str) -> Drawing:
     return drawing
 
 
-def credentials_pdf(*, practice: PracticeSettings, username: str, password: str, url: str) -> bytes:
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
-    pdf.setTitle("Online Access")
-    # The letter goes to the patient; no metadata beyond the title.
-    pdf.setAuthor(practice.practice_name or "")
+def _draw_letter(pdf: canvas.Canvas, practice: PracticeSettings, username: str, password: str,
+                 url: str) -> None:
     width, height = letter
     y = height - 1.1 * inch
     pdf.setFont("Helvetica-Bold", 18)
@@ -42,7 +38,6 @@ def credentials_pdf(*, practice: PracticeSettings, username: str, password: str,
     pdf.setFont("Helvetica-Bold", 14)
     pdf.drawString(inch, y, "Online Access")
     y -= 0.5 * inch
-    pdf.setFont("Helvetica", 12)
     for label, value in (("Website", url), ("Username", username), ("Password", password)):
         pdf.setFont("Helvetica-Bold", 12)
         pdf.drawString(inch, y, f"{label}:")
@@ -59,5 +54,27 @@ def credentials_pdf(*, practice: PracticeSettings, username: str, password: str,
         pdf.setFont("Helvetica", 10)
         pdf.drawString(inch, 0.9 * inch, f"Questions? Call {practice.practice_phone}.")
     pdf.showPage()
+
+
+def _canvas(target) -> canvas.Canvas:
+    pdf = canvas.Canvas(target, pagesize=letter, pageCompression=1)
+    pdf.setTitle("Online Access")
+    return pdf
+
+
+def credentials_pdf(*, practice: PracticeSettings, username: str, password: str, url: str) -> bytes:
+    """One letter (SPEC W7)."""
+    buffer = io.BytesIO()
+    pdf = _canvas(buffer)
+    _draw_letter(pdf, practice, username, password, url)
     pdf.save()
     return buffer.getvalue()
+
+
+def letters_pdf(target, *, practice: PracticeSettings, letters) -> None:
+    """One page per (username, password, url), written to `target` (a path or
+    a binary file): the bulk "Provide access and print letters" (SPEC I5)."""
+    pdf = _canvas(target)
+    for username, password, url in letters:
+        _draw_letter(pdf, practice, username, password, url)
+    pdf.save()

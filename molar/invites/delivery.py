@@ -97,32 +97,40 @@ def invites_recover(*, now: datetime | None = None) -> int:
                         reason="interrupted while sending; delivery unknown")
 
 
-def _eligibility_words(messages: list[str]) -> str:
+def eligibility_words(messages: list[str]) -> str:
     if "Missing patient email." in messages:
         return "no email"
     return "; ".join(m.rstrip(".").replace("patient ", "").lower() for m in messages)
 
 
 def _skip_reason(invite: Invite, practice: PracticeSettings, now: datetime) -> str:
-    """Why this invite must not go out, in words staff understand; "" to send."""
+    return skip_reason(patient=invite.patient, appointment=invite.appointment,
+                       rule=invite.rule if invite.rule_id else _template(invite),
+                       practice=practice, now=now)
+
+
+def skip_reason(*, patient: Patient, appointment: Appointment | None, rule: InviteRule | None,
+                practice: PracticeSettings, now: datetime) -> str:
+    """Why an invite must not go out, in words staff understand; "" to send.
+    (Eligibility problems surface when credentials are issued.)"""
     if not practice.portal_enabled:
         return "Patient Portal is not enabled"
     if not practice.patient_facing_url:
         return "no Patient Facing URL"
     if not practice.practice_email:
         return "no practice email"
-    patient = invite.patient
+    if rule is None:
+        return "the invite rule was deleted"
     if patient.status in (Patient.Status.ARCHIVED, Patient.Status.DECEASED):
         return f"patient is {patient.get_status_display().lower()}"
-    if invite.appointment is not None and invite.appointment.status == Appointment.Status.BROKEN:
+    if appointment is not None and appointment.status == Appointment.Status.BROKEN:
         return "appointment broken"
     if not patient.email.strip():
         return "no email"
     account = PortalAccount.objects.filter(patient=patient).first()
     if account is not None and not account.has_access and account.removed_at is not None:
         return "access removed by staff"
-    rule = invite.rule
-    if rule is not None and account is not None and account.last_login is not None:
+    if account is not None and account.last_login is not None:
         if rule.mode == InviteRule.Mode.UNTIL_VISIT:
             return "already visited the portal"
         if rule.mode == InviteRule.Mode.NO_VISIT_IN_DAYS and \
@@ -186,7 +194,7 @@ def _claim(worker: str, now: datetime, summary: SendSummary):
             try:
                 values = _values(invite, practice)
             except AccessRefused as exc:
-                reason = _eligibility_words(exc.messages)
+                reason = eligibility_words(exc.messages)
         if reason:
             _finish(invite, Q_.SKIPPED, reason, now)
             summary.skipped += 1
@@ -205,7 +213,7 @@ def _template(invite: Invite) -> InviteRule | None:
 
 
 def _message(practice: PracticeSettings, outgoing, connection) -> EmailMessage:
-    rule = _template(outgoing[0][0])
+    rule = _template(outgoing[0][0])  # not None: skip_reason refused rule-less invites
     subject = render(rule.subject, outgoing[0][1]).replace("\n", " ")
     body = "\n\n----------\n\n".join(render(rule.body, values) for _, values in outgoing)
     return EmailMessage(subject=subject, body=body, to=[outgoing[0][0].recipient],

@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import Invite, InviteRule
+from .models import BulkRun, Invite, InviteRule
 
 
 class InviteRuleForm(forms.ModelForm):
@@ -20,3 +20,24 @@ class InviteFilterForm(forms.Form):
                             widget=forms.DateInput(attrs={"type": "date"}))
     end = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
     patient = forms.IntegerField(label="Patient number", required=False, min_value=1)
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=BulkRun.Action.choices, widget=forms.RadioSelect,
+                               initial=BulkRun.Action.INVITE)
+    start = forms.DateField(label="Appointments from", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    no_access_only = forms.BooleanField(label="Only patients without online access", required=False,
+                                        initial=True)
+    rule = forms.ModelChoiceField(InviteRule.objects.all(), required=False,
+                                  label="Email text from rule", empty_label="(choose a rule)")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            self.add_error(None, "The end date is before the start date.")
+        elif data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 366:
+            self.add_error(None, "Choose at most one year of appointments.")
+        if data.get("action") == BulkRun.Action.INVITE and not data.get("rule"):
+            self.add_error("rule", "Choose the invite rule whose email text to send.")
+        return data

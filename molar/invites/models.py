@@ -62,6 +62,9 @@ class BulkRun(models.Model):
         GRANT = "grant", "Provide access and print letters"
 
     action = models.CharField(max_length=8, choices=Action.choices)
+    # The same selection (action, rule, criteria) is the same run: resuming it
+    # never invites anyone twice.
+    key = models.CharField(max_length=64, unique=True)
     rule = models.ForeignKey(InviteRule, null=True, blank=True, on_delete=models.SET_NULL)
     criteria = models.JSONField(default=dict)
     created_by = models.CharField(max_length=150)

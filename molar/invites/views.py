@@ -1,14 +1,18 @@
+import io
+
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from molar.access.services import AccessRefused
 from molar.audit.services import Actor
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 
-from .forms import InviteFilterForm, InviteRuleForm
-from .models import InviteRule
+from .bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bulk_progress
+from .forms import BulkForm, InviteFilterForm, InviteRuleForm
+from .models import BulkRun, InviteRule
 from .selectors import invites_filtered
 from .services import (
     RULE_FIELDS,
@@ -81,3 +85,43 @@ def invite_list(request):
     query.pop("page", None)
     return render(request, "invites/list.html",
                   {"form": form, "page": page, "query": query.urlencode()})
+
+
+@staff_view(MANAGE_ACCESS)
+def bulk(request):
+    """SPEC I5: choose patients, see the dry run, then run."""
+    form = BulkForm(request.POST or None)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        criteria = Criteria(start=data["start"], end=data["end"], no_access_only=data["no_access_only"])
+        actor = Actor.staff(request.user)
+        if "run" in request.POST and data["action"] == BulkRun.Action.INVITE:
+            run = bulk_invite(criteria=criteria, rule=data["rule"], actor=actor)
+            return redirect("invites:bulk_run", pk=run.pk)
+        if "run" in request.POST:
+            buffer = io.BytesIO()
+            try:
+                summary = bulk_grant(criteria=criteria, actor=actor, target=buffer)
+            except AccessRefused as exc:
+                form.add_error(None, " ".join(exc.messages))
+            else:
+                response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
+                response["Content-Disposition"] = 'attachment; filename="online-access-letters.pdf"'
+                response["X-Granted"] = str(summary.granted)
+                return response
+        plan = bulk_plan(action=data["action"], criteria=criteria, rule=data["rule"])
+    return render(request, "invites/bulk.html", {
+        "form": form, "plan": plan,
+        "ready": sum(1 for row in plan or () if not row.reason)})
+
+
+@staff_view(MANAGE_ACCESS)
+def bulk_run(request, pk: int):
+    run = get_object_or_404(BulkRun, pk=pk)
+    counts = bulk_progress(run)
+    done = run.total - counts["queued"] - counts["sending"]
+    invites = run.invites.select_related("patient", "appointment").order_by("patient__last_name")[:500]
+    return render(request, "invites/bulk_run.html", {
+        "run": run, "counts": counts, "done": done, "invites": invites,
+        "finished": done >= run.total})

@@ -1,0 +1,99 @@
+import datetime
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from molar.access.services import AccessRefused
+from molar.audit.services import Actor
+from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bulk_progress
+from molar.invites.delivery import invites_send_due
+from molar.invites.models import BulkRun, InviteRule
+from molar.invites.worker import worker_name
+
+
+def _date(text: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(f"{text!r} is not a date (YYYY-MM-DD).") from None
+
+
+class Command(BaseCommand):
+    help = ("Bulk: `molar bulk invite|grant --from D --to D [--no-access-only] [--rule ID] "
+            "[--dry-run] [-o letters.pdf]`.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=["invite", "grant"])
+        parser.add_argument("--from", dest="start", required=True, help="first appointment day")
+        parser.add_argument("--to", dest="end", required=True, help="last appointment day")
+        parser.add_argument("--no-access-only", action="store_true")
+        parser.add_argument("--rule", type=int, help="invite rule whose email text to send")
+        parser.add_argument("--dry-run", action="store_true", help="list who would be skipped, and why")
+        parser.add_argument("--output", "-o", help="letters PDF to write (grant)")
+
+    def handle(self, *args, action, start, end, no_access_only, rule, dry_run, output, **options):
+        criteria = Criteria(_date(start), _date(end), no_access_only)
+        if criteria.end < criteria.start:
+            raise CommandError("--to is before --from.")
+        template = self._rule(action, rule)
+        if dry_run:
+            return self._dry_run(action, criteria, template)
+        if action == "grant":
+            return self._grant(criteria, output)
+        run = bulk_invite(criteria=criteria, rule=template, actor=Actor.system("cli"))
+        self.stdout.write(f"Bulk run {run.pk}: {run.total} invite(s) recorded; sending.")
+        invites_send_due(worker=worker_name(), progress=lambda s: self._bar(s.processed, run.total))
+        counts = bulk_progress(run)
+        self.stdout.write(f"\nSent {counts['sent']}, skipped {counts['skipped']}, "
+                          f"failed {counts['failed']}, waiting {counts['queued']}.")
+
+    def _rule(self, action: str, rule_id: int | None) -> InviteRule | None:
+        if action != BulkRun.Action.INVITE:
+            return None
+        if rule_id is None:
+            raise CommandError("--rule is required for invite: the rule whose email text to send.")
+        rule = InviteRule.objects.filter(pk=rule_id).first()
+        if rule is None:
+            raise CommandError(f"No invite rule {rule_id}.")
+        return rule
+
+    def _dry_run(self, action, criteria, rule) -> None:
+        rows = bulk_plan(action=action, criteria=criteria, rule=rule)
+        for row in rows:
+            result = f"skipped: {row.reason}" if row.reason else "will be processed"
+            self.stdout.write(f"{row.patient.pk}\t{row.patient}\t{result}")
+        ready = sum(1 for row in rows if not row.reason)
+        self.stdout.write(f"{ready} of {len(rows)} patient(s) would be processed.")
+
+    def _grant(self, criteria, output: str | None) -> None:
+        if not output:
+            raise CommandError("--output FILE.pdf is required for grant: the letters.")
+        target = Path(output)
+        # Letters go to a private temporary file, renamed into place only when
+        # complete; the grants commit only then too (all or nothing).
+        fd, temp = tempfile.mkstemp(suffix=".pdf", dir=target.parent if target.parent.exists() else None)
+        os.close(fd)
+        try:
+            summary = bulk_grant(criteria=criteria, actor=Actor.system("cli"), target=temp,
+                                 progress=self._bar)
+            os.replace(temp, target)
+        except AccessRefused as exc:
+            raise CommandError(" ".join(exc.messages)) from None
+        finally:
+            if os.path.exists(temp):
+                os.unlink(temp)
+        for row in summary.skipped:
+            self.stderr.write(f"{row.patient.pk}\t{row.patient}\tskipped: {row.reason}")
+        self.stdout.write(f"\nGranted {summary.granted}; skipped {len(summary.skipped)}. "
+                          f"Letters in {target}.")
+
+    def _bar(self, done: int, total: int) -> None:
+        if not sys.stdout.isatty() or not total:
+            return
+        width = 30
+        filled = int(width * min(done, total) / total)
+        self.stdout.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", ending="")
+        self.stdout.flush()

@@ -1,0 +1,116 @@
+"""SPEC I5: bulk invites and letters, with a dry run, safe to run again."""
+
+import datetime
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+from pypdf import PdfReader
+
+from molar.access.models import AccessEvent, PortalAccount
+from molar.access.services import access_provide
+from molar.audit.services import Actor
+from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan
+from molar.invites.delivery import invites_send_due
+from molar.invites.models import Invite
+from molar.patients.models import Appointment
+
+DAY = datetime.date(2026, 3, 4)
+CRITERIA = Criteria(start=DAY, end=DAY, no_access_only=True)
+
+
+@pytest.fixture
+def family(make_patient):
+    """Three patients seen on DAY: one ready, one without email, one with access."""
+    ready = make_patient(first_name="Ready")
+    no_email = make_patient(first_name="Noemail", email="")
+    has_access = make_patient(first_name="Online")
+    later = make_patient(first_name="Later")
+    for patient in (ready, no_email, has_access):
+        Appointment.objects.create(patient=patient, start=datetime.datetime(
+            2026, 3, 4, 15, tzinfo=datetime.UTC))
+    Appointment.objects.create(patient=later, start=datetime.datetime(2026, 3, 9, tzinfo=datetime.UTC))
+    access_provide(patient=has_access, actor=Actor.system("t"))
+    return ready, no_email, has_access
+
+
+def test_dry_run_lists_who_would_be_skipped_and_why(practice, family, before_rule):
+    rows = bulk_plan(action="grant", criteria=Criteria(DAY, DAY), rule=None)
+    assert {(r.patient.first_name, r.reason) for r in rows} == {
+        ("Ready", ""), ("Noemail", "no email"), ("Online", "already has online access")}
+    rows = bulk_plan(action="invite", criteria=CRITERIA, rule=before_rule)
+    assert {(r.patient.first_name, r.reason) for r in rows} == {("Ready", ""), ("Noemail", "no email")}
+    assert not Invite.objects.exists() and PortalAccount.objects.count() == 1
+
+
+def test_bulk_invite_runs_once_even_when_run_again(practice, family, before_rule, mailoutbox):
+    first = bulk_invite(criteria=CRITERIA, rule=before_rule, actor=Actor.system("t"))
+    invites_send_due(worker="t")
+    again = bulk_invite(criteria=CRITERIA, rule=before_rule, actor=Actor.system("t"))
+    invites_send_due(worker="t")
+    assert again.pk == first.pk and first.total == 2
+    assert Invite.objects.count() == 2 and len(mailoutbox) == 1
+    assert Invite.objects.get(status="skipped").reason == "no email"
+
+
+def test_bulk_grant_writes_one_letter_each_and_grants(practice, family):
+    ready = family[0]
+    out = io.BytesIO()
+    summary = bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=out)
+    assert summary.granted == 1 and [r.reason for r in summary.skipped] == ["no email"]
+    text = PdfReader(io.BytesIO(out.getvalue())).pages[0].extract_text()
+    account = PortalAccount.objects.get(patient=ready)
+    password = text.split("Password:")[1].split()[0]
+    assert account.username in text and account.check_password(password)
+    assert AccessEvent.objects.filter(patient=ready, source="bulk").count() == 1
+
+
+def test_interrupted_grant_changes_nothing_and_can_run_again(practice, family):
+    def interrupt(done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=io.BytesIO(), progress=interrupt)
+    assert PortalAccount.objects.count() == 1 and AccessEvent.objects.count() == 1  # the fixture's
+    summary = bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=io.BytesIO())
+    assert summary.granted == 1 and AccessEvent.objects.count() == 2
+
+
+def test_cli_grant_and_dry_run(practice, family, tmp_path, capsys):
+    call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "--dry-run")
+    assert "1 of 3 patient(s) would be processed." in capsys.readouterr().out
+    out = tmp_path / "letters.pdf"
+    call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "-o", str(out))
+    assert out.read_bytes().startswith(b"%PDF") and PortalAccount.objects.count() == 2
+    with pytest.raises(CommandError, match="is not a date"):
+        call_command("bulk", "grant", "--from", "yesterday", "--to", "2026-03-04", "--dry-run")
+    with pytest.raises(CommandError, match="--rule is required"):
+        call_command("bulk", "invite", "--from", "2026-03-04", "--to", "2026-03-04")
+
+
+def test_web_dry_run_then_invite_run_shows_progress(desk_client, practice, family, before_rule):
+    form = {"action": "invite", "start": "2026-03-04", "end": "2026-03-04", "no_access_only": "on",
+            "rule": str(before_rule.pk)}
+    page = desk_client.submit("/staff/invites/bulk/", {**form, "dry_run": "1"}).content.decode()
+    assert "Skipped: no email" in page and "Run for 1 patient" in page
+    response = desk_client.submit("/staff/invites/bulk/", {**form, "run": "1"})
+    assert response.status_code == 302
+    progress = desk_client.get(response["Location"]).content.decode()
+    assert "0 of 2 processed" in progress and 'http-equiv="refresh"' in progress
+    invites_send_due(worker="t")
+    progress = desk_client.get(response["Location"]).content.decode()
+    assert "2 of 2 processed: 1 sent, 1 skipped" in progress
+
+
+def test_web_grant_returns_the_letters(desk_client, practice, family):
+    form = {"action": "grant", "start": "2026-03-04", "end": "2026-03-04", "no_access_only": "on",
+            "run": "1"}
+    response = desk_client.submit("/staff/invites/bulk/", form)
+    assert response["Content-Type"] == "application/pdf" and response["X-Granted"] == "1"
+
+
+def test_web_form_errors_are_messages(desk_client, practice):
+    page = desk_client.submit("/staff/invites/bulk/", {
+        "action": "invite", "start": "2026-03-05", "end": "2026-03-04", "dry_run": "1"}).content.decode()
+    assert "The end date is before the start date." in page
+    assert "Choose the invite rule whose email text to send." in page
