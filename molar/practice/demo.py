@@ -64,6 +64,10 @@ def demo_load(*, port: int) -> None:
     GuardianLink.objects.create(patient=sofia, guardian=maria, relationship="Mother", is_guardian=True)
     GuardianLink.objects.create(patient=sofia, guardian=daniel, relationship="Father", is_guardian=True)
     _appointments(made, provider)
+    from molar.invites.services import invite_rule_create
+
+    for timing in ("before", "after"):
+        invite_rule_create(actor=actor, timing=timing, enabled=True)
 
 
 def _appointments(made: dict, provider: Provider) -> None:

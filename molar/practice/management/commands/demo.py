@@ -2,6 +2,7 @@ import signal
 import subprocess
 import sys
 
+from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
@@ -12,7 +13,8 @@ from molar.practice.staff import staff_add
 
 
 class Command(BaseCommand):
-    help = "Set up the demo practice (SQLite under MOLAR_HOME) and serve it."
+    help = ("Set up the demo practice (SQLite under MOLAR_HOME) and run the web server and the "
+            "invite worker.")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
@@ -26,6 +28,8 @@ class Command(BaseCommand):
         front = staff_add(username="frontdesk", admin=False, actor=Actor.system("demo"))
         admin = staff_add(username="admin", admin=True, actor=Actor.system("demo"))
         base = f"http://127.0.0.1:{port}"
+        mail = ("" if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") else
+                f"  Email outbox:    {base}/staff/outbox/ (no EMAIL_HOST: mail is kept here)\n")
         self.stdout.write(
             "\nMolar demo is ready.\n"
             f"  Staff app:       {base}/staff/login/\n"
@@ -33,11 +37,13 @@ class Command(BaseCommand):
             f"  API:             {base}/api/v1/openapi.json\n"
             f"  Front desk:      frontdesk / {front}\n"
             f"  Administrator:   admin / {admin}\n"
+            f"{mail}"
             "These passwords are new each time the demo starts. Press Ctrl-C to stop.\n"
         )
         if no_serve:
             return
-        self._run([granian_args("127.0.0.1", port, 1)])
+        worker = [sys.executable, "-m", "molar.cli", "worker", "--scan-every", "30"]
+        self._run([granian_args("127.0.0.1", port, 1), worker])
 
     def _run(self, commands: list[list[str]]) -> None:
         sys.stdout.flush()
