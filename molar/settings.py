@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "molar.access",
     "molar.portal",
     "molar.invites",
+    "molar.ehr",
     "molar.api",
 ]
 

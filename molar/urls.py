@@ -27,6 +27,7 @@ urlpatterns = [
     path("staff/settings/", include("molar.practice.urls")),
     path("staff/outbox/", outbox, name="outbox"),
     path("staff/invites/", include("molar.invites.urls")),
+    path("staff/dashboard/", include("molar.ehr.urls")),
     path("portal/", include("molar.portal.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,0 +1,70 @@
+"""SPEC E2: the dashboard, its per-patient list and CSV export."""
+
+import csv
+
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+
+from molar.staff import MANAGE_ACCESS, staff_view
+
+from .forms import MeasureForm
+from .measures import DESCRIPTION, electronic_copy_access
+
+CSV_HEADER = ["patient_id", "name", "first_visit", "deadline", "access_provided", "met", "reason"]
+
+
+def _measure(request):
+    form = MeasureForm(request.GET or MeasureForm.defaults())
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    provider = data["provider"].pk if data["provider"] else None
+    return form, electronic_copy_access(start=data["start"], end=data["end"], provider_id=provider)
+
+
+@staff_view(MANAGE_ACCESS)
+def dashboard(request):
+    form, result = _measure(request)
+    page = None
+    if result is not None:
+        # Patients who missed first: they are the ones staff can act on.
+        ordered = sorted(result.patients, key=lambda row: row.met)
+        page = Paginator(ordered, 100).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    here = f"{reverse('ehr:dashboard')}?{query.urlencode()}"
+    return render(request, "ehr/dashboard.html", {
+        "form": form, "result": result, "page": page, "description": DESCRIPTION,
+        "query": query.urlencode(), "here": here})
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+@staff_view(MANAGE_ACCESS)
+def dashboard_csv(request):
+    form, result = _measure(request)
+    if result is None:
+        return render(request, "ehr/dashboard.html", {"form": form, "description": DESCRIPTION},
+                      status=400)
+    writer = csv.writer(_Echo())
+
+    def rows():
+        yield writer.writerow(CSV_HEADER)
+        for row in result.patients:
+            yield writer.writerow([row.patient_id, _cell(row.name), row.first_visit, row.deadline,
+                                   row.access_on or "", "yes" if row.met else "no", row.reason])
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="electronic-copy-access-{result.start}-{result.end}.csv"')
+    return response
+
+
+def _cell(text: str) -> str:
+    """Names come from patient records: keep spreadsheets from running them as formulas."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text
