@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "molar.portal",
     "molar.invites",
     "molar.ehr",
+    "molar.sheets",
     "molar.api",
 ]
 

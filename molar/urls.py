@@ -26,6 +26,7 @@ urlpatterns = [
     path("staff/patients/<int:pk>/portal-access/", include("molar.access.urls")),
     path("staff/settings/", include("molar.practice.urls")),
     path("staff/outbox/", outbox, name="outbox"),
+    path("staff/", include("molar.sheets.urls")),
     path("staff/invites/", include("molar.invites.urls")),
     path("staff/dashboard/", include("molar.ehr.urls")),
     path("portal/", include("molar.portal.urls")),
