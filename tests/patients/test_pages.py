@@ -72,7 +72,7 @@ def test_search_finds_by_name_email_phone_and_number(desk_client, make_patient):
 def test_patient_portal_row_hidden_by_default(desk_client, practice, complete_patient):
     page = desk_client.get(f"/staff/patients/{complete_patient.pk}/").content.decode()
     assert "Patient Information" in page and "Birthdate" in page
-    assert "Patient Portal" not in page
+    assert 'data-field="patient_portal"' not in page
 
 
 def test_patient_portal_row_reads_no_access_then_online(desk_client, practice, complete_patient):
