@@ -1,16 +1,23 @@
 """Access helpers for portal pages: `portal_view` puts the signed-in account on
 the request or sends the visitor away. While the account still has a
 one-time password the session is restricted (SPEC L2): pages redirect to the
-set-password page, JSON routes answer 403, and no health data is sent."""
+set-password page, JSON routes answer 403, and no health data is sent.
+Otherwise the request also carries the family the person may see (SPEC L8)
+and the patient whose data this page shows (`portal_subject`)."""
 
 from functools import wraps
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
+from molar.audit.models import AuditEvent
+from molar.audit.services import audit_record
+from molar.practice.models import PracticeSettings
+
+from .family import choose_subject, portal_actor, represented_patients
 from .session import portal_session_account
 
 
@@ -29,8 +36,54 @@ def portal_view(*, restricted: bool = False, json: bool = False):
                     return JsonResponse({"errors": ["Set a new password first."]}, status=403)
                 return redirect("portal:new_password")
             request.portal_account = account
+            if not account.require_password_change:
+                practice = PracticeSettings.load()
+                request.portal_practice = practice
+                request.portal_family = represented_patients(account, practice)
+                request.portal_subject = choose_subject(request.session, request.portal_family)
+                request.portal_actor = portal_actor(account, request.portal_subject)
             return view(request, *args, **kwargs)
 
         return wrapper
 
     return decorator
+
+
+def portal_tab(tab: str, *, json: bool = False):
+    """A page of health information (SPEC L7): shown only while the practice has
+    the tab on (S3); every view is audited with the subject's and, for a
+    representative, the viewer's id (SPEC L8)."""
+
+    def decorator(view):
+        @wraps(view)
+        def inner(request, *args, **kwargs):
+            if not request.portal_practice.tab_enabled(tab):
+                raise Http404("This part of the portal is turned off.")
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200:
+                portal_audit(request, "phi_view", tab=tab)
+            return response
+
+        return portal_view(json=json)(inner)
+
+    return decorator
+
+
+def portal_audit(request, action: str, **detail) -> None:
+    account, subject = request.portal_account, request.portal_subject
+    if subject.pk != account.patient_id:
+        detail["representative_id"] = account.patient_id
+    audit_record(action=action, actor=request.portal_actor, patient_id=subject.pk,
+                 detail={**detail, "path": request.path[:200]})
+
+
+def subject_object(request, queryset, pk: int):
+    """An object of the current subject, or 404 (audited): ids from another
+    patient, or from nowhere, all look the same."""
+    obj = queryset.filter(pk=pk, patient=request.portal_subject).first()
+    if obj is None:
+        audit_record(action="access_denied", actor=request.portal_actor,
+                     patient_id=request.portal_subject.pk, outcome=AuditEvent.Outcome.DENIED,
+                     detail={"path": request.path[:200]})
+        raise Http404("Not found.")
+    return obj

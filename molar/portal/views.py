@@ -1,17 +1,20 @@
 """Patient portal pages (SPEC section 6). Thin: parse, call a service, render."""
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from molar.audit.models import AuditEvent
+from molar.audit.services import audit_record
 from molar.practice.models import PracticeSettings
 
 from . import services
-from .access import portal_view
+from .access import portal_tab, portal_view
+from .family import SUBJECT_KEY
 from .forms import (
     ChangePasswordForm,
     ChangeUsernameForm,
@@ -35,8 +38,39 @@ REMEMBER_SECONDS = 90 * 24 * 3600
 
 
 def _render(request, template, context=None, status=200):
-    context = {"practice": PracticeSettings.load(), **(context or {})}
-    return render(request, template, context, status=status)
+    """Every portal page: the practice, and for a signed-in person the account,
+    the family they may switch between and whose data is shown."""
+    base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.load()}
+    if hasattr(request, "portal_account"):
+        base["account"] = request.portal_account
+    if hasattr(request, "portal_subject"):
+        base.update(family=request.portal_family, subject=request.portal_subject,
+                    tabs=[(t, label) for t, label in TABS if base["practice"].tab_enabled(t)])
+    return render(request, template, {**base, **(context or {})}, status=status)
+
+
+# SPEC L7: the tabs, in order, with the names patients see; each is the name
+# of its URL ("portal:<tab>") and of its PracticeSettings switch ("show_<tab>").
+TABS = [("appointments", "Appointments")]
+
+
+@require_POST
+@portal_view()
+def switch(request):
+    """The family switcher: only people in the signed-in person's family."""
+    try:
+        wanted = int(request.POST.get("patient", ""))
+    except ValueError:
+        wanted = 0
+    if wanted not in {p.pk for p in request.portal_family}:
+        audit_record(action="access_denied", actor=request.portal_actor, patient_id=wanted or None,
+                     outcome=AuditEvent.Outcome.DENIED, detail={"path": request.path})
+        raise Http404("Not found.")
+    request.session[SUBJECT_KEY] = wanted
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = ""
+    return redirect(target or "portal:home")
 
 
 def _errors_to_form(form, exc: PortalInvalid):
@@ -124,20 +158,22 @@ def username_offer(request):
 
 @portal_view()
 def home(request):
-    return redirect("portal:appointments")
+    """The first tab the practice shows."""
+    practice = request.portal_practice
+    first = next((tab for tab, _ in TABS if practice.tab_enabled(tab)), None)
+    return redirect(f"portal:{first}" if first else "portal:profile")
 
 
-@portal_view()
+@portal_tab("appointments")
 def appointments(request):
-    upcoming, past = appointments_for(request.portal_account.patient)
+    upcoming, past = appointments_for(request.portal_subject)
     return _render(request, "portal/appointments.html",
-                   {"account": request.portal_account, "upcoming": upcoming, "past": past,
-                    "tab": "appointments"})
+                   {"upcoming": upcoming, "past": past, "tab": "appointments"})
 
 
-@portal_view(json=True)
+@portal_tab("appointments", json=True)
 def appointments_json(request):
-    upcoming, past = appointments_for(request.portal_account.patient)
+    upcoming, past = appointments_for(request.portal_subject)
     rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
              "provider": a.provider.name if a.provider else None, "status": a.status}
             for a in [*upcoming, *past]]
@@ -246,3 +282,13 @@ def activate(request):
             portal_session_start(request, account)
             return redirect("portal:username_offer")
     return _render(request, "portal/activate.html", {"form": form, "username": row.account.username})
+
+
+@portal_view()
+def history(request):
+    """SPEC T2: the patient's own access history (who granted, printed, reset;
+    sign-ins; views of health information)."""
+    from molar.audit.selectors import audit_history_for_patient
+
+    entries = audit_history_for_patient(request.portal_subject.pk)
+    return _render(request, "portal/history.html", {"entries": entries, "tab": "history"})

@@ -94,6 +94,15 @@ class PracticeSettings(models.Model):
     display_fields = models.JSONField(
         default=list, blank=True, validators=[validate_display_fields]
     )
+    # SPEC S3: the portal's tabs and family access.
+    show_appointments = models.BooleanField("Show Appointments tab", default=True)
+    show_account = models.BooleanField("Show Account tab", default=True)
+    show_treatment_plan = models.BooleanField("Show Treatment Plan tab", default=True)
+    show_messages = models.BooleanField("Show Messages tab", default=True)
+    show_health_summary = models.BooleanField("Show Health Summary tab", default=True)
+    show_documents = models.BooleanField("Show Documents tab", default=True)
+    allow_guarantor_access = models.BooleanField(
+        "Allow guarantor access to family health information", default=True)
     # SPEC S5 / C3
     password_policy = models.CharField(
         max_length=10, choices=PasswordPolicy.choices, default=PasswordPolicy.SEED
@@ -127,6 +136,9 @@ class PracticeSettings(models.Model):
             pk=1, defaults={"display_fields": list(DEFAULT_DISPLAY_FIELDS)}
         )
         return obj
+
+    def tab_enabled(self, tab: str) -> bool:
+        return getattr(self, f"show_{tab}")
 
     @property
     def url_is_local_http(self) -> bool:

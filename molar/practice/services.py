@@ -9,6 +9,8 @@ EDITABLE_FIELDS = (
     "practice_name", "practice_phone", "practice_email", "address1", "address2", "city",
     "state", "zip", "country", "portal_enabled", "patient_facing_url", "display_fields",
     "password_policy", "otp_max_age_days",
+    "show_appointments", "show_account", "show_treatment_plan", "show_messages",
+    "show_health_summary", "show_documents", "allow_guarantor_access",
 )
 
 

@@ -1,0 +1,97 @@
+"""SPEC L8: authorized representatives and the family switcher."""
+
+import datetime
+
+import pytest
+
+from molar.audit.models import AuditEvent
+from molar.patients.models import Appointment, GuardianLink
+
+
+
+@pytest.fixture
+def parent(complete_patient):
+    return complete_patient
+
+
+@pytest.fixture
+def kids(make_patient, parent):
+    """A child by guardian link, one by guarantor, one by responsible party,
+    and a linked child whose link lacks "is guardian"."""
+    guarded = make_patient(first_name="Guarded")
+    GuardianLink.objects.create(patient=guarded, guardian=parent, relationship="Mother", is_guardian=True)
+    guaranteed = make_patient(first_name="Guaranteed", guarantor=parent)
+    responsible = make_patient(first_name="Responsible", responsible_party=parent)
+    linked = make_patient(first_name="Linked")
+    GuardianLink.objects.create(patient=linked, guardian=parent, relationship="Aunt", is_guardian=False)
+    return guarded, guaranteed, responsible, linked
+
+
+def family_names(client) -> list[str]:
+    page = client.get("/portal/appointments/").content.decode()
+    return [name for name in ("Guarded", "Guaranteed", "Responsible", "Linked", "Hidden")
+            if f">{name} " in page]
+
+
+def test_representative_sees_exactly_the_people_spec_lists(patient_client, kids):
+    assert family_names(patient_client) == ["Guarded", "Guaranteed", "Responsible"]
+
+
+def test_guarantor_access_follows_the_practice_setting(patient_client, kids, practice):
+    practice.allow_guarantor_access = False
+    practice.save()
+    assert family_names(patient_client) == ["Guarded", "Responsible"]
+
+
+@pytest.mark.parametrize("status", ["archived", "deceased", "prospective"])
+def test_archived_deceased_and_prospective_never_appear(patient_client, kids, status):
+    guarded = kids[0]
+    guarded.status = status
+    guarded.first_name = "Hidden"
+    guarded.save()
+    assert "Hidden" not in family_names(patient_client)
+
+
+def test_switching_shows_the_childs_data_and_audits_both_ids(patient_client, kids, parent):
+    guarded = kids[0]
+    Appointment.objects.create(patient=guarded, start=datetime.datetime(2031, 5, 6, 15, tzinfo=datetime.UTC))
+    patient_client.submit("/portal/switch/", {"patient": guarded.pk, "next": "/portal/appointments/"})
+    page = patient_client.get("/portal/appointments/").content.decode()
+    assert "May 6, 2031" in page
+    event = AuditEvent.objects.filter(action="phi_view").latest("id")
+    assert event.patient_id == guarded.pk and event.actor_type == "representative"
+    assert event.actor_id == parent.pk and event.detail["representative_id"] == parent.pk
+
+
+def test_switching_to_someone_outside_the_family_is_404_and_audited(patient_client, kids, make_patient):
+    stranger = make_patient(first_name="Stranger")
+    linked = kids[3]
+    for outsider in (stranger, linked):
+        response = patient_client.submit("/portal/switch/", {"patient": outsider.pk})
+        assert response.status_code == 404
+    assert AuditEvent.objects.filter(action="access_denied", outcome="denied").count() == 2
+    assert "Stranger" not in patient_client.get("/portal/appointments/").content.decode()
+
+
+def test_a_subject_who_leaves_the_family_falls_back_to_self(patient_client, kids, parent):
+    guarded = kids[0]
+    patient_client.submit("/portal/switch/", {"patient": guarded.pk})
+    GuardianLink.objects.filter(patient=guarded).update(is_guardian=False)
+    patient_client.get("/portal/appointments/")
+    assert AuditEvent.objects.filter(action="phi_view").latest("id").patient_id == parent.pk
+
+
+def test_tabs_turned_off_are_hidden_and_404(patient_client, practice):
+    practice.show_appointments = False
+    practice.save()
+    assert patient_client.get("/portal/appointments/").status_code == 404
+    assert patient_client.get("/portal/api/appointments").status_code == 404
+    assert ">Appointments<" not in patient_client.get("/portal/profile/").content.decode()
+
+
+def test_access_history_lists_grants_and_sign_ins(patient_client):
+    page = patient_client.get("/portal/history/").content.decode()
+    assert "Signed in" in page and "Online access provided" in page
+    assert "Password changed" in page
+
+
