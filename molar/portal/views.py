@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import audit_record
-from molar.practice.models import PracticeSettings
 
 from . import services
 from .access import portal_tab, portal_view
@@ -24,6 +23,7 @@ from .forms import (
     SignInForm,
     UsernameForm,
 )
+from .pages import TABS, portal_render
 from .selectors import appointments_for
 from .services import PortalInvalid, SignInFailed
 from .session import (
@@ -35,23 +35,6 @@ from .session import (
 
 REMEMBER_COOKIE = "molar_portal_username"
 REMEMBER_SECONDS = 90 * 24 * 3600
-
-
-def _render(request, template, context=None, status=200):
-    """Every portal page: the practice, and for a signed-in person the account,
-    the family they may switch between and whose data is shown."""
-    base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.load()}
-    if hasattr(request, "portal_account"):
-        base["account"] = request.portal_account
-    if hasattr(request, "portal_subject"):
-        base.update(family=request.portal_family, subject=request.portal_subject,
-                    tabs=[(t, label) for t, label in TABS if base["practice"].tab_enabled(t)])
-    return render(request, template, {**base, **(context or {})}, status=status)
-
-
-# SPEC L7: the tabs, in order, with the names patients see; each is the name
-# of its URL ("portal:<tab>") and of its PracticeSettings switch ("show_<tab>").
-TABS = [("appointments", "Appointments")]
 
 
 @require_POST
@@ -105,7 +88,7 @@ def sign_in(request):
             else:
                 response.delete_cookie(REMEMBER_COOKIE)
             return response
-    return _render(request, "portal/sign_in.html", {"form": form})
+    return portal_render(request, "portal/sign_in.html", {"form": form})
 
 
 @require_POST
@@ -132,7 +115,7 @@ def new_password(request):
         else:
             portal_session_rebind(request, account)
             return redirect("portal:username_offer")
-    return _render(request, "portal/new_password.html", {"form": form, "account": account})
+    return portal_render(request, "portal/new_password.html", {"form": form, "account": account})
 
 
 @portal_view()
@@ -153,7 +136,7 @@ def username_offer(request):
         else:
             messages.success(request, "Your user name is changed.")
             return redirect("portal:home")
-    return _render(request, "portal/username_offer.html", {"form": form, "account": account})
+    return portal_render(request, "portal/username_offer.html", {"form": form, "account": account})
 
 
 @portal_view()
@@ -167,7 +150,7 @@ def home(request):
 @portal_tab("appointments")
 def appointments(request):
     upcoming, past = appointments_for(request.portal_subject)
-    return _render(request, "portal/appointments.html",
+    return portal_render(request, "portal/appointments.html",
                    {"upcoming": upcoming, "past": past, "tab": "appointments"})
 
 
@@ -211,7 +194,7 @@ def profile(request):
         else:
             messages.success(request, "Your user name is changed.")
             return redirect("portal:profile")
-    return _render(request, "portal/profile.html",
+    return portal_render(request, "portal/profile.html",
                    {"account": account, "password_form": password_form,
                     "username_form": username_form, "tab": "profile"})
 
@@ -225,7 +208,7 @@ def forgot(request):
         messages.info(request, "If that user name has an account with an email address, a reset "
                                "code is on its way. It is valid for 24 hours.")
         return redirect("portal:reset")
-    return _render(request, "portal/forgot.html", {"form": form})
+    return portal_render(request, "portal/forgot.html", {"form": form})
 
 
 @never_cache
@@ -242,11 +225,11 @@ def reset(request):
         else:
             messages.success(request, "Your password is reset. Sign in with it now.")
             return redirect("portal:sign_in")
-    return _render(request, "portal/reset.html", {"form": form})
+    return portal_render(request, "portal/reset.html", {"form": form})
 
 
 def contact(request):
-    return _render(request, "portal/contact.html")
+    return portal_render(request, "portal/contact.html")
 
 
 ACTIVATION_SESSION_KEY = "_activation_token"
@@ -268,7 +251,7 @@ def activate(request):
     token = request.session.get(ACTIVATION_SESSION_KEY, "")
     row = activation_find(token)
     if row is None:
-        return _render(request, "portal/activate_invalid.html",
+        return portal_render(request, "portal/activate_invalid.html",
                        {"message": services.ACTIVATION_INVALID}, status=410 if token else 404)
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -281,7 +264,7 @@ def activate(request):
             request.session.pop(ACTIVATION_SESSION_KEY, None)
             portal_session_start(request, account)
             return redirect("portal:username_offer")
-    return _render(request, "portal/activate.html", {"form": form, "username": row.account.username})
+    return portal_render(request, "portal/activate.html", {"form": form, "username": row.account.username})
 
 
 @portal_view()
@@ -291,4 +274,4 @@ def history(request):
     from molar.audit.selectors import audit_history_for_patient
 
     entries = audit_history_for_patient(request.portal_subject.pk)
-    return _render(request, "portal/history.html", {"entries": entries, "tab": "history"})
+    return portal_render(request, "portal/history.html", {"entries": entries, "tab": "history"})

@@ -8,7 +8,6 @@ from molar.audit.models import AuditEvent
 from molar.patients.models import Appointment, GuardianLink
 
 
-
 @pytest.fixture
 def parent(complete_patient):
     return complete_patient
