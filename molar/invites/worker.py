@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from .delivery import invites_recover, invites_scan, invites_send_due
 
@@ -30,6 +30,14 @@ def run_worker(*, scan_every: float = 60.0, idle_sleep: float = 5.0, batch: int 
     name = worker_name()
     logger.info("Invite worker %s started", name)
     next_scan = 0.0
+    try:
+        _loop(name, stop, scan_every, idle_sleep, batch, next_scan)
+    finally:
+        connections.close_all()  # also when run in a thread
+    logger.info("Invite worker %s stopped", name)
+
+
+def _loop(name, stop, scan_every, idle_sleep, batch, next_scan) -> None:
     while not stop.is_set():
         close_old_connections()
         if time.monotonic() >= next_scan:
@@ -43,4 +51,3 @@ def run_worker(*, scan_every: float = 60.0, idle_sleep: float = 5.0, batch: int 
                         summary.skipped, summary.retried, summary.failed)
         else:
             stop.wait(max(0.05, min(idle_sleep, next_scan - time.monotonic())))
-    logger.info("Invite worker %s stopped", name)

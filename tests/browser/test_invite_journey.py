@@ -1,0 +1,329 @@
+"""An appointment invite from rule to portal in a real browser (issue 4, item 8).
+
+An administrator adds a "before" rule on the Invite rules page and switches it
+on; a patient who can be given access has a visit in two days. The real invite
+worker (`run_worker`, in a thread) finds the invite and sends it with Django's
+SMTP backend to an aiosmtpd server in this process. The patient, in a browser
+of their own, follows the [ActivationLink] from that mail, sets a password and
+lands in the portal; the link then stops working, and staff see the invite as
+sent."""
+
+import datetime
+import email
+import email.policy
+import logging
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connections
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from molar.access.credentials import ALPHABET
+from molar.access.models import PortalAccount
+from molar.audit.services import Actor
+from molar.invites import delivery
+from molar.invites.models import Invite, InviteRule
+from molar.invites.rendering import DEFAULT_SUBJECT
+from molar.invites.worker import run_worker
+from molar.patients.models import Provider
+from molar.patients.services import appointment_save
+from molar.practice.staff import staff_add
+
+from .conftest import TIMEOUT_MS
+
+pytestmark = pytest.mark.browser
+
+ADMIN = "practiceadmin"
+NEW_PASSWORD = "Tidepool-Kettle-47"
+ONE_TIME_PASSWORD = re.compile(rf"(?<![{ALPHABET}])[{ALPHABET}]{{8}}(?![{ALPHABET}])")
+LINK_INVALID = "This link does not work"
+MAIL_WAIT_S = 10
+
+
+@dataclass(frozen=True)
+class Mail:
+    to: list[str]
+    subject: str
+    body: str
+
+
+class Inbox:
+    """aiosmtpd handler: keeps every message the server accepted."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._envelopes = []
+
+    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
+        with self._lock:
+            self._envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+    @property
+    def mails(self) -> list[Mail]:
+        with self._lock:
+            envelopes = list(self._envelopes)
+        mails = []
+        for envelope in envelopes:
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            mails.append(Mail(list(envelope.rcpt_tos), str(message["Subject"]),
+                              message.get_body(("plain",)).get_content()))
+        return mails
+
+    def wait_for(self, count: int, timeout: float = MAIL_WAIT_S) -> list[Mail]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mails = self.mails
+            if len(mails) >= count:
+                return mails
+            time.sleep(0.05)
+        raise AssertionError(f"expected {count} mail(s) within {timeout}s, got {len(self.mails)}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp(email_in_memory, settings):
+    """A real SMTP server, and Django's SMTP backend pointed at it (after the
+    suite's autouse locmem backend, which this overrides)."""
+    inbox = Inbox()
+    mail_log = logging.getLogger("mail.log")  # aiosmtpd narrates every SMTP command
+    level = mail_log.level
+    mail_log.setLevel(logging.WARNING)
+    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = controller.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 10
+    yield inbox
+    controller.stop()
+    mail_log.setLevel(level)
+
+
+@pytest.fixture
+def portal_url(transactional_db, practice, live_server):
+    """Portal on, practice email set, and the Patient Facing URL is this server's portal."""
+    practice.patient_facing_url = f"{live_server.url}/portal/"
+    practice.full_clean()
+    practice.save()
+    assert practice.portal_enabled and practice.practice_email
+    return practice.patient_facing_url
+
+
+@pytest.fixture
+def admin_page(page):
+    """A page signed in as an administrator through /staff/login/."""
+    password = staff_add(username=ADMIN, admin=True, actor=Actor.system("test"))
+    page.goto("/staff/login/")
+    page.get_by_label("Username").fill(ADMIN)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("navigation", name="Staff")).to_be_visible()
+    return page
+
+
+@pytest.fixture
+def appointment(transactional_db, complete_patient):
+    """A scheduled visit two days ahead: inside a 7-days-before rule's window."""
+    provider = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
+    start = (timezone.localtime() + datetime.timedelta(days=2)).replace(
+        hour=10, minute=30, second=0, microsecond=0)
+    return appointment_save(patient=complete_patient, actor=Actor.system("test"),
+                            start=start, duration_minutes=45, provider=provider,
+                            status="scheduled")
+
+
+@pytest.fixture
+def issued_passwords(monkeypatch):
+    """Every one-time password the invite sender issues, so the test can check
+    that none of them is in the mail."""
+    issued = []
+    real = delivery.access_issue_one_time
+
+    def spy(**kwargs):
+        credentials = real(**kwargs)
+        if credentials is not None:
+            issued.append(credentials.password)
+        return credentials
+
+    monkeypatch.setattr(delivery, "access_issue_one_time", spy)
+    return issued
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Browser contexts that share nothing with the staff page (or each other)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+class Worker:
+    """`molar worker`'s loop in a thread, stopped with its Event."""
+
+    def __init__(self):
+        self.stop = threading.Event()
+        self.errors: list[BaseException] = []
+        self.thread = threading.Thread(target=self._run, name="invite-worker", daemon=True)
+
+    def _run(self):
+        try:
+            run_worker(scan_every=0.5, idle_sleep=0.2, batch=10, stop=self.stop)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test thread
+            self.errors.append(exc)
+        finally:
+            connections.close_all()
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stop.set()
+        self.thread.join(timeout=15)
+        assert not self.thread.is_alive(), "the invite worker did not stop"
+
+
+def add_enabled_before_rule(page) -> str:
+    """Invite rules → Add before → tick Enabled → Save rule; returns the subject template."""
+    page.get_by_role("navigation", name="Staff").get_by_role("link", name="Invite rules").click()
+    expect(page.get_by_role("heading", name="Patient Portal invites")).to_be_visible()
+    page.get_by_role("button", name="Add before").click()
+    expect(page.get_by_role("heading", name="Invite rule")).to_be_visible()
+    expect(page.get_by_text("Rule added with the default timing and email.")).to_be_visible()
+    body = page.locator("textarea[name=body]").input_value()
+    assert "[ActivationLink]" in body
+    assert "[Password]" not in body
+    subject = page.locator("input[name=subject]").input_value()
+    enabled = page.get_by_label("Enabled")
+    expect(enabled).not_to_be_checked()
+    enabled.check()
+    page.get_by_role("button", name="Save rule").click()
+    expect(page.get_by_text("Rule saved.")).to_be_visible()
+    expect(page.get_by_role("heading", name="Patient Portal invites")).to_be_visible()
+    row = page.get_by_role("table", name="Invite rules").get_by_role("row").filter(has_text="before")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("7 days 0 hours before")
+    expect(row.get_by_role("cell", name="Yes", exact=True)).to_have_count(1)
+    return subject
+
+
+def test_admin_rule_worker_mail_activation_link_to_portal(
+    admin_page, new_context, smtp, portal_url, practice, complete_patient, appointment,
+    issued_passwords, live_server
+):
+    staff = admin_page
+
+    # Administrator: a "before" rule with SPEC I1's defaults, switched on.
+    subject_template = add_enabled_before_rule(staff)
+    assert subject_template == DEFAULT_SUBJECT["before"]
+    rule = InviteRule.objects.get()
+    assert rule.enabled and rule.timing == InviteRule.Timing.BEFORE and rule.days == 7
+
+    # The real worker loop scans, finds the visit in two days and sends one mail.
+    with Worker() as worker:
+        [mail] = smtp.wait_for(1)
+        deadline = time.monotonic() + MAIL_WAIT_S
+        while Invite.objects.filter(status=Invite.Status.SENT).count() == 0 \
+                and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.8)  # another scan (every 0.5 s) and send round: nothing more goes out
+    assert not worker.errors, worker.errors
+    assert len(smtp.mails) == 1
+
+    invite = Invite.objects.get()
+    assert (invite.rule_id, invite.appointment_id, invite.patient_id) == (
+        rule.pk, appointment.pk, complete_patient.pk)
+    assert invite.status == Invite.Status.SENT, (invite.status, invite.reason)
+    assert invite.attempts == 1 and invite.recipient == complete_patient.email
+
+    assert mail.to == [complete_patient.email]
+    assert mail.subject == subject_template.replace("[OfficeName]", practice.practice_name)
+    account = PortalAccount.objects.get(patient=complete_patient)
+    username = account.username
+    assert f"Your user name: {username}" in mail.body
+    assert f"Dear {complete_patient.first_name}," in mail.body
+    assert practice.practice_phone in mail.body
+    assert portal_url in mail.body
+    assert not re.search(r"\[[A-Za-z]+\]", mail.body), mail.body  # every tag replaced
+    # No password: the default template has no [Password]; the one-time password
+    # the invite issued is neither in the mail nor anything shaped like one.
+    assert len(issued_passwords) == 1
+    for password in issued_passwords:
+        assert password not in mail.body and password not in mail.subject
+    rest = re.sub(r"https?://\S+", " ", mail.body).replace(username, " ")  # links, user name
+    shaped = [word for word in ONE_TIME_PASSWORD.findall(rest) if not word.isalpha()]
+    assert not shaped, (shaped, username, mail.body)
+    assert "password:" not in mail.body.lower()
+
+    links = re.findall(r"https?://\S+/portal/activate/[^/\s]+/", mail.body)
+    assert len(links) == 1, mail.body
+    [link] = links
+    assert link.startswith(f"{live_server.url}/portal/activate/")
+
+    # Patient, in a browser of their own: the link opens the set-password page.
+    patient = new_context().new_page()
+    patient.goto(link)
+    expect(patient.get_by_role("heading", name="Set your password")).to_be_visible()
+    assert patient.url.endswith("/portal/activate/"), patient.url  # token off the URL
+    expect(patient.locator("main, body").first).to_contain_text(f"Your user name is {username}.")
+    patient.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
+    patient.get_by_label("New password again").fill(NEW_PASSWORD)
+    with patient.expect_navigation():
+        patient.get_by_role("button", name="Save Password").click()
+
+    # Signed in: the username offer, then the portal's Appointments page.
+    expect(patient.get_by_role("heading", name="Would you like a different user name?")
+           ).to_be_visible()
+    patient.get_by_role("button", name=f"Keep {username}").click()
+    expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
+    start = timezone.localtime(appointment.start)
+    row = patient.get_by_role("table", name="Upcoming appointments").get_by_role("row").filter(
+        has_text="Dr. Ana Reyes")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(f"{start:%A, %B} {start.day}, {start.year}")
+    expect(row).to_contain_text("Scheduled")
+    account.refresh_from_db()
+    assert account.username == username and not account.require_password_change
+    assert account.check_password(NEW_PASSWORD)
+    assert not any(account.check_password(password) for password in issued_passwords)
+
+    # Single use: the same link, opened again (also in a fresh browser), does not work.
+    patient.goto(link)
+    expect(patient.get_by_role("heading", name=LINK_INVALID)).to_be_visible()
+    stranger = new_context().new_page()
+    stranger.goto(link)
+    expect(stranger.get_by_role("heading", name=LINK_INVALID)).to_be_visible()
+    expect(stranger.get_by_role("button", name="Save Password")).to_have_count(0)
+
+    # Staff: the Invites page lists the invite as sent.
+    staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Invites", exact=True).click()
+    expect(staff.get_by_role("heading", name="Invites", level=1)).to_be_visible()
+    listed = staff.get_by_role("table", name="Invites").get_by_role("row").filter(
+        has_text=complete_patient.last_name)
+    expect(listed).to_have_count(1)
+    expect(listed.get_by_role("cell", name="Sent", exact=True)).to_have_count(1)
+    expect(listed).to_contain_text(f"{start:%Y-%m-%d %H:%M}")
