@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "molar.portal",
     "molar.invites",
     "molar.ehr",
+    "molar.records",
+    "molar.messaging",
     "molar.sheets",
     "molar.api",
 ]
@@ -186,6 +188,9 @@ STATIC_URL = "static/"
 STATIC_ROOT = env_str("STATIC_ROOT") or None  # set it for `molar collectstatic` in production
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
+# Uploaded documents (molar/records). No URL serves MEDIA: files leave only through
+# views that check who is asking, so MEDIA_URL stays unset.
+MEDIA_ROOT = MOLAR_HOME / "media"
 
 EMAIL_BACKEND = env_str(
     "EMAIL_BACKEND",

@@ -27,8 +27,11 @@ urlpatterns = [
     path("staff/settings/", include("molar.practice.urls")),
     path("staff/outbox/", outbox, name="outbox"),
     path("staff/", include("molar.sheets.urls")),
+    path("staff/", include("molar.records.urls")),
     path("staff/invites/", include("molar.invites.urls")),
     path("staff/dashboard/", include("molar.ehr.urls")),
+    path("staff/audit/", include("molar.audit.urls")),
+    path("staff/messages/", include("molar.messaging.urls")),
     path("portal/", include("molar.portal.urls")),
     path("api/v1/", api.urls),
 ]

@@ -1,8 +1,18 @@
+import os
+import re
+import secrets
+import time
+from pathlib import Path
+
+from django.conf import settings
 from django.contrib import messages
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor
 from molar.practice.models import DISPLAY_FIELD_LABELS, PracticeSettings
@@ -15,6 +25,7 @@ from .forms import (
     PatientForm,
     PatientSearchForm,
 )
+from .importing import PREVIEW_ROWS, ImportRefused, patients_import_csv
 from .models import Appointment, Patient
 from .selectors import patients_search
 from .services import (
@@ -129,3 +140,138 @@ def appointment_edit(request, pk: int, appointment_id: int | None = None):
             return redirect(patient)
     return render(request, "patients/appointment_form.html",
                   {"form": form, "patient": patient, "appointment": appointment})
+
+
+# --- Import (SPEC P2): upload, preview (a dry run), then import ---------------------------
+
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_SESSION_KEY = "patients_import"
+UPLOAD_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")
+UPLOAD_MAX_AGE = 24 * 3600
+
+
+class _UploadLimit(FileUploadHandler):
+    """Stops storing an upload once it passes IMPORT_MAX_BYTES: the rest of the
+    request is read and dropped, never written to disk."""
+
+    exceeded = False
+    received = 0
+
+    def receive_data_chunk(self, raw_data, start):
+        self.received += len(raw_data)
+        if self.received > IMPORT_MAX_BYTES:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size):
+        return None
+
+
+def _uploads() -> Path:
+    folder = settings.MOLAR_HOME / "uploads"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _upload_save(upload) -> str:
+    """Keep the upload in a private file named by a fresh token (256 bits); the
+    token goes into the session, so no client ever names a path."""
+    folder = _uploads()
+    for old in folder.glob("patients-*.csv"):  # previews never confirmed
+        if old.stat().st_mtime < time.time() - UPLOAD_MAX_AGE:
+            old.unlink(missing_ok=True)
+    token = secrets.token_urlsafe(32)
+    fd = os.open(folder / f"patients-{token}.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return token
+
+
+def _upload_pending(request) -> tuple[Path, str] | None:
+    pending = request.session.get(IMPORT_SESSION_KEY) or {}
+    token = pending.get("token", "")
+    path = _uploads() / f"patients-{token}.csv"
+    if not UPLOAD_TOKEN.fullmatch(token) or not path.exists():
+        return None
+    return path, pending.get("name", "")
+
+
+def _upload_discard(request) -> None:
+    token = (request.session.pop(IMPORT_SESSION_KEY, None) or {}).get("token", "")
+    if UPLOAD_TOKEN.fullmatch(token):
+        (_uploads() / f"patients-{token}.csv").unlink(missing_ok=True)
+
+
+def _import_view(view):
+    """Importing creates patients and updates existing ones: it needs both permissions."""
+    return staff_view(ADD_PATIENTS)(staff_view(CHANGE_PATIENTS)(view))
+
+
+@csrf_exempt  # checked by csrf_protect below, once the size limit is in place (Django's upload handler docs)
+@_import_view
+def patient_import(request):
+    limit = _UploadLimit()
+    request.upload_handlers.insert(0, limit)
+    return _patient_import(request, limit)
+
+
+@csrf_protect
+def _patient_import(request, limit: _UploadLimit):
+    error = None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if limit.exceeded:
+            error = (f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB. "
+                     "Split it into smaller files and import each one.")
+        elif upload is None or not upload.size:
+            error = "Choose a CSV file to import."
+        else:
+            _upload_discard(request)
+            request.session[IMPORT_SESSION_KEY] = {"token": _upload_save(upload),
+                                                   "name": upload.name[:100]}
+            return redirect("patients:import_preview")
+    return render(request, "patients/import.html",
+                  {"error": error, "max_mb": IMPORT_MAX_BYTES // (1024 * 1024)})
+
+
+@_import_view
+def patient_import_preview(request):
+    pending = _upload_pending(request)
+    if pending is None:
+        messages.error(request, "No file is waiting to be imported. Upload it again.")
+        return redirect("patients:import")
+    try:
+        summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user), dry_run=True,
+                                      preview_rows=PREVIEW_ROWS)
+    except ImportRefused as exc:
+        _upload_discard(request)
+        messages.error(request, str(exc))
+        return redirect("patients:import")
+    return render(request, "patients/import_preview.html", {"summary": summary, "name": pending[1]})
+
+
+@require_POST
+@_import_view
+def patient_import_run(request):
+    pending = _upload_pending(request)
+    if pending is None:
+        messages.error(request, "No file is waiting to be imported. Upload it again.")
+        return redirect("patients:import")
+    try:
+        summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user))
+    except ImportRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("patients:import")
+    finally:
+        _upload_discard(request)
+    return render(request, "patients/import_done.html", {"summary": summary, "name": pending[1]})
+
+
+@require_POST
+@_import_view
+def patient_import_cancel(request):
+    _upload_discard(request)
+    messages.info(request, "Import cancelled; the uploaded file was deleted.")
+    return redirect("patients:import")

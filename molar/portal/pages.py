@@ -8,6 +8,11 @@ from molar.practice.models import PracticeSettings
 # of its URL ("portal:<tab>") and of its PracticeSettings switch ("show_<tab>").
 TABS = [
     ("appointments", "Appointments"),
+    ("account", "Account"),
+    ("treatment_plan", "Treatment Plan"),
+    ("messages", "Messages"),
+    ("health_summary", "Health Summary"),
+    ("documents", "Documents"),
 ]
 
 

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("activate/", views.activate, name="activate"),
     path("activate/<str:token>/", views.activate_link, name="activate_link"),
     path("api/appointments", views.appointments_json, name="api_appointments"),
+    path("", include("molar.messaging.portal_urls")),
+    path("", include("molar.records.portal_urls")),
 ]

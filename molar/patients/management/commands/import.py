@@ -1,19 +1,65 @@
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 
 from molar.access.opendental import access_import_opendental
 from molar.audit.services import Actor
+from molar.patients.fhir_import import patients_import_fhir
+from molar.patients.importing import ImportRefused, patients_import_csv
+
+KINDS = {
+    "patients": "patients from a CSV file whose first line names the columns",
+    "fhir": "patients from a FHIR R4 Bundle of Patient resources (JSON)",
+    "opendental-accounts": "portal accounts exported from Open Dental's userweb table",
+}
 
 
 class Command(BaseCommand):
-    help = "Import records: `molar import opendental-accounts FILE.csv`."
+    help = ("Import records: `molar import patients FILE.csv`, `molar import fhir FILE.json`, "
+            "`molar import opendental-accounts FILE.csv`.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="kind", required=True)
-        od = sub.add_parser("opendental-accounts",
-                            help="portal accounts exported from Open Dental's userweb table")
-        od.add_argument("file")
+        for kind, text in KINDS.items():
+            sub.add_parser(kind, help=text).add_argument("file")
 
     def handle(self, *args, kind, file, **options):
+        if kind == "opendental-accounts":
+            return self._accounts(file)
+        if kind == "patients":
+            return self._patients(patients_import_csv, file, unit="row(s)")
+        return self._patients(patients_import_fhir, file, unit="entr(y/ies)")
+
+    def _patients(self, importer, file: str, unit: str) -> None:
+        tty = sys.stdout.isatty()
+
+        def progress(done: int) -> None:
+            # SPEC X3: long operations show progress: one line, redrawn every
+            # PROGRESS_ROWS (1,000) records.
+            if tty:
+                self.stdout.write(f"\r{done:,} processed…", ending="")
+                self.stdout.flush()
+
+        def problem(where: str, message: str) -> None:
+            if tty:
+                self.stdout.write("\r\x1b[K", ending="")
+                self.stdout.flush()
+            self.stderr.write(f"{where}: {message}")
+
+        try:
+            summary = importer(path=file, actor=Actor.system("import"), progress=progress,
+                               on_problem=problem)
+        except ImportRefused as exc:
+            raise CommandError(str(exc)) from None
+        if tty:
+            self.stdout.write("\r\x1b[K", ending="")
+        if summary.ignored_columns:
+            self.stderr.write(f"Ignored column(s): {', '.join(summary.ignored_columns)}.")
+        self.stdout.write(summary.text(unit))
+        if summary.bad and not summary.saved:
+            raise CommandError("Nothing imported.")
+
+    def _accounts(self, file: str) -> None:
         try:
             handle = open(file, newline="", encoding="utf-8-sig")  # noqa: SIM115
         except OSError as exc:
@@ -29,3 +75,4 @@ class Command(BaseCommand):
                           f"{len(report.problems)} row(s) refused.")
         if report.problems and not report.imported:
             raise CommandError("No rows imported.")
+

@@ -1,0 +1,119 @@
+"""Reading the audit trail: the staff report (SPEC T2) and a patient's own
+access history (SPEC T2: "Patients see their own access history")."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import AuditEvent
+
+# Columns the report may sort by; "-" in front sorts descending.
+SORT_FIELDS = ("created_at", "action", "actor_label", "patient_id", "outcome", "client_ip")
+SORTS = (*SORT_FIELDS, *(f"-{name}" for name in SORT_FIELDS))
+DEFAULT_SORT = "-created_at"
+
+# Offered in the report's action filter; any other name can be typed.
+KNOWN_ACTIONS = (
+    "access_provided", "access_removed", "access_imported", "password_generated", "password_typed",
+    "username_changed", "printed", "credentials_issued", "sheet_credentials_issued", "invite_sent",
+    "invite_skipped", "invite_failed", "sign_in", "lock", "unlock", "password_changed",
+    "reset_requested", "reset_completed", "activation_completed", "phi_view", "phi_download",
+    "phi_transmit", "settings_changed", "permission_denied", "patient_created", "patient_updated",
+    "appointment_created", "appointment_updated", "staff_added", "apikey_created", "audit_exported",
+)
+
+
+def audit_events(*, start: datetime.date | None = None, end: datetime.date | None = None,
+                 patient_id: int | None = None, actor: str = "", actor_type: str = "",
+                 action: str = "", sort: str = DEFAULT_SORT) -> QuerySet[AuditEvent]:
+    """Events by day (the practice's time zone, both ends included), patient,
+    actor (name contains, or type) and action (exact; `phi_*` for a prefix)."""
+    if sort not in SORTS:
+        raise ValueError(f"Unknown sort {sort!r}.")
+    rows = AuditEvent.objects.all()
+    zone = timezone.get_default_timezone()
+    if start:
+        rows = rows.filter(created_at__gte=datetime.datetime.combine(start, datetime.time(), zone))
+    if end:
+        after = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone)
+        rows = rows.filter(created_at__lt=after)
+    if patient_id:
+        rows = rows.filter(patient_id=patient_id)
+    if actor:
+        rows = rows.filter(actor_label__icontains=actor)
+    if actor_type:
+        rows = rows.filter(actor_type=actor_type)
+    if action.endswith("*"):
+        rows = rows.filter(action__startswith=action[:-1])
+    elif action:
+        rows = rows.filter(action=action)
+    # id breaks ties in the same direction, so pages never repeat or skip rows.
+    return rows.order_by(sort, "-id" if sort.startswith("-") else "id")
+
+
+# --- A patient's access history -------------------------------------------
+
+# Done to the patient's access by staff (or the practice's jobs): shown only
+# when they happened, with who did it.
+_BY_STAFF = {
+    "access_provided": "Online access provided",
+    "access_removed": "Online access removed",
+    "password_generated": "New one-time password generated",
+    "password_typed": "One-time password set",
+    "printed": "Sign-in letter printed",
+    "credentials_issued": "Sign-in details issued",
+    "sheet_credentials_issued": "Sign-in details issued on a form",
+    "username_changed": "Username changed",
+    "lock": "Sign-in locked after failed attempts",
+    "unlock": "Sign-in unlocked",
+    "invite_sent": "Invitation email sent",
+}
+# Done in the portal: failures matter to the patient too (someone guessing).
+_IN_PORTAL = {
+    "sign_in": ("Signed in", "Failed sign-in"),
+    "password_changed": ("Password changed", "Password change refused"),
+    "reset_requested": ("Password reset requested", "Password reset request refused"),
+    "reset_completed": ("Password reset", "Failed password reset"),
+    "activation_completed": ("Account activated", "Account activation failed"),
+}
+_PHI = {
+    "phi_view": "Health information viewed",
+    "phi_download": "Health information downloaded",
+    "phi_transmit": "Health information sent",
+}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    created_at: datetime.datetime
+    action: str
+    outcome: str
+    phrase: str  # e.g. "Online access provided by frontdesk", "Failed sign-in"
+    client_ip: str | None  # only for what happened in the portal, never staff's addresses
+
+
+def audit_history_for_patient(patient_id: int, limit: int = 200) -> list[HistoryEntry]:
+    """The patient-visible part of the trail for one patient, newest first."""
+    succeeded = Q(outcome=AuditEvent.Outcome.SUCCESS)
+    rows = (AuditEvent.objects.filter(patient_id=patient_id)
+            .filter((Q(action__in=_BY_STAFF) & succeeded) | Q(action__in=_IN_PORTAL)
+                    | Q(action__startswith="phi_"))
+            .order_by("-created_at", "-id")[:limit])
+    return [HistoryEntry(event.created_at, event.action, event.outcome, history_phrase(event),
+                         event.client_ip if event.action not in _BY_STAFF else None)
+            for event in rows]
+
+
+def history_phrase(event: AuditEvent) -> str:
+    failed = event.outcome != AuditEvent.Outcome.SUCCESS
+    if event.action in _IN_PORTAL:
+        return _IN_PORTAL[event.action][failed]
+    if event.action.startswith("phi_"):
+        phrase = _PHI.get(event.action, "Health information accessed")
+        return f"{phrase} (failed)" if failed else phrase
+    phrase = _BY_STAFF.get(event.action, event.action)
+    if event.actor_type == AuditEvent.ActorType.STAFF and event.actor_label:
+        return f"{phrase} by {event.actor_label}"
+    return phrase

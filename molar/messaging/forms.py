@@ -1,0 +1,34 @@
+from django import forms
+
+from .selectors import STATUS_FILTERS
+
+# Lengths and blanks are checked by the services (one set of messages for
+# every caller); the fields only carry labels and widgets.
+
+
+def _body() -> forms.CharField:
+    return forms.CharField(label="Message", required=False,
+                           help_text="Up to 5,000 characters.",
+                           widget=forms.Textarea(attrs={"rows": 6, "cols": 60,
+                                                        "aria-describedby": "body-help"}))
+
+
+class NewThreadForm(forms.Form):
+    subject = forms.CharField(label="Subject", required=False,
+                              widget=forms.TextInput(attrs={"size": 50}))
+    body = _body()
+
+
+class ReplyForm(forms.Form):
+    body = _body()
+
+
+class InboxFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Show", required=False,
+                               choices=[(s, s.capitalize()) for s in STATUS_FILTERS])
+
+
+def show_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
+    for field, problems in errors.items():
+        for problem in problems:
+            form.add_error(field if field in form.fields else None, problem)

@@ -1,0 +1,54 @@
+"""The portal's Messages tab (SPEC L7) for the patient whose data is shown:
+a representative who switched to a child reads and writes the child's
+threads, on the child's behalf (SPEC L8)."""
+
+from django.contrib import messages
+from django.shortcuts import redirect
+
+from molar.portal.access import portal_tab, subject_object
+from molar.portal.pages import portal_render
+
+from .forms import NewThreadForm, ReplyForm, show_errors
+from .models import Thread
+from .selectors import thread_messages, threads_for_patient
+from .services import MessageInvalid, message_reply_from_patient, message_thread_start, thread_mark_read
+
+SENT = "Message sent. The practice will answer here; you get an email when they do."
+
+
+@portal_tab("messages")
+def message_list(request):
+    form = NewThreadForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            thread = message_thread_start(patient=request.portal_subject,
+                                          actor_account=request.portal_account,
+                                          subject=form.cleaned_data["subject"],
+                                          body=form.cleaned_data["body"])
+        except MessageInvalid as exc:
+            show_errors(form, exc.errors)
+        else:
+            messages.success(request, SENT)
+            return redirect("portal:message_thread", pk=thread.pk)
+    return portal_render(request, "portal/messages.html",
+                         {"threads": list(threads_for_patient(request.portal_subject)),
+                          "form": form, "tab": "messages"})
+
+
+@portal_tab("messages")
+def message_thread(request, pk: int):
+    thread = subject_object(request, Thread.objects.select_related("patient"), pk)
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message_reply_from_patient(thread=thread, actor_account=request.portal_account,
+                                       body=form.cleaned_data["body"])
+        except MessageInvalid as exc:
+            show_errors(form, exc.errors)
+        else:
+            messages.success(request, SENT)
+            return redirect("portal:message_thread", pk=thread.pk)
+    rows = thread_messages(thread)  # read before marking, so the page can show what is new
+    thread_mark_read(thread=thread, account=request.portal_account)
+    return portal_render(request, "portal/message_thread.html",
+                         {"thread": thread, "rows": rows, "form": form, "tab": "messages"})

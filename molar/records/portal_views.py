@@ -1,0 +1,171 @@
+"""The portal's Account, Treatment Plan, Health Summary and Documents tabs
+(SPEC L7) and their downloads. Every object comes through `subject_object`
+(an id of anyone outside the subject is an audited 404, SPEC L8); pages are
+audited as views by `portal_tab`, files as downloads, emails as transmits."""
+
+import datetime
+from functools import wraps
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from molar.audit.models import AuditEvent
+from molar.portal.access import portal_audit, portal_tab, portal_view, subject_object
+from molar.portal.pages import portal_render
+
+from .emails import send_health_summary
+from .fhir import health_summary_json as summary_json
+from .forms import SendSummaryForm
+from .models import Document, Statement
+from .pdf import health_summary_pdf as summary_pdf
+from .pdf import statement_pdf as render_statement
+from .selectors import (
+    balance_of,
+    health_summary_of,
+    portal_documents,
+    recent_entries,
+    statement_lines,
+    statements_of,
+    treatment_plans_of,
+)
+from .services import DOCUMENT_TYPES
+
+# Sending is an easy way to mail strangers from the practice's server: a few
+# an hour per signed-in person is plenty for sharing one's own summary.
+TRANSMITS_PER_HOUR = 10
+
+
+def portal_download(tab: str):
+    """Like portal_tab (signed in, tab on), but the view audits its own
+    download or transmit instead of a page view."""
+
+    def decorator(view):
+        @wraps(view)
+        def inner(request, *args, **kwargs):
+            if not request.portal_practice.tab_enabled(tab):
+                raise Http404("This part of the portal is turned off.")
+            return view(request, *args, **kwargs)
+
+        return portal_view()(inner)
+
+    return decorator
+
+
+def _attachment(content, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- Account -----------------------------------------------------------------------------
+
+@portal_tab("account")
+def account(request):
+    subject = request.portal_subject
+    return portal_render(request, "portal/account.html", {
+        "tab": "account", "balance": balance_of(subject), "statements": statements_of(subject),
+        "entries": recent_entries(subject)})
+
+
+@portal_download("account")
+def statement_pdf(request, pk: int):
+    statement = subject_object(request, Statement.objects.select_related("patient"), pk)
+    pdf = render_statement(practice=request.portal_practice, lines=statement_lines(statement))
+    portal_audit(request, "phi_download", format="pdf", what="statement", statement_id=statement.pk)
+    return _attachment(pdf, "application/pdf", f"statement-{statement.date.isoformat()}.pdf")
+
+
+# --- Treatment plan ----------------------------------------------------------------------
+
+@portal_tab("treatment_plan")
+def treatment_plan(request):
+    return portal_render(request, "portal/treatment_plan.html", {
+        "tab": "treatment_plan", "plans": treatment_plans_of(request.portal_subject)})
+
+
+# --- Health summary ----------------------------------------------------------------------
+
+@portal_tab("health_summary")
+def health_summary(request):
+    return portal_render(request, "portal/health_summary.html", {
+        "tab": "health_summary", "summary": health_summary_of(request.portal_subject),
+        "send_form": SendSummaryForm()})
+
+
+@portal_download("health_summary")
+def health_summary_pdf(request):
+    pdf = summary_pdf(practice=request.portal_practice, summary=health_summary_of(request.portal_subject))
+    portal_audit(request, "phi_download", format="pdf", what="health_summary")
+    return _attachment(pdf, "application/pdf", "health-summary.pdf")
+
+
+@portal_download("health_summary")
+def health_summary_fhir(request):
+    body = summary_json(health_summary_of(request.portal_subject))
+    portal_audit(request, "phi_download", format="fhir_json", what="health_summary")
+    return _attachment(body, "application/fhir+json", "health-summary.json")
+
+
+def _transmits_this_hour(request) -> int:
+    since = timezone.now() - datetime.timedelta(hours=1)
+    return AuditEvent.objects.filter(action="phi_transmit", actor_id=request.portal_account.patient_id,
+                                     actor_type__in=[AuditEvent.ActorType.PATIENT,
+                                                     AuditEvent.ActorType.REPRESENTATIVE],
+                                     created_at__gte=since).count()
+
+
+@require_POST
+@portal_download("health_summary")
+def health_summary_send(request):
+    form = SendSummaryForm(request.POST)
+    if not form.is_valid():
+        for error in form.errors.get("email", ["Enter a valid email address."]):
+            messages.error(request, f"Not sent: {error}")
+        return redirect("portal:health_summary")
+    if _transmits_this_hour(request) >= TRANSMITS_PER_HOUR:
+        messages.error(request, "Not sent: you have sent the summary many times this hour. "
+                                "Try again later.")
+        return redirect("portal:health_summary")
+    address = form.cleaned_data["email"]
+    subject = request.portal_subject
+    pdf = summary_pdf(practice=request.portal_practice, summary=health_summary_of(subject))
+    if not send_health_summary(practice=request.portal_practice, to=address, pdf=pdf,
+                               patient_id=subject.pk):
+        messages.error(request, "The email could not be sent. Please try again later.")
+        return redirect("portal:health_summary")
+    portal_audit(request, "phi_transmit", format="pdf", what="health_summary", to=address)
+    messages.success(request, f"The health summary was sent to {address}.")
+    return redirect("portal:health_summary")
+
+
+# --- Documents ---------------------------------------------------------------------------
+
+@portal_tab("documents")
+def documents(request):
+    return portal_render(request, "portal/documents.html", {
+        "tab": "documents", "documents": portal_documents(request.portal_subject)})
+
+
+def document_filename(document: Document) -> str:
+    return f"{slugify(document.title)[:80] or 'document'}{DOCUMENT_TYPES.get(document.content_type, '')}"
+
+
+@portal_download("documents")
+def document_download(request, pk: int):
+    # SPEC L7: hidden documents are never served, whatever id is typed.
+    document = subject_object(request, Document.objects.filter(show_in_portal=True), pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("Not found.") from None
+    portal_audit(request, "phi_download", format=document.content_type, what="document",
+                 document_id=document.pk)
+    response = FileResponse(handle, as_attachment=True, filename=document_filename(document),
+                            content_type=document.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
