@@ -34,7 +34,11 @@ def grant(patient, when: datetime.datetime):
     AccessEvent.objects.filter(pk=event.pk).update(created_at=when)
 
 
-def measure(start=D(2025, 1, 1), end=D(2025, 1, 31), provider=None):
+JANUARY = (D(2025, 1, 1), D(2025, 1, 31))
+
+
+def measure(provider=None):
+    start, end = JANUARY
     return electronic_copy_access(start=start, end=end, provider_id=provider)
 
 
