@@ -68,6 +68,33 @@ def demo_load(*, port: int) -> None:
 
     for timing in ("before", "after"):
         invite_rule_create(actor=actor, timing=timing, enabled=True)
+    _records(maria, sofia, actor)
+
+
+def _records(maria: Patient, sofia: Patient, actor: Actor) -> None:
+    """Something to see on every portal tab."""
+    from decimal import Decimal
+
+    from molar.records import services as records
+
+    today = timezone.localdate()
+    records.ledger_entry_add(patient=maria, date=today - datetime.timedelta(days=10),
+                             description="Periodic oral evaluation", kind="charge",
+                             amount=Decimal("65.00"), actor=actor)
+    records.ledger_entry_add(patient=maria, date=today - datetime.timedelta(days=10),
+                             description="Payment, thank you", kind="payment",
+                             amount=Decimal("40.00"), actor=actor)
+    records.statement_create(patient=maria, period_start=today - datetime.timedelta(days=30),
+                             period_end=today, actor=actor)
+    records.treatment_plan_save(patient=maria, name="Restorative", status="active", actor=actor,
+                                procedures=[{"code": "D2391", "description": "Resin composite, one surface",
+                                             "tooth": "30", "fee": Decimal("180.00")}])
+    records.problem_save(patient=maria, actor=actor, name="Gingivitis", status="active")
+    records.medication_save(patient=maria, actor=actor, name="Chlorhexidine rinse 0.12%",
+                            instructions="Rinse twice daily for 2 weeks", active=True)
+    records.allergy_save(patient=maria, actor=actor, substance="Penicillin", reaction="Hives",
+                         severity="moderate", active=True)
+    records.problem_save(patient=sofia, actor=actor, name="Early childhood caries", status="active")
 
 
 def _appointments(made: dict, provider: Provider) -> None:
