@@ -17,11 +17,14 @@ DEFAULT_SORT = "-created_at"
 # Offered in the report's action filter; any other name can be typed.
 KNOWN_ACTIONS = (
     "access_provided", "access_removed", "access_imported", "password_generated", "password_typed",
-    "username_changed", "printed", "credentials_issued", "sheet_credentials_issued", "invite_sent",
-    "invite_skipped", "invite_failed", "sign_in", "lock", "unlock", "password_changed",
-    "reset_requested", "reset_completed", "activation_completed", "phi_view", "phi_download",
-    "phi_transmit", "settings_changed", "permission_denied", "patient_created", "patient_updated",
-    "appointment_created", "appointment_updated", "staff_added", "apikey_created", "audit_exported",
+    "username_changed", "printed", "credentials_issued", "sheet_credentials_issued", "sheet_created",
+    "sheet_reprinted", "invite_sent", "invite_skipped", "invite_failed", "bulk_invite_started",
+    "bulk_grant", "sign_in", "lock", "unlock", "password_changed", "reset_requested",
+    "reset_completed", "activation_completed", "access_denied", "phi_view", "phi_download",
+    "phi_transmit", "settings_changed", "invite_rule_created", "invite_rule_changed",
+    "invite_rule_deleted", "permission_denied", "patient_created", "patient_updated",
+    "guardians_changed", "appointment_created", "appointment_updated", "staff_added",
+    "apikey_created", "email_failed", "audit_exported",
 )
 
 
@@ -102,8 +105,13 @@ def audit_history_for_patient(patient_id: int, limit: int = 200) -> list[History
                     | Q(action__startswith="phi_"))
             .order_by("-created_at", "-id")[:limit])
     return [HistoryEntry(event.created_at, event.action, event.outcome, history_phrase(event),
-                         event.client_ip if event.action not in _BY_STAFF else None)
-            for event in rows]
+                         _portal_address(event)) for event in rows]
+
+
+def _portal_address(event: AuditEvent) -> str | None:
+    """Where a portal event came from; staff's own addresses are the practice's business."""
+    in_portal = event.action in _IN_PORTAL or event.action.startswith("phi_")
+    return event.client_ip if in_portal and event.actor_type != AuditEvent.ActorType.STAFF else None
 
 
 def history_phrase(event: AuditEvent) -> str:
@@ -111,9 +119,9 @@ def history_phrase(event: AuditEvent) -> str:
     if event.action in _IN_PORTAL:
         return _IN_PORTAL[event.action][failed]
     if event.action.startswith("phi_"):
-        phrase = _PHI.get(event.action, "Health information accessed")
-        return f"{phrase} (failed)" if failed else phrase
-    phrase = _BY_STAFF.get(event.action, event.action)
+        phrase = _PHI.get(event.action, "Health information accessed") + (" (failed)" if failed else "")
+    else:
+        phrase = _BY_STAFF.get(event.action, event.action)
     if event.actor_type == AuditEvent.ActorType.STAFF and event.actor_label:
         return f"{phrase} by {event.actor_label}"
     return phrase

@@ -1,12 +1,11 @@
 """SPEC E2: the dashboard, its per-patient list and CSV export."""
 
-import csv
-
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from molar.spreadsheets import csv_stream
 from molar.staff import MANAGE_ACCESS, staff_view
 
 from .forms import MeasureForm
@@ -40,31 +39,16 @@ def dashboard(request):
         "query": query.urlencode(), "here": here})
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff_view(MANAGE_ACCESS)
 def dashboard_csv(request):
     form, result = _measure(request)
     if result is None:
         return render(request, "ehr/dashboard.html", {"form": form, "description": DESCRIPTION},
                       status=400)
-    writer = csv.writer(_Echo())
-
-    def rows():
-        yield writer.writerow(CSV_HEADER)
-        for row in result.patients:
-            yield writer.writerow([row.patient_id, _cell(row.name), row.first_visit, row.deadline,
-                                   row.access_on or "", "yes" if row.met else "no", row.reason])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    rows = ([row.patient_id, row.name, row.first_visit, row.deadline, row.access_on,
+             "yes" if row.met else "no", row.reason] for row in result.patients)
+    response = StreamingHttpResponse(csv_stream(CSV_HEADER, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="electronic-copy-access-{result.start}-{result.end}.csv"')
     return response
 
-
-def _cell(text: str) -> str:
-    """Names come from patient records: keep spreadsheets from running them as formulas."""
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@") else text

@@ -38,10 +38,12 @@ def test_history_shows_portal_addresses_but_never_staff_ones(db):
     token = current.set(RequestContext(request_id="r", client_ip="10.0.0.5"))
     try:
         audit_record(action="printed", actor=DESK, patient_id=5)
+        audit_record(action="phi_download", actor=DESK, patient_id=5)
         audit_record(action="sign_in", actor=Actor("patient", 5, "maria"), patient_id=5)
     finally:
         current.reset(token)
-    signed_in, printed = audit_history_for_patient(5)
+    signed_in, downloaded, printed = audit_history_for_patient(5)
+    assert downloaded.client_ip is None
     assert (signed_in.phrase, signed_in.client_ip) == ("Signed in", "10.0.0.5")
     assert (printed.phrase, printed.client_ip) == ("Sign-in letter printed by frontdesk", None)
 
@@ -63,7 +65,9 @@ def test_health_information_and_self_service_events_are_in_words(db):
                  outcome=AuditEvent.Outcome.FAILURE)
     audit_record(action="lock", actor=Actor.system("throttle"), patient_id=5)
     audit_record(action="invite_sent", actor=Actor.system("invites"), patient_id=5)
-    assert phrases(5) == ["Invitation email sent", "Sign-in locked after failed attempts",
+    audit_record(action="phi_download", actor=DESK, patient_id=5)
+    assert phrases(5) == ["Health information downloaded by frontdesk", "Invitation email sent",
+                          "Sign-in locked after failed attempts",
                           "Failed password reset", "Health information accessed",
                           "Health information downloaded"]
 
