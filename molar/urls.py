@@ -35,3 +35,5 @@ urlpatterns = [
     path("portal/", include("molar.portal.urls")),
     path("api/v1/", api.urls),
 ]
+
+handler404 = "molar.portal.views.page_not_found"

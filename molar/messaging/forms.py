@@ -9,8 +9,7 @@ from .selectors import STATUS_FILTERS
 def _body() -> forms.CharField:
     return forms.CharField(label="Message", required=False,
                            help_text="Up to 5,000 characters.",
-                           widget=forms.Textarea(attrs={"rows": 6, "cols": 60,
-                                                        "aria-describedby": "body-help"}))
+                           widget=forms.Textarea(attrs={"rows": 6, "cols": 60}))
 
 
 class NewThreadForm(forms.Form):

@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -277,3 +277,15 @@ def history(request):
 
     entries = audit_history_for_patient(request.portal_subject.pk)
     return portal_render(request, "portal/history.html", {"entries": entries, "tab": "history"})
+
+
+def page_not_found(request, exception):
+    """The site's 404: portal addresses get the portal's look (a patient never
+    lands on a staff-styled page), everything else the staff one."""
+    if request.path.startswith("/portal/"):
+        if not hasattr(request, "portal_account"):
+            account = portal_session_account(request)
+            if account is not None:
+                request.portal_account = account
+        return portal_render(request, "portal/404.html", status=404)
+    return render(request, "404.html", status=404)

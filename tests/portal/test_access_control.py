@@ -169,3 +169,10 @@ def test_the_owner_reaches_the_same_objects(victim):
         response = client.get(url_for(name, victim))
         assert response.status_code == 200, name
     assert MARKER in client.get("/portal/health-summary/").content.decode()
+
+
+def test_portal_not_found_page_looks_like_the_portal(patient_client):
+    response = patient_client.get("/portal/no-such-page/")
+    page = response.content.decode()
+    assert response.status_code == 404 and "Back to your portal" in page
+    assert "Staff" not in page

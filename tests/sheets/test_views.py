@@ -18,7 +18,7 @@ def sheets_url(patient, rest=""):
 
 
 def errors(response) -> list[str]:
-    block = re.search(r'<ul class="errorlist" role="alert"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    block = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
     return re.findall(r"<li>(.*?)</li>", block.group(1)) if block else []
 
 

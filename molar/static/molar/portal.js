@@ -13,14 +13,19 @@
     var dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(value);
     var kind = el.dataset.format || (dateOnly ? "date" : "datetime");
     try {
+      var format, when;
       if (dateOnly) {
         var parts = value.split("-").map(Number);
-        var day = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
-        el.textContent = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" }).format(day);
+        when = new Date(Date.UTC(parts[0], parts[1] - 1, parts[2]));
+        format = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeZone: "UTC" });
       } else {
-        var options = Object.assign({ timeZone: zone }, styles[kind] || styles.datetime);
-        el.textContent = new Intl.DateTimeFormat(undefined, options).format(new Date(value));
+        when = new Date(value);
+        format = new Intl.DateTimeFormat(undefined, Object.assign({ timeZone: zone }, styles[kind] || styles.datetime));
       }
+      el.textContent = format.format(when);
+      // The page is lang="en"; say which language the rewritten text is in, so
+      // a screen reader reads "6. Mai" in German (WCAG 3.1.2, language of parts).
+      el.lang = format.resolvedOptions().locale;
     } catch (e) {
       // Unknown zone or an old browser: keep the server's text.
     }
