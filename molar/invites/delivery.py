@@ -12,6 +12,7 @@ unknown" instead of being sent again, so nobody gets an invite twice. The
 window for that is one SMTP conversation."""
 
 import logging
+import smtplib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -247,14 +248,11 @@ def invite_send_next(*, worker: str, connection, summary: SendSummary,
         return True
     invites = [invite for invite, _ in outgoing]
     try:
+        connection.open()  # a failure here sent nothing: safe to try again
         _message(practice, outgoing, connection).send()
-    except Exception as exc:  # noqa: BLE001 - any SMTP/socket error is a failed try
-        error = f"{type(exc).__name__}: {exc}"[:200]
-        logger.warning("Invite email to patient(s) %s not sent: %s",
-                       [i.patient_id for i in invites], type(exc).__name__)
-        summary.errors.append(error)
-        with transaction.atomic():
-            _retry_or_fail(invites, error, now, summary)
+    except Exception as exc:  # noqa: BLE001 - every SMTP/socket error is handled below
+        _send_failed(invites, exc, sent_nothing=_sent_nothing(exc, connection), now=now,
+                     summary=summary)
         _reset(connection)
         return True
     with transaction.atomic():
@@ -263,6 +261,37 @@ def invite_send_next(*, worker: str, connection, summary: SendSummary,
     summary.sent += len(invites)
     summary.emails += 1
     return True
+
+
+# The server answered "no" to the sender, the recipients or the message: it
+# was not delivered, so trying again cannot make a duplicate.
+REFUSED = (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
+           smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
+
+
+def _sent_nothing(exc: Exception, connection) -> bool:
+    """True when the message certainly did not go out. A timeout or a dropped
+    connection after the connection was open may have come after the server
+    took the message: delivery is unknown then (SPEC I4: never twice)."""
+    if isinstance(exc, REFUSED):
+        return True
+    never_connected = getattr(connection, "connection", None) is None
+    return never_connected and isinstance(exc, OSError | smtplib.SMTPException)
+
+
+def _send_failed(invites: list[Invite], exc: Exception, *, sent_nothing: bool, now: datetime,
+                 summary: SendSummary) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:200]
+    logger.warning("Invite email to patient(s) %s not sent: %s",
+                   [i.patient_id for i in invites], type(exc).__name__)
+    summary.errors.append(error)
+    with transaction.atomic():
+        if sent_nothing:
+            _retry_or_fail(invites, error, now, summary)
+            return
+        for invite in invites:
+            _finish(invite, Q_.FAILED, f"delivery unknown: {error}", now)
+            summary.failed += 1
 
 
 def _reset(connection) -> None:

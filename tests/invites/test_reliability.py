@@ -4,8 +4,10 @@ Django's SMTP backend talks to an aiosmtpd server on a free port of
 127.0.0.1, in this process. The outage test runs the sender in-process under a
 controlled clock; the two-worker and crash tests start real `molar` processes
 on PostgreSQL (they need a database another process can open), pointed at the
-same server and at pytest-django's test database."""
+same server and at pytest-django's test database, with the suite's fast
+hasher. The xfail test pins a gap still open in molar/invites/delivery.py."""
 
+import asyncio
 import datetime
 import email
 import email.policy
@@ -53,7 +55,7 @@ PROJECT = Path(__file__).resolve().parents[2]
 PROCESS_SECONDS = 300
 INTERRUPTED = "interrupted while sending; delivery unknown"
 ACTIVATION = re.compile(r"/activate/([^/\s]+)/")
-MINUTE = datetime.timedelta(minutes=1)
+DAY, MINUTE = datetime.timedelta(days=1), datetime.timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -64,14 +66,16 @@ class Mail:
 
 class Inbox:
     """aiosmtpd handler: keeps every message it accepted. It can answer
-    "451 try later" to the next few messages, and call `on_message(count)`
-    while the sender still waits for the answer to DATA."""
+    "451 try later" to the next few messages, answer the next message only
+    after `answer_late` seconds, and call `on_message(count)` while the sender
+    still waits for the answer to DATA."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._envelopes = []
         self.refuse_next = 0
         self.refused = 0
+        self.answer_late = 0.0
         self.on_message = None
 
     async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
@@ -82,12 +86,15 @@ class Inbox:
                 return "451 4.3.0 Try again later"
             self._envelopes.append(envelope)
             count = len(self._envelopes)
+            late, self.answer_late = self.answer_late, 0.0
         if self.on_message:
             self.on_message(count)
+        await asyncio.sleep(late)
         return "250 Message accepted for delivery"
 
-    @property
     def mails(self) -> list[Mail]:
+        # A method, not a property: aiosmtpd runs inspect.getmembers() on the
+        # handler for every connection, which would parse every mail each time.
         with self._lock:
             envelopes = list(self._envelopes)
         mails = []
@@ -150,7 +157,7 @@ def due_invites(count: int) -> set[str]:
     """`count` patients with an appointment in two days, scanned into queued
     invites under the enabled "before" rule; returns their addresses."""
     patients = Patient.objects.bulk_create([Patient(**patient_fields(n)) for n in range(count)])
-    start = timezone.now() + datetime.timedelta(days=2)
+    start = timezone.now() + 2 * DAY
     Appointment.objects.bulk_create([Appointment(patient=p, start=start) for p in patients])
     assert invites_scan() == count
     return {p.email for p in patients}
@@ -173,11 +180,12 @@ def test_mail_server_down_at_first_then_each_invite_arrives_exactly_once(
     singles = [make_patient(first_name=name) for name in ("Ana", "Ben", "Cleo")]
     family = [make_patient(first_name=name, email="family@example.test") for name in ("Dora", "Eli")]
     for patient in [*singles, *family]:
-        appointment_in(2 * datetime.timedelta(days=1), patient=patient)
+        appointment_in(2 * DAY, patient=patient)
     recipients = {p.email for p in singles} | {"family@example.test"}
 
     assert "retrying 5" in send_due(NOW)  # nothing listens on the port
     assert attempts() == [1] * 5
+    # Backoff 1, 5, 15 minutes: nothing is tried before its time.
     assert "sent 0 in 0 email(s), skipped 0, retrying 0" in send_due(NOW + 59 * MINUTE / 60)
     send_due(NOW + MINUTE)  # still down
     assert attempts() == [2] * 5
@@ -185,13 +193,13 @@ def test_mail_server_down_at_first_then_each_invite_arrives_exactly_once(
     mail_server.up()
     mail_server.inbox.refuse_next = len(recipients)  # up, but "451 try again later"
     send_due(NOW + 6 * MINUTE)
-    assert mail_server.inbox.refused == 4 and mail_server.inbox.mails == []
+    assert mail_server.inbox.refused == 4 and mail_server.inbox.mails() == []
     assert attempts() == [3] * 5 and set(Invite.objects.values_list("status", flat=True)) == {"queued"}
 
     assert "sent 5 in 4 email(s)" in send_due(NOW + 21 * MINUTE)
     assert "sent 0 in 0 email(s)" in send_due(NOW + 2 * 60 * MINUTE)
 
-    mails = mail_server.inbox.mails
+    mails = mail_server.inbox.mails()
     assert Counter(mail.to for mail in mails) == dict.fromkeys(recipients, 1)
     assert attempts() == [4] * 5 and set(Invite.objects.values_list("status", flat=True)) == {"sent"}
     # Each try issued new credentials; the one email that arrived carries the
@@ -202,6 +210,23 @@ def test_mail_server_down_at_first_then_each_invite_arrives_exactly_once(
     with time_machine.travel(NOW + 21 * MINUTE, tick=False):
         tokens = [token for mail in mails for token in ACTIVATION.findall(mail.body)]
         assert len(tokens) == 5 and all(activation_find(token) for token in tokens)
+
+
+def test_reply_to_data_lost_in_a_timeout_is_not_sent_again(mail_server, before_rule, appointment_in,
+                                                          settings):
+    # The server has the whole message but its "250" comes after the client
+    # gave up: delivery is unknown, as after a crash mid-send (SPEC I4).
+    settings.EMAIL_TIMEOUT = 0.5
+    mail_server.up()
+    mail_server.inbox.answer_late = 1.5
+    appointment_in(2 * DAY)
+
+    send_due(NOW)
+    send_due(NOW + 60 * MINUTE)
+
+    assert len(mail_server.inbox.mails()) == 1
+    invite = Invite.objects.get()
+    assert invite.status == "failed" and invite.reason.startswith("delivery unknown")
 
 
 def database_url() -> str:
@@ -255,7 +280,7 @@ def test_two_workers_send_a_thousand_due_invites_exactly_once(mail_server, befor
     workers = [start_molar("invites", "run") for _ in range(2)]
     outputs = [finished(worker, tmp_path) for worker in workers]
 
-    mails = mail_server.inbox.mails
+    mails = mail_server.inbox.mails()
     assert len(mails) == 1000
     assert {mail.to for mail in mails} == addresses  # 1,000 distinct recipients
     assert Invite.objects.filter(status="sent").count() == 1000
@@ -288,13 +313,13 @@ def test_worker_killed_mid_send_the_next_sends_the_rest_none_twice(mail_server, 
     assert worker.returncode == -signal.SIGKILL and killed
 
     [in_flight] = Invite.objects.filter(status="sending")
-    assert in_flight.recipient == mail_server.inbox.mails[-1].to
+    assert in_flight.recipient == mail_server.inbox.mails()[-1].to
     assert Invite.objects.filter(status="sent").count() == 59
     assert invites_recover(now=timezone.now() + LEASE + MINUTE) == 1  # after the lease
     output = finished(start_molar("invites", "run"), tmp_path)
     assert "sent 240 in 240 email(s)" in output
 
-    mails = mail_server.inbox.mails
+    mails = mail_server.inbox.mails()
     received = Counter(mail.to for mail in mails)
     assert received.most_common(1)[0][1] == 1  # nobody got two
     assert set(received) == addresses
