@@ -3,7 +3,7 @@ import datetime
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from molar.ehr.measures import DESCRIPTION, electronic_copy_access
+from molar.ehr.measures import DESCRIPTION, electronic_copy_access, with_names
 from molar.patients.models import Provider
 from molar.staff import MANAGE_ACCESS
 
@@ -51,7 +51,7 @@ def electronic_copy_access_measure(request, start: datetime.date, end: datetime.
     result = electronic_copy_access(start=start, end=end, provider_id=provider)
     rows = [{"patient_id": r.patient_id, "name": r.name, "first_visit": r.first_visit,
              "deadline": r.deadline, "access_provided": r.access_on, "met": r.met, "reason": r.reason}
-            for r in result.patients] if patients else None
+            for r in with_names(result.patients)] if patients else None
     return {"measure": "ElectronicCopyAccess", "description": DESCRIPTION, "start": start, "end": end,
             "provider": provider, "numerator": result.numerator, "denominator": result.denominator,
             "percentage": result.percentage, "threshold": result.threshold, "met": result.met,

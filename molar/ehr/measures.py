@@ -10,11 +10,12 @@ import datetime
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from molar.access.models import AccessEvent
-from molar.patients.models import Appointment
+from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
 
 from .businessdays import business_deadline
@@ -25,14 +26,14 @@ DESCRIPTION = ("More than 50% of all unique patients seen by the provider during
                "available) online access to their health information.")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PatientResult:
     patient_id: int
-    name: str
     first_visit: datetime.date
     deadline: datetime.date
     access_on: datetime.date | None
     met: bool
+    name: str = ""  # filled only for the rows shown (attach_names)
 
     @property
     def reason(self) -> str:
@@ -69,8 +70,39 @@ def _local_bounds(start: datetime.date, end: datetime.date):
             datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone))
 
 
-def _rows(start, end, provider_id) -> Iterator[dict]:
+# PostgreSQL: both aggregates in one statement, joined by hash, the local days
+# computed by the server. (The ORM's correlated subquery took seconds on a
+# year of a 100,000-patient practice; this takes about 0.3 s.)
+FIRST_VISITS_SQL = """
+SELECT v.patient_id, (v.first_visit AT TIME ZONE %s)::date, (a.first_access AT TIME ZONE %s)::date
+FROM (SELECT patient_id, MIN(start) AS first_visit FROM {appointments}
+      WHERE status = %s AND start >= %s AND start < %s {provider} GROUP BY patient_id) v
+LEFT JOIN (SELECT patient_id, MIN(created_at) AS first_access FROM {events}
+           WHERE kind = %s GROUP BY patient_id) a ON a.patient_id = v.patient_id
+"""
+
+
+def _first_visits(start, end, provider_id) -> Iterator[tuple[int, datetime.date, datetime.date | None]]:
+    """(patient, local day of the first completed visit in the period, local day
+    of the earliest OnlineAccessProvided event or None), one per patient."""
     since, until = _local_bounds(start, end)
+    zone = str(timezone.get_current_timezone())
+    if connection.vendor == "postgresql":
+        sql = FIRST_VISITS_SQL.format(
+            appointments=connection.ops.quote_name(Appointment._meta.db_table),
+            events=connection.ops.quote_name(AccessEvent._meta.db_table),
+            provider="AND provider_id = %s" if provider_id else "")
+        params = [zone, zone, Appointment.Status.COMPLETE, since, until,
+                  *([provider_id] if provider_id else []), AccessEvent.Kind.ONLINE_ACCESS_PROVIDED]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            yield from cursor.fetchall()
+        return
+    yield from _first_visits_orm(since, until, provider_id)
+
+
+def _first_visits_orm(since, until, provider_id):
+    zone = timezone.get_current_timezone()
     visits = Appointment.objects.filter(status=Appointment.Status.COMPLETE, start__gte=since,
                                         start__lt=until)
     if provider_id:
@@ -78,24 +110,40 @@ def _rows(start, end, provider_id) -> Iterator[dict]:
     first_access = (AccessEvent.objects.filter(kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
                                                patient_id=OuterRef("patient_id"))
                     .order_by("created_at").values("created_at")[:1])
-    return (visits.values("patient_id", "patient__first_name", "patient__last_name")
-            .annotate(first_visit=Min("start"), access=Subquery(first_access))
-            .order_by("patient__last_name", "patient__first_name", "patient_id")
-            .iterator(chunk_size=5000))
+    rows = (visits.values("patient_id").annotate(first=Min("start"), access=Subquery(first_access))
+            .order_by().values_list("patient_id", "first", "access"))
+    for patient_id, first, access in rows.iterator(chunk_size=5000):
+        yield (patient_id, timezone.localtime(first, zone).date(),
+               timezone.localtime(access, zone).date() if access else None)
 
 
 def electronic_copy_access(*, start: datetime.date, end: datetime.date,
                            provider_id: int | None = None) -> MeasureResult:
     country = PracticeSettings.load().country
     result = MeasureResult(start=start, end=end, provider_id=provider_id)
-    for row in _rows(start, end, provider_id):
-        first_visit = timezone.localtime(row["first_visit"]).date()
-        deadline = business_deadline(first_visit, country)
-        access_on = timezone.localtime(row["access"]).date() if row["access"] else None
+    deadlines: dict[datetime.date, datetime.date] = {}
+    for patient_id, first_visit, access_on in _first_visits(start, end, provider_id):
+        deadline = deadlines.get(first_visit)
+        if deadline is None:
+            deadline = deadlines[first_visit] = business_deadline(first_visit, country)
         met = access_on is not None and access_on <= deadline
         result.denominator += 1
         result.numerator += met
-        name = " ".join(p for p in (row["patient__first_name"], row["patient__last_name"]) if p)
-        result.patients.append(PatientResult(row["patient_id"], name, first_visit, deadline,
-                                             access_on, met))
+        result.patients.append(PatientResult(patient_id, first_visit, deadline, access_on, met))
     return result
+
+
+def attach_names(rows: list[PatientResult]) -> list[PatientResult]:
+    """Fill in the names of the rows about to be shown or exported."""
+    names = Patient.objects.filter(pk__in=[row.patient_id for row in rows]).values_list(
+        "pk", "first_name", "last_name")
+    by_id = {pk: " ".join(p for p in (first, last) if p) for pk, first, last in names}
+    for row in rows:
+        row.name = by_id.get(row.patient_id, "")
+    return rows
+
+
+def with_names(rows: list[PatientResult], chunk: int = 2000) -> Iterator[PatientResult]:
+    """All rows with their names, fetching a chunk of names at a time."""
+    for start in range(0, len(rows), chunk):
+        yield from attach_names(rows[start:start + chunk])

@@ -9,7 +9,7 @@ from molar.spreadsheets import csv_stream
 from molar.staff import MANAGE_ACCESS, staff_view
 
 from .forms import MeasureForm
-from .measures import DESCRIPTION, electronic_copy_access
+from .measures import DESCRIPTION, attach_names, electronic_copy_access, with_names
 
 CSV_HEADER = ["patient_id", "name", "first_visit", "deadline", "access_provided", "met", "reason"]
 
@@ -29,8 +29,9 @@ def dashboard(request):
     page = None
     if result is not None:
         # Patients who missed first: they are the ones staff can act on.
-        ordered = sorted(result.patients, key=lambda row: row.met)
+        ordered = sorted(result.patients, key=lambda row: (row.met, row.first_visit, row.patient_id))
         page = Paginator(ordered, 100).get_page(request.GET.get("page"))
+        attach_names(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     here = f"{reverse('ehr:dashboard')}?{query.urlencode()}"
@@ -46,7 +47,7 @@ def dashboard_csv(request):
         return render(request, "ehr/dashboard.html", {"form": form, "description": DESCRIPTION},
                       status=400)
     rows = ([row.patient_id, row.name, row.first_visit, row.deadline, row.access_on,
-             "yes" if row.met else "no", row.reason] for row in result.patients)
+             "yes" if row.met else "no", row.reason] for row in with_names(result.patients))
     response = StreamingHttpResponse(csv_stream(CSV_HEADER, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="electronic-copy-access-{result.start}-{result.end}.csv"')
