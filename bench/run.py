@@ -33,13 +33,21 @@ THROUGHPUT_SECONDS = 5.0
 THROUGHPUT_MAX_PER_THREAD = 50_000
 HASHER_ROUNDS = 20
 SETUP_TIMEOUT_SECONDS = 120
+# BENCH=web (the default), invites, or all. The invite measures take a quarter
+# of an hour per database (every invite hashes a one-time password), so they
+# run only when asked for.
+SUITES = {"web": ("web",), "invites": ("invites",), "all": ("web", "invites")}
+INVITE_APPOINTMENTS = int(os.environ.get("BENCH_INVITES_APPOINTMENTS", 1_000_000))
+INVITE_RATE_COUNT = int(os.environ.get("BENCH_INVITES_SEND", 2_000))
+INVITE_MEMORY_COUNT = int(os.environ.get("BENCH_INVITES_MEMORY", 10_000))
+INVITE_TIMEOUT_SECONDS = float(os.environ.get("BENCH_INVITES_TIMEOUT", 3600))
 
 
 def progress(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def run_python(env: dict[str, str], *args: str) -> str:
+def run_python(env: dict[str, str], *args: str, timeout: float = SETUP_TIMEOUT_SECONDS) -> str:
     """Run `python args...` in the run's environment; its stdout, or BenchError."""
     try:
         done = subprocess.run(
@@ -48,18 +56,18 @@ def run_python(env: dict[str, str], *args: str) -> str:
             env=env,
             capture_output=True,
             text=True,
-            timeout=SETUP_TIMEOUT_SECONDS,
+            timeout=timeout,
             check=False,
         )
     except subprocess.TimeoutExpired:
-        raise BenchError(f"{' '.join(args)} took over {SETUP_TIMEOUT_SECONDS} s") from None
+        raise BenchError(f"{' '.join(args)} took over {timeout:.0f} s") from None
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-10:])
         raise BenchError(f"{' '.join(args)} failed ({done.returncode}):\n{tail}")
     return done.stdout
 
 
-def set_up(run: RunEnvironment) -> dict:
+def migrate(run: RunEnvironment) -> None:
     molar = str(Path(sys.executable).with_name("molar"))
     try:
         subprocess.run(
@@ -75,6 +83,10 @@ def set_up(run: RunEnvironment) -> dict:
         raise BenchError(f"molar migrate failed:\n{exc.stderr.strip()[-1500:]}") from None
     except (subprocess.TimeoutExpired, OSError) as exc:
         raise BenchError(f"molar migrate did not run: {exc}") from None
+
+
+def set_up(run: RunEnvironment) -> dict:
+    migrate(run)
     return json.loads(run_python(run.env, "-m", "bench.seed", str(PATIENTS)).splitlines()[-1])
 
 
@@ -196,21 +208,100 @@ def measure_hasher() -> list[Row]:
     ]
 
 
+def invite_job(target: Target, *args: str) -> dict:
+    """`python -m bench.invites args...` in a fresh run environment."""
+    with run_environment(target) as run:
+        migrate(run)
+        output = run_python(run.env, "-m", "bench.invites", *args, timeout=INVITE_TIMEOUT_SECONDS)
+    return json.loads(output.splitlines()[-1])
+
+
+def duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def reads_index(plan: str) -> bool:
+    """False when the plan reads the whole appointment table."""
+    return not any(
+        marker in plan
+        for marker in ("Seq Scan on patients_appointment", "SCAN patients_appointment")
+    )
+
+
+def invite_rows(target: Target) -> list[Row]:
+    db = target.label
+    progress(f"{db}: due-invite scan among {INVITE_APPOINTMENTS:,} appointments")
+    scan = invite_job(target, "scan", str(INVITE_APPOINTMENTS))
+    progress(f"{db}: one worker sends {INVITE_RATE_COUNT:,} invites")
+    rate = invite_job(target, "send", str(INVITE_RATE_COUNT))
+    progress(f"{db}: one worker sends {INVITE_MEMORY_COUNT:,} invites (peak memory)")
+    memory = invite_job(target, "send", str(INVITE_MEMORY_COUNT))
+    stale = scan["stale_median_ms"]
+    return [
+        Row(
+            f"due-invite scan, {INVITE_APPOINTMENTS:,} appts [{db}]",
+            scan["median_ms"],
+            "ms",
+            f"invites_scan(), median of {scan['runs']}, each finding 5 new; appointments over "
+            f"±2 years, rules 7 days before + 1 hour after; "
+            f"{'reads the index on start' if reads_index(scan['plan']) else 'READS THE WHOLE TABLE'}",
+            2,
+        ),
+        Row(
+            f"first scan, {INVITE_APPOINTMENTS:,} appts [{db}]",
+            scan["first_ms"],
+            "ms",
+            f"records the {scan['first_created']:,} invites already due; rows loaded in "
+            f"{scan['insert_seconds']:.0f} s"
+            + (f"; {stale:,.0f} ms per scan until the invite table is analyzed" if stale else ""),
+        ),
+        Row(
+            f"invites sent, one worker [{db}]",
+            rate["per_second"],
+            "invites/s",
+            f"`molar invites run`, {rate['invites']:,} invites to aiosmtpd, one email each, "
+            f"each a new one-time password (Argon2id); {rate['per_second_overall']:.1f}/s "
+            f"counting start-up and scan ({duration(rate['seconds'])})",
+        ),
+        Row(
+            f"worker peak RSS, {INVITE_RATE_COUNT:,} invites [{db}]",
+            rate["peak_rss_mib"],
+            "MiB",
+            "ru_maxrss of `molar invites run`",
+        ),
+        Row(
+            f"worker peak RSS, {INVITE_MEMORY_COUNT:,} invites [{db}]",
+            memory["peak_rss_mib"],
+            "MiB",
+            f"ru_maxrss of `molar invites run`; {memory['per_second']:.1f} invites/s, "
+            f"{duration(memory['seconds'])} in all",
+        ),
+    ]
+
+
 def main() -> int:
     # Other work on the machine moves every figure; the load before the run says how much.
     load_before = os.getloadavg()[0]
+    suites = SUITES.get(os.environ.get("BENCH", "web"))
+    if suites is None:
+        print(f"bench: BENCH must be one of {', '.join(SUITES)}", file=sys.stderr)
+        return 2
     targets = [Target("SQLite")]
     if os.environ.get("BENCH_DATABASE_URL"):
         targets.append(Target("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
     rows: list[Row] = []
     problems: list[str] = []
     try:
-        for target in targets:
-            result = measure_target(target)
-            problems += target_errors(result)
-            rows += target_rows(result)
-        progress(f"Argon2id x{HASHER_ROUNDS} in-process")
-        rows += measure_hasher()
+        if "web" in suites:
+            for target in targets:
+                result = measure_target(target)
+                problems += target_errors(result)
+                rows += target_rows(result)
+            progress(f"Argon2id x{HASHER_ROUNDS} in-process")
+            rows += measure_hasher()
+        if "invites" in suites:
+            for target in targets:
+                rows += invite_rows(target)
     except BenchError as exc:
         print("\n".join([f"bench: {exc}", *problems]), file=sys.stderr)
         return 1

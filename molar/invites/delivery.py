@@ -70,7 +70,7 @@ def _due_appointments(rule: InviteRule, now: datetime):
                                           start__gt=now - rule.offset - AFTER_CATCH_UP).exclude(
             status=Appointment.Status.BROKEN)
     recorded = Invite.objects.filter(rule=rule, appointment=OuterRef("pk"))
-    return rows.filter(~Exists(recorded)).values_list("pk", "patient_id")
+    return rows.filter(~Exists(recorded)).order_by().values_list("pk", "patient_id")
 
 
 def invites_scan(*, now: datetime | None = None) -> int:
@@ -193,9 +193,15 @@ def _claim(worker: str, now: datetime, summary: SendSummary):
         values = None
         if not reason:
             try:
-                values = _values(invite, practice)
+                with transaction.atomic():
+                    values = _values(invite, practice)
             except AccessRefused as exc:
                 reason = eligibility_words(exc.messages)
+            except Exception as exc:  # noqa: BLE001 - one bad invite must not stop the queue
+                logger.exception("Could not issue credentials for invite %s", invite.pk)
+                _finish(invite, Q_.FAILED, f"could not issue credentials: {type(exc).__name__}", now)
+                summary.failed += 1
+                continue
         if reason:
             _finish(invite, Q_.SKIPPED, reason, now)
             summary.skipped += 1
@@ -253,8 +259,12 @@ def invite_send_next(*, worker: str, connection, summary: SendSummary,
     except Exception as exc:  # noqa: BLE001 - every SMTP/socket error is handled below
         _send_failed(invites, exc, sent_nothing=_sent_nothing(exc, connection), now=now,
                      summary=summary)
-        _reset(connection)
         return True
+    finally:
+        # One connection per email: an error on an open connection counts as
+        # "delivery unknown", so it must not be one the server closed after
+        # the previous email.
+        _reset(connection)
     with transaction.atomic():
         for invite in invites:
             _finish(invite, Q_.SENT, "", timezone.now())
@@ -279,6 +289,13 @@ def _sent_nothing(exc: Exception, connection) -> bool:
     return never_connected and isinstance(exc, OSError | smtplib.SMTPException)
 
 
+def _permanent(exc: Exception) -> bool:
+    """A 5xx answer: the server will refuse the same message next time too."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, REFUSED) and getattr(exc, "smtp_code", 0) >= 500
+
+
 def _send_failed(invites: list[Invite], exc: Exception, *, sent_nothing: bool, now: datetime,
                  summary: SendSummary) -> None:
     error = f"{type(exc).__name__}: {exc}"[:200]
@@ -286,6 +303,11 @@ def _send_failed(invites: list[Invite], exc: Exception, *, sent_nothing: bool, n
                    [i.patient_id for i in invites], type(exc).__name__)
     summary.errors.append(error)
     with transaction.atomic():
+        if sent_nothing and _permanent(exc):
+            for invite in invites:
+                _finish(invite, Q_.FAILED, f"refused by the mail server: {error}", now)
+                summary.failed += 1
+            return
         if sent_nothing:
             _retry_or_fail(invites, error, now, summary)
             return

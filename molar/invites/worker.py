@@ -39,15 +39,26 @@ def run_worker(*, scan_every: float = 60.0, idle_sleep: float = 5.0, batch: int 
 
 def _loop(name, stop, scan_every, idle_sleep, batch, next_scan) -> None:
     while not stop.is_set():
-        close_old_connections()
-        if time.monotonic() >= next_scan:
-            created, recovered = invites_scan(), invites_recover()
-            if created or recovered:
-                logger.info("Scan: %s new invite(s), %s interrupted", created, recovered)
-            next_scan = time.monotonic() + scan_every
-        summary = invites_send_due(worker=name, limit=batch)
-        if summary.processed:
-            logger.info("Sent %s, skipped %s, retrying %s, failed %s", summary.sent,
-                        summary.skipped, summary.retried, summary.failed)
-        else:
-            stop.wait(max(0.05, min(idle_sleep, next_scan - time.monotonic())))
+        try:
+            next_scan = _turn(name, stop, scan_every, idle_sleep, batch, next_scan)
+        except Exception:  # noqa: BLE001 - e.g. the database restarting: wait and go on
+            logger.exception("Invite worker %s: a turn failed; trying again shortly", name)
+            connections.close_all()
+            stop.wait(idle_sleep)
+
+
+def _turn(name, stop, scan_every, idle_sleep, batch, next_scan) -> float:
+    """One scan (when due) and one batch; sleeps when there was nothing to do."""
+    close_old_connections()
+    if time.monotonic() >= next_scan:
+        created, recovered = invites_scan(), invites_recover()
+        if created or recovered:
+            logger.info("Scan: %s new invite(s), %s interrupted", created, recovered)
+        next_scan = time.monotonic() + scan_every
+    summary = invites_send_due(worker=name, limit=batch)
+    if summary.processed:
+        logger.info("Sent %s, skipped %s, retrying %s, failed %s", summary.sent,
+                    summary.skipped, summary.retried, summary.failed)
+    else:
+        stop.wait(max(0.05, min(idle_sleep, next_scan - time.monotonic())))
+    return next_scan

@@ -178,3 +178,66 @@ def test_worker_that_died_mid_send_leaves_failed_not_resent(before_rule, appoint
     with time_machine.travel(NOW + datetime.timedelta(minutes=10, seconds=1), tick=False):
         assert invites_recover() == 1
     assert Invite.objects.get().reason == "interrupted while sending; delivery unknown"
+
+
+def test_permanent_refusal_fails_at_once(before_rule, appointment_in, monkeypatch):
+    import smtplib
+
+    from django.core.mail import EmailMessage
+
+    def refused(self, fail_silently=False):
+        raise smtplib.SMTPRecipientsRefused({"maria@example.com": (550, b"no such user")})
+
+    monkeypatch.setattr(EmailMessage, "send", refused)
+    appointment_in(2 * DAY)
+    run()
+    invite = Invite.objects.get()
+    assert invite.status == "failed" and invite.reason.startswith("refused by the mail server")
+
+
+def test_an_unexpected_error_fails_one_invite_and_the_queue_goes_on(before_rule, appointment_in,
+                                                                    make_patient, mailoutbox,
+                                                                    monkeypatch):
+    from molar.invites import delivery
+
+    broken = make_patient(first_name="Broken", email="broken@example.com")
+    appointment_in(2 * DAY, patient=broken)
+    appointment_in(2 * DAY)
+    real = delivery.access_issue_one_time
+
+    def flaky(*, patient, **kwargs):
+        if patient.pk == broken.pk:
+            raise RuntimeError("disk full")
+        return real(patient=patient, **kwargs)
+
+    monkeypatch.setattr(delivery, "access_issue_one_time", flaky)
+    _, summary = run()
+    assert summary.sent == 1 and summary.failed == 1 and len(mailoutbox) == 1
+    assert Invite.objects.get(patient=broken).reason == "could not issue credentials: RuntimeError"
+
+
+def test_worker_keeps_going_after_a_failed_turn(db, monkeypatch):
+    import threading
+
+    from django.db import OperationalError
+
+    from molar.invites import worker
+    from molar.invites.delivery import SendSummary
+
+    stop, calls = threading.Event(), []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("the database is restarting")
+        stop.set()
+        return SendSummary()
+
+    monkeypatch.setattr(worker, "invites_send_due", flaky)
+    monkeypatch.setattr(worker, "invites_scan", lambda: 0)
+    monkeypatch.setattr(worker, "invites_recover", lambda: 0)
+    thread = threading.Thread(target=worker.run_worker,
+                              kwargs={"idle_sleep": 0.01, "stop": stop})
+    thread.start()
+    thread.join(timeout=10)
+    assert not thread.is_alive() and len(calls) == 2

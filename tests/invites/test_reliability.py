@@ -5,7 +5,7 @@ Django's SMTP backend talks to an aiosmtpd server on a free port of
 controlled clock; the two-worker and crash tests start real `molar` processes
 on PostgreSQL (they need a database another process can open), pointed at the
 same server and at pytest-django's test database, with the suite's fast
-hasher. The xfail test pins a gap still open in molar/invites/delivery.py."""
+hasher."""
 
 import asyncio
 import datetime
@@ -67,8 +67,8 @@ class Mail:
 class Inbox:
     """aiosmtpd handler: keeps every message it accepted. It can answer
     "451 try later" to the next few messages, answer the next message only
-    after `answer_late` seconds, and call `on_message(count)` while the sender
-    still waits for the answer to DATA."""
+    after `answer_late` seconds, hang up after each message, and call
+    `on_message(count)` while the sender still waits for the answer to DATA."""
 
     def __init__(self):
         self._lock = threading.Lock()
@@ -76,6 +76,7 @@ class Inbox:
         self.refuse_next = 0
         self.refused = 0
         self.answer_late = 0.0
+        self.hang_up = False
         self.on_message = None
 
     async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
@@ -90,6 +91,8 @@ class Inbox:
         if self.on_message:
             self.on_message(count)
         await asyncio.sleep(late)
+        if self.hang_up:  # right after the reply below is written
+            asyncio.get_running_loop().call_soon(server.transport.close)
         return "250 Message accepted for delivery"
 
     def mails(self) -> list[Mail]:
@@ -227,6 +230,21 @@ def test_reply_to_data_lost_in_a_timeout_is_not_sent_again(mail_server, before_r
     assert len(mail_server.inbox.mails()) == 1
     invite = Invite.objects.get()
     assert invite.status == "failed" and invite.reason.startswith("delivery unknown")
+
+
+def test_mail_server_that_hangs_up_after_each_message_gets_every_invite_once(
+        mail_server, before_rule, appointment_in, make_patient):
+    # A connection kept open from the previous email would fail at MAIL FROM
+    # and count as "delivery unknown" although nothing went out.
+    mail_server.up()
+    mail_server.inbox.hang_up = True
+    patients = [make_patient(first_name=name) for name in ("Ana", "Ben", "Cleo")]
+    for patient in patients:
+        appointment_in(2 * DAY, patient=patient)
+
+    assert "sent 3 in 3 email(s)" in send_due(NOW)
+
+    assert Counter(mail.to for mail in mail_server.inbox.mails()) == {p.email: 1 for p in patients}
 
 
 def database_url() -> str:
