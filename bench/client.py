@@ -93,3 +93,22 @@ def staff_session(port: int, username: str, password: str) -> dict[str, str]:
         return client.cookies
     finally:
         client.close()
+
+
+def portal_session(port: int, username: str, password: str) -> dict[str, str]:
+    """Sign in through the portal's sign-in form and return the session cookies."""
+    client = Client(port)
+    try:
+        page = client.request("GET", "/portal/")
+        token = CSRF_FIELD.search(page.body)
+        if page.status != 200 or token is None:
+            raise BenchError(f"the portal sign-in page gave HTTP {page.status} without a CSRF token")
+        form = urlencode({"csrfmiddlewaretoken": token.group(1).decode(), "username": username,
+                          "password": password})
+        done = client.request("POST", "/portal/", body=form.encode(),
+                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        if done.status != 302 or "sessionid" not in client.cookies:
+            raise BenchError(f"portal sign-in failed with HTTP {done.status}")
+        return client.cookies
+    finally:
+        client.close()

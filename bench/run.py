@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import BenchError
-from bench.client import staff_session
+from bench.client import portal_session, staff_session
 from bench.environment import RunEnvironment, Target, molar_env, run_environment
 from bench.measures import (
     Latency,
@@ -36,7 +36,15 @@ SETUP_TIMEOUT_SECONDS = 120
 # BENCH=web (the default), invites, or all. The invite measures take a quarter
 # of an hour per database (every invite hashes a one-time password), so they
 # run only when asked for.
-SUITES = {"web": ("web",), "invites": ("invites",), "all": ("web", "invites")}
+SUITES = {"web": ("web",), "invites": ("invites",), "scale": ("scale",),
+          "all": ("web", "invites", "scale")}
+# The portal tabs (issue 6) for a patient with a long history (bench.portal_seed).
+PORTAL_TABS = {
+    "Appointments": "/portal/appointments/", "Account": "/portal/account/",
+    "Treatment Plan": "/portal/treatment-plan/", "Messages": "/portal/messages/",
+    "Health Summary": "/portal/health-summary/", "Documents": "/portal/documents/",
+}
+PORTAL_SECONDS = 3.0
 INVITE_APPOINTMENTS = int(os.environ.get("BENCH_INVITES_APPOINTMENTS", 1_000_000))
 INVITE_RATE_COUNT = int(os.environ.get("BENCH_INVITES_SEND", 2_000))
 INVITE_MEMORY_COUNT = int(os.environ.get("BENCH_INVITES_MEMORY", 10_000))
@@ -97,6 +105,7 @@ class TargetResult:
     health: Throughput
     health_session: Throughput
     chart: Throughput
+    tabs: dict[str, Throughput]
 
 
 def measure_target(target: Target) -> TargetResult:
@@ -119,15 +128,15 @@ def measure_target(target: Target) -> TargetResult:
             }
             # The baseline is /healthz as a probe calls it: no cookies. The same page
             # with the staff session cookie shows what the session alone costs.
-            return TargetResult(
-                target.label,
-                latency,
-                health=throughput(port, ["/healthz"], **load),
-                health_session=throughput(port, ["/healthz"], cookies=cookies, **load),
-                chart=throughput(
-                    port, [f"/staff/patients/{pk}/" for pk in ids], cookies=cookies, **load
-                ),
-            )
+            health = throughput(port, ["/healthz"], **load)
+            health_session = throughput(port, ["/healthz"], cookies=cookies, **load)
+            chart = throughput(port, [f"/staff/patients/{pk}/" for pk in ids], cookies=cookies, **load)
+            progress(f"{target.label}: portal tabs for a patient with a long history")
+            patient = json.loads(run_python(run.env, "-m", "bench.portal_seed").splitlines()[-1])
+            portal = portal_session(port, patient["username"], patient["password"])
+            tabs = {name: throughput(port, [path], cookies=portal, **{**load, "seconds": PORTAL_SECONDS})
+                    for name, path in PORTAL_TABS.items()}
+            return TargetResult(target.label, latency, health, health_session, chart, tabs)
 
 
 def target_rows(result: TargetResult) -> list[Row]:
@@ -177,7 +186,50 @@ def target_rows(result: TargetResult) -> list[Row]:
             "chart page req/s over /healthz req/s: the figure that counts",
             2,
         ),
+        *tab_rows(result),
     ]
+
+
+def tab_rows(result: TargetResult) -> list[Row]:
+    """Issue 6: each tab for a patient with 200 appointments, 500 ledger entries
+    and 100 messages, next to the minimal page of the same server."""
+    db, base = result.label, result.health.per_second
+    rows = []
+    for name, load in result.tabs.items():
+        ratio = f"{load.per_second / base:.2f} of /healthz" if base else ""
+        rows.append(Row(f"portal {name} tab [{db}]", load.per_second, "req/s",
+                        f"long history, {load.requests} requests, {ratio}, {error_note(load.errors)}",
+                        0))
+    return rows
+
+
+def scale_rows(target: Target) -> list[Row]:
+    """Issue 5: 100,000 patients, 1,000,000 appointments and 1,000,000 audit
+    events on PostgreSQL; the measure and the audit report, and CSV import."""
+    db = target.label
+    with run_environment(target) as run:
+        migrate(run)
+        progress(f"{db}: fill 100,000 patients, 1,000,000 appointments, 1,000,000 audit events")
+        filled = json.loads(run_python(run.env, "-m", "bench.scale", "fill",
+                                       timeout=INVITE_TIMEOUT_SECONDS).splitlines()[-1])
+        progress(f"{db}: dashboard, measure API and audit report")
+        answer = json.loads(run_python(run.env, "-m", "bench.scale", "answer").splitlines()[-1])
+        imports = []
+        for rows in (10_000, 100_000):
+            progress(f"{db}: import {rows:,} patients from CSV")
+            imports.append(json.loads(run_python(run.env, "-m", "bench.scale", "import", str(rows),
+                                                 timeout=INVITE_TIMEOUT_SECONDS).splitlines()[-1]))
+    seen = f"{answer['denominator']:,} patients seen; data loaded in {filled['seconds']:.0f} s"
+    rows = [
+        Row(f"dashboard page, one year [{db}]", answer["dashboard"], "ms", f"median of 5; {seen}"),
+        Row(f"measure API, one year [{db}]", answer["measure_api"], "ms", "median of 5, patients=false"),
+        Row(f"audit report first page [{db}]", answer["audit_first_page"], "ms",
+            f"{filled['audit_events']:,} events, median of 5"),
+    ]
+    for done in imports:
+        rows.append(Row(f"import {done['rows']:,} patients [{db}]", done["seconds"], "s",
+                        f"`molar import patients`, peak RSS {done['peak_rss_mib']:.0f} MiB"))
+    return rows
 
 
 def target_errors(result: TargetResult) -> list[str]:
@@ -186,6 +238,8 @@ def target_errors(result: TargetResult) -> list[str]:
         *error_lines(f"{result.label} /healthz", result.health.errors),
         *error_lines(f"{result.label} /healthz with session", result.health_session.errors),
         *error_lines(f"{result.label} chart page", result.chart.errors),
+        *(line for name, load in result.tabs.items()
+          for line in error_lines(f"{result.label} portal {name} tab", load.errors)),
     ]
 
 
@@ -302,6 +356,11 @@ def main() -> int:
         if "invites" in suites:
             for target in targets:
                 rows += invite_rows(target)
+        if "scale" in suites:
+            postgres = [t for t in targets if t.database_url]
+            if not postgres:
+                raise BenchError("BENCH=scale needs BENCH_DATABASE_URL (PostgreSQL)")
+            rows += scale_rows(postgres[0])
     except BenchError as exc:
         print("\n".join([f"bench: {exc}", *problems]), file=sys.stderr)
         return 1
