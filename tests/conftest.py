@@ -18,6 +18,7 @@ from molar.audit.services import Actor
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 from molar.practice.staff import staff_add
+from tests.smtp import smtp  # noqa: E402,F401  (the shared SMTP server fixture)
 
 PORTAL_URL = "https://portal.harbordental.example/"
 _numbers = itertools.count(1)

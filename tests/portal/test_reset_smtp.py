@@ -6,17 +6,11 @@ patient would. The code mail is sent on commit, so the database is
 transactional here."""
 
 import datetime
-import email
-import email.policy
 import logging
 import re
-import socket
-import threading
-from dataclasses import dataclass
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from molar.access.models import PortalAccount
@@ -26,6 +20,7 @@ from molar.patients.models import Patient, Provider
 from molar.patients.services import appointment_save
 from molar.portal.services import RESET_CODE_INVALID, portal_password_change
 from tests.conftest import CsrfClient
+from tests.smtp import Inbox, Mail, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,66 +30,6 @@ RESET_TO = "Lantern-Quay-58"
 SENT = "If that user name has an account with an email address, a reset code is on its way."
 HOME = "/portal/appointments/"
 T0 = datetime.datetime(2026, 3, 2, 14, 0, tzinfo=datetime.UTC)
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: list[str]
-    subject: str
-    body: str
-
-
-class Inbox:
-    """aiosmtpd handler: keeps every message the server accepted."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
-        with self._lock:
-            self._envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-    @property
-    def mails(self) -> list[Mail]:
-        with self._lock:
-            envelopes = list(self._envelopes)
-        mails = []
-        for envelope in envelopes:
-            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            mails.append(Mail(list(envelope.rcpt_tos), str(message["Subject"]),
-                              message.get_body(("plain",)).get_content()))
-        return mails
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def smtp(email_in_memory, settings):
-    """A real SMTP server, and Django's SMTP backend pointed at it (after the
-    suite's autouse locmem backend, which this overrides)."""
-    inbox = Inbox()
-    mail_log = logging.getLogger("mail.log")  # aiosmtpd narrates every SMTP command
-    level = mail_log.level
-    mail_log.setLevel(logging.WARNING)
-    controller = Controller(inbox, hostname="127.0.0.1", port=_free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = "127.0.0.1"
-    settings.EMAIL_PORT = controller.port
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    yield inbox
-    controller.stop()
-    mail_log.setLevel(level)
 
 
 def account_with_own_password(patient: Patient) -> PortalAccount:
@@ -284,7 +219,7 @@ def test_mail_server_down_gives_the_same_page_and_is_audited(smtp, account, sett
     from molar.audit.models import AuditEvent
 
     unknown = _page(forgot(CsrfClient(), "Nobody4242"))
-    settings.EMAIL_PORT = _free_port()  # nothing listens there
+    settings.EMAIL_PORT = free_port()  # nothing listens there
     with caplog.at_level(logging.WARNING):
         real = _page(forgot(CsrfClient(), account.username))
     assert real == unknown
