@@ -28,7 +28,7 @@ import time
 
 import django
 
-from bench.seed import PRACTICE_URL, patient_fields
+from bench.seed import PRACTICE_SETTINGS, patient_fields
 
 SCAN_PATIENTS = 10_000
 SCAN_RUNS = 5
@@ -45,19 +45,7 @@ def practice_ready() -> None:
     from molar.practice.services import practice_settings_update
 
     actor = Actor.system("bench")
-    practice_settings_update(
-        actor=actor,
-        practice_name="Bench Dental",
-        practice_phone="207-555-0100",
-        practice_email="frontdesk@example.test",
-        address1="1 Commercial St",
-        city="Portland",
-        state="ME",
-        zip="04101",
-        country="US",
-        portal_enabled=True,
-        patient_facing_url=PRACTICE_URL,
-    )
+    practice_settings_update(actor=actor, **PRACTICE_SETTINGS)
     for timing in ("before", "after"):
         invite_rule_create(actor=actor, timing=timing, enabled=True)
 

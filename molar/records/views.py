@@ -70,36 +70,34 @@ def patient_records(request, pk: int):
     return _records_page(request, patient_for_staff(pk))
 
 
-@require_POST
-@staff_view(CHANGE_PATIENTS)
-def ledger_add(request, pk: int):
+def _add(request, pk: int, form_class, service, *, done: str, form_name: str):
+    """A small form on the records page: valid input goes to `service`; refused
+    input comes back on the page with the messages."""
     patient = patient_for_staff(pk)
-    form = LedgerEntryForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
-            services.ledger_entry_add(patient=patient, actor=Actor.staff(request.user), **form.cleaned_data)
+            service(patient=patient, actor=Actor.staff(request.user), **form.cleaned_data)
         except RecordsInvalid as exc:
             _refused(form, exc)
         else:
-            messages.success(request, "Ledger entry added.")
+            messages.success(request, done)
             return redirect("records:patient", pk=patient.pk)
-    return _records_page(request, patient, ledger_form=form)
+    return _records_page(request, patient, **{form_name: form})
+
+
+@require_POST
+@staff_view(CHANGE_PATIENTS)
+def ledger_add(request, pk: int):
+    return _add(request, pk, LedgerEntryForm, services.ledger_entry_add, done="Ledger entry added.",
+                form_name="ledger_form")
 
 
 @require_POST
 @staff_view(CHANGE_PATIENTS)
 def statement_add(request, pk: int):
-    patient = patient_for_staff(pk)
-    form = StatementForm(request.POST)
-    if form.is_valid():
-        try:
-            services.statement_create(patient=patient, actor=Actor.staff(request.user), **form.cleaned_data)
-        except RecordsInvalid as exc:
-            _refused(form, exc)
-        else:
-            messages.success(request, "Statement created.")
-            return redirect("records:patient", pk=patient.pk)
-    return _records_page(request, patient, statement_form=form)
+    return _add(request, pk, StatementForm, services.statement_create, done="Statement created.",
+                form_name="statement_form")
 
 
 def _staff_download(request, patient: Patient, **detail) -> None:
