@@ -131,7 +131,10 @@ else:
             "NAME": MOLAR_HOME / "molar.sqlite3",
             # IMMEDIATE takes the write lock at BEGIN, so two writers queue
             # instead of failing with "database is locked" on upgrade.
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+            # WAL lets readers go on while one writer commits (every portal
+            # page writes an audit row).
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
+                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

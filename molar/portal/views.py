@@ -24,7 +24,7 @@ from .forms import (
     UsernameForm,
 )
 from .pages import TABS, portal_render
-from .selectors import appointments_for
+from .selectors import PAST_SHOWN, appointments_for
 from .services import PortalInvalid, SignInFailed
 from .session import (
     portal_session_account,
@@ -151,7 +151,8 @@ def home(request):
 def appointments(request):
     upcoming, past = appointments_for(request.portal_subject)
     return portal_render(request, "portal/appointments.html",
-                   {"upcoming": upcoming, "past": past, "tab": "appointments"})
+                         {"upcoming": upcoming, "past": past, "past_shown": PAST_SHOWN,
+                          "tab": "appointments"})
 
 
 @portal_tab("appointments", json=True)

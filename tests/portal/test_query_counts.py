@@ -60,3 +60,14 @@ def test_every_tab_makes_the_same_number_of_queries_for_a_long_history(patient_c
     small = counts(patient_client)
     add_history(complete_patient, 20)
     assert counts(patient_client) == small
+
+
+def test_appointments_tab_shows_the_50_most_recent_past_visits(patient_client, complete_patient):
+    now = timezone.now()
+    Appointment.objects.bulk_create(
+        Appointment(patient=complete_patient, start=now - datetime.timedelta(days=n + 1))
+        for n in range(60))
+    page = patient_client.get("/portal/appointments/").content.decode()
+    past = page.split('id="past-h"')[1]
+    assert past.count("<tr><td><time") == 50
+    assert "The 50 most recent visits." in past
