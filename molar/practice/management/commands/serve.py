@@ -5,13 +5,16 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 
-def granian_args(host: str, port: int, workers: int) -> list[str]:
+def granian_args(host: str, port: int, workers: int, threads: int | None = None) -> list[str]:
+    """Granian's WSGI server; `threads` Python threads per worker run requests
+    (WEB_THREADS, default 4: pages wait on the database, so a few per core)."""
+    threads = threads or int(os.environ.get("WEB_THREADS", "4"))
     here = os.path.dirname(sys.executable)  # the virtualenv's bin, even when not on PATH
     granian = shutil.which("granian", path=here) or shutil.which("granian")
     if granian is None:
         raise CommandError("granian is not installed; run `pip install granian`.")
     return [granian, "--interface", "wsgi", "--no-ws", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--blocking-threads", "8", "molar.wsgi:application"]
+            "--workers", str(workers), "--blocking-threads", str(threads), "molar.wsgi:application"]
 
 
 class Command(BaseCommand):
