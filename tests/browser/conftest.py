@@ -68,3 +68,19 @@ def signed_in_page(page, desk_login):
     page.get_by_role("button", name="Sign in").click()
     page.get_by_role("heading", name="Patients").wait_for()
     return page
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Browser contexts that share nothing with the staff page (or each other)."""
+    contexts = []
+
+    def make():
+        context = browser.new_context(base_url=live_server.url)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

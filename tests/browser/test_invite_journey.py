@@ -29,8 +29,6 @@ from molar.patients.models import Provider
 from molar.patients.services import appointment_save
 from molar.practice.staff import staff_add
 
-from .conftest import TIMEOUT_MS
-
 pytestmark = pytest.mark.browser
 
 ADMIN = "practiceadmin"
@@ -88,22 +86,6 @@ def issued_passwords(monkeypatch):
 
     monkeypatch.setattr(delivery, "access_issue_one_time", spy)
     return issued
-
-
-@pytest.fixture
-def new_context(browser, live_server):
-    """Browser contexts that share nothing with the staff page (or each other)."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(base_url=live_server.url)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 class Worker:

@@ -21,8 +21,6 @@ from molar.patients.models import Provider
 from molar.patients.services import appointment_save
 from molar.portal.services import SIGN_IN_FAILED
 
-from .conftest import TIMEOUT_MS
-
 pytestmark = pytest.mark.browser
 
 ONE_TIME_PASSWORD = re.compile(rf"^[{ALPHABET}]{{8}}$")
@@ -38,22 +36,6 @@ def portal_url(portal_practice, live_server):
     portal_practice.full_clean()
     portal_practice.save()
     return portal_practice.patient_facing_url
-
-
-@pytest.fixture
-def new_context(browser, live_server):
-    """Browser contexts that share nothing with the staff page (or each other)."""
-    contexts = []
-
-    def make():
-        context = browser.new_context(base_url=live_server.url)
-        context.set_default_timeout(TIMEOUT_MS)
-        contexts.append(context)
-        return context
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 @pytest.fixture
