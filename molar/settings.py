@@ -222,6 +222,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# SPEC T5: the Ed25519 key (32 bytes, base64) that signs audit checkpoints.
+# Empty: one is generated into MOLAR_HOME (the demo); `check --deploy` asks for it.
+AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY")
+
 # Molar's own knobs (SPEC S5 defaults live on PracticeSettings in the database).
 MOLAR_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # SPEC L5: a portal session ends 12 hours after sign-in whatever the activity.

@@ -37,6 +37,33 @@ def pytest_collection_modifyitems(config, items):
         items[:] = kept
 
 
+@pytest.fixture(scope="session", autouse=True)
+def audit_tables_flushable():
+    """Tests that commit (browser, threads) end with Django's flush, which
+    empties every table; the audit triggers refuse that (SPEC T6), as they
+    should anywhere else. For the test flush only: PostgreSQL skips triggers
+    in replica mode (the test database user is a superuser), SQLite's are
+    dropped and made again around it."""
+    from django.db import connection
+
+    from molar.audit.triggers import create_statements, drop_statements
+
+    operations = type(connection.ops)
+    original = operations.execute_sql_flush
+
+    def execute_sql_flush(self, sql_list):
+        vendor = self.connection.vendor
+        if vendor == "postgresql":
+            sql_list = ["SET LOCAL session_replication_role = replica", *sql_list]
+        elif vendor == "sqlite":
+            sql_list = [*drop_statements(vendor), *sql_list, *create_statements(vendor)]
+        return original(self, sql_list)
+
+    operations.execute_sql_flush = execute_sql_flush
+    yield
+    operations.execute_sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def fast_hasher(request, settings):
     """A fast hasher everywhere except tests marked `real_hasher` (about hashing)."""

@@ -1,26 +1,22 @@
-"""SPEC T2: the hash chain that lets `molar audit verify` find the first
-altered row.
+"""SPEC T4: the hash chain over sealed events.
 
-Each event stores `prev_hash` (the hash of the row before it by id; 64 zeros
-for the first) and `hash` = SHA-256(prev_hash + canonical content). Changing
-a row breaks its own hash; deleting one breaks the next row's link. Someone
-with write access to the database could rebuild the whole chain after a
-change: comparing the newest hash with a copy kept elsewhere catches that.
+The sealer gives each committed event the next `position` and stores
+hash = SHA-256(previous hash + the event's canonical content). The content
+includes the event's id, so changing a row breaks its own hash, deleting
+one leaves a position pointing nowhere, and moving one breaks the order.
+Someone able to rewrite the database could rebuild every hash after a
+change: the signed checkpoints (checkpoints.py) catch that.
 
-The canonical form is a stored format: changing it invalidates every row."""
+The canonical form is a stored format: changing it invalidates every seal."""
 
 import datetime
 import hashlib
 import ipaddress
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-
-from .models import AuditEvent
 
 GENESIS = "0" * 64
-CONTENT_FIELDS = ("created_at", "actor_type", "actor_id", "actor_label", "patient_id", "action",
-                  "outcome", "client_ip", "request_id", "detail")
+CONTENT_FIELDS = ("id", "created_at", "actor_type", "actor_id", "actor_label", "patient_id",
+                  "action", "outcome", "client_ip", "request_id", "detail")
 
 
 def _plain(value):
@@ -35,48 +31,16 @@ def _plain(value):
     return value
 
 
-def canonical(row) -> str:
-    """The content of an event (a model or a `.values()` dict) as one string."""
-    get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
-    created_at = get("created_at").astimezone(datetime.UTC).isoformat(timespec="microseconds")
-    ip = get("client_ip")
-    content = [created_at, get("actor_type"), get("actor_id"), get("actor_label"), get("patient_id"),
-               get("action"), get("outcome"), str(ipaddress.ip_address(ip)) if ip else None,
-               get("request_id"), _plain(get("detail"))]
+def canonical(row: dict) -> str:
+    """The content of an event (a `.values(*CONTENT_FIELDS)` dict) as one string."""
+    created_at = row["created_at"].astimezone(datetime.UTC).isoformat(timespec="microseconds")
+    ip = row["client_ip"]
+    content = [row["id"], created_at, row["actor_type"], row["actor_id"], row["actor_label"],
+               row["patient_id"], row["action"], row["outcome"],
+               str(ipaddress.ip_address(ip)) if ip else None, row["request_id"],
+               _plain(row["detail"])]
     return json.dumps(content, sort_keys=True, separators=(",", ":"))
 
 
-def event_hash(prev_hash: str, row) -> str:
+def link_hash(prev_hash: str, row: dict) -> str:
     return hashlib.sha256((prev_hash + canonical(row)).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Verification:
-    checked: int  # rows found intact before the first altered one
-    altered: dict | None = None  # id, created_at, action of the first altered row
-
-
-def _rows(chunk: int) -> Iterator[dict]:
-    """Every event by id, a chunk at a time (keyset: no long transaction or
-    server-side cursor, and constant memory)."""
-    last = 0
-    while True:
-        rows = list(AuditEvent.objects.filter(id__gt=last).order_by("id")
-                    .values("id", "prev_hash", "hash", *CONTENT_FIELDS)[:chunk])
-        yield from rows
-        if len(rows) < chunk:
-            return
-        last = rows[-1]["id"]
-
-
-def chain_verify(*, chunk: int = 5000, progress: Callable[[int], None] | None = None) -> Verification:
-    expected = GENESIS
-    checked = 0
-    for row in _rows(chunk):
-        if row["prev_hash"] != expected or row["hash"] != event_hash(row["prev_hash"], row):
-            return Verification(checked, row)
-        expected = row["hash"]
-        checked += 1
-        if progress and checked % 100_000 == 0:
-            progress(checked)
-    return Verification(checked)

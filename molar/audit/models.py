@@ -3,35 +3,44 @@ from django.utils import timezone
 
 
 class AppendOnlyError(Exception):
-    """Raised when code tries to change or delete an audit event (SPEC T2)."""
+    """Raised when code tries to change or delete an audit record (SPEC T2, T6)."""
 
 
-class AuditQuerySet(models.QuerySet):
+class AppendOnlyQuerySet(models.QuerySet):
+    """The application's side of SPEC T6; the database's triggers are the other."""
+
     def update(self, **kwargs):
-        raise AppendOnlyError("Audit events cannot be changed.")
+        raise AppendOnlyError("Audit records cannot be changed.")
 
     def bulk_update(self, objs, fields, batch_size=None):
-        raise AppendOnlyError("Audit events cannot be changed.")
+        raise AppendOnlyError("Audit records cannot be changed.")
 
     def delete(self):
-        raise AppendOnlyError("Audit events cannot be deleted.")
-
-    def bulk_create(self, objs, *args, **kwargs):
-        objs = list(objs)
-        if any(not obj.hash for obj in objs):
-            raise AppendOnlyError("Audit events are written with audit_record(), which chains them.")
-        return super().bulk_create(objs, *args, **kwargs)
+        raise AppendOnlyError("Audit records cannot be deleted.")
 
 
-class AuditEvent(models.Model):
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("Audit records cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit records cannot be deleted.")
+
+
+class AuditEvent(AppendOnlyModel):
     """One thing that happened to portal access or health information (SPEC T1).
 
-    Append-only: `save()` refuses to update a stored row, and the queryset
-    refuses bulk update and delete. No secret ever goes into `detail`.
-
-    SPEC T2: each row carries `hash` = SHA-256(prev_hash + its content) and the
-    previous row's hash (by id), so `molar audit verify` finds the first row
-    changed or removed behind the application's back (see chain.py)."""
+    Written with one plain INSERT in the transaction of the action it records
+    (SPEC T3): no lock, no read of another event. The worker seals committed
+    events into a hash chain later (AuditSeal, SPEC T4). No secret ever goes
+    into `detail`."""
 
     class Outcome(models.TextChoices):
         SUCCESS = "success"
@@ -45,8 +54,6 @@ class AuditEvent(models.Model):
         SYSTEM = "system"
         ANONYMOUS = "anonymous"
 
-    # Set by audit_record before hashing (not auto_now_add, which would change
-    # it after the hash was computed).
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     actor_type = models.CharField(max_length=16, choices=ActorType.choices)
     actor_id = models.BigIntegerField(null=True, blank=True)
@@ -58,10 +65,11 @@ class AuditEvent(models.Model):
     client_ip = models.GenericIPAddressField(null=True, blank=True)
     request_id = models.CharField(max_length=32, blank=True)
     detail = models.JSONField(default=dict, blank=True)
-    prev_hash = models.CharField(max_length=64, editable=False)
-    hash = models.CharField(max_length=64, editable=False)
-
-    objects = AuditQuerySet.as_manager()
+    # PostgreSQL: the writing transaction's id, set by a trigger on INSERT
+    # (pg_current_xact_id). The sealer uses it to find events whose
+    # transaction committed after later ones were sealed (see sealing.py).
+    # NULL on SQLite, where writers commit one at a time in id order.
+    txid = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -71,17 +79,78 @@ class AuditEvent(models.Model):
             models.Index(fields=["created_at", "id"], name="audit_created_idx"),
             models.Index(fields=["patient_id", "created_at", "id"], name="audit_patient_created_idx"),
             models.Index(fields=["action", "created_at", "id"], name="audit_action_created_idx"),
+            models.Index(fields=["txid"], name="audit_txid_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.action} {self.outcome}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise AppendOnlyError("Audit events cannot be changed.")
-        if not self.hash:
-            raise AppendOnlyError("Audit events are written with audit_record(), which chains them.")
-        super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("Audit events cannot be deleted.")
+class AuditSeal(AppendOnlyModel):
+    """An event's place in the hash chain (SPEC T4): `position` counts from 1
+    without gaps; `hash` = SHA-256(previous hash + the event's canonical
+    content, its id included). Each event is sealed at most once (unique)."""
+
+    position = models.BigIntegerField(primary_key=True)
+    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal",
+                                 db_constraint=False)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"seal {self.position} of event {self.event_id}"
+
+
+class AuditCheckpoint(AppendOnlyModel):
+    """A signed statement "the first `size` sealed events hash to `root`"
+    (SPEC T5), recorded by every seal. Kept outside the database too (`molar
+    audit checkpoint`), it shows events removed from the end and a chain
+    rebuilt by someone without AUDIT_SIGNING_KEY."""
+
+    size = models.BigIntegerField()
+    root = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        ordering = ["size", "id"]
+        indexes = [models.Index(fields=["size"], name="audit_checkpoint_size_idx")]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.size} {self.root[:12]}"
+
+
+class SealState(models.Model):
+    """The sealer's bookkeeping, one row (pk=1). Sealers lock it with SKIP
+    LOCKED, so one seals at a time and the others move on; no request ever
+    touches it. `horizon`: on PostgreSQL every event of a transaction id
+    below it is sealed; on SQLite, every event id below it."""
+
+    horizon = models.BigIntegerField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"sealed below {self.horizon}"
+
+
+class DeniedTally(models.Model):
+    """SPEC T7: anonymous refusals counted per client address and minute; the
+    worker turns each finished minute into one `access_denied` event with
+    the count, so a flood cannot grow the audit table without bound."""
+
+    client_ip = models.CharField(max_length=45, blank=True)  # "" when unknown
+    minute = models.DateTimeField()
+    action = models.CharField(max_length=64)
+    count = models.PositiveIntegerField(default=0)
+    first_path = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["client_ip", "minute", "action"],
+                                               name="one_tally_per_address_minute")]
+        indexes = [models.Index(fields=["minute"], name="audit_tally_minute_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.count} x {self.action} from {self.client_ip} at {self.minute:%H:%M}"

@@ -1,20 +1,20 @@
-"""Writing audit events. Callers are the services that perform the action, inside
-their own transaction, so an action and its audit row commit together."""
+"""Writing audit events. Callers are the services that perform the action,
+inside their own transaction, so an action and its event commit together
+(SPEC T3): one plain INSERT, no lock, no read of any other event. Sealing
+into the hash chain happens later, in the worker (sealing.py)."""
 
+import datetime
 import ipaddress
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
-from .chain import GENESIS, event_hash
 from .context import current
-from .models import AuditEvent
-
-# Any constant of our own: the pg_advisory_xact_lock key that serializes appends.
-CHAIN_LOCK_KEY = 0x6D6F6C61725F61  # "molar_a"
+from .models import AuditEvent, DeniedTally
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Actor:
     label: str
 
     @classmethod
-    def staff(cls, user) -> "Actor":
+    def staff(cls, user: AbstractBaseUser) -> "Actor":
         return cls(AuditEvent.ActorType.STAFF, user.pk, user.get_username())
 
     @classmethod
@@ -43,27 +43,15 @@ class Actor:
         return cls(AuditEvent.ActorType.ANONYMOUS, None, "")
 
 
-def _chain_head() -> str:
-    """The newest hash, read under a lock held until the caller's transaction
-    ends, so two writers never chain to the same predecessor (SPEC T2).
-    SQLite needs no lock: its transactions begin IMMEDIATE (one writer)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
-    return AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
-
-
-def _event(*, prev_hash: str, **fields) -> AuditEvent:
-    """An unsaved event whose fields hold exactly what the database will give
-    back (microsecond UTC time, normalized address, plain JSON), then hashed."""
+def _event(**fields) -> AuditEvent:
+    """An unsaved event holding exactly what the database will give back
+    (normalized address, plain JSON), so its seal hash matches on reading."""
     fields["created_at"] = fields.get("created_at") or timezone.now()
-    fields["actor_label"] = fields.get("actor_label", "")[:150]
+    fields["actor_label"] = (fields.get("actor_label") or "")[:150]
     if fields.get("client_ip"):
         fields["client_ip"] = str(ipaddress.ip_address(fields["client_ip"]))
     fields["detail"] = json.loads(json.dumps(fields.get("detail") or {}))
-    event = AuditEvent(prev_hash=prev_hash, **fields)
-    event.hash = event_hash(prev_hash, event)
-    return event
+    return AuditEvent(**fields)
 
 
 def audit_record(
@@ -75,41 +63,60 @@ def audit_record(
     detail: dict | None = None,
 ) -> AuditEvent:
     context = current.get()
-    with transaction.atomic():
-        event = _event(
-            prev_hash=_chain_head(),
-            action=action,
-            actor_type=actor.type,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            patient_id=patient_id,
-            outcome=outcome,
-            client_ip=context.client_ip,
-            request_id=context.request_id,
-            detail=detail,
-        )
-        event.save()
+    event = _event(action=action, actor_type=actor.type, actor_id=actor.id, actor_label=actor.label,
+                   patient_id=patient_id, outcome=outcome, client_ip=context.client_ip,
+                   request_id=context.request_id, detail=detail)
+    event.save(force_insert=True)
     return event
 
 
 def audit_record_many(events: Iterable[dict], *, batch_size: int = 2000) -> int:
-    """Append many events at once, chained like audit_record's: for imports
-    and for filling benchmark databases. Each dict holds AuditEvent field
-    values (`created_at` optional, default now). Returns how many were written."""
+    """Append many events at once (imports, benchmark databases). Each dict
+    holds AuditEvent field values (`created_at` optional, default now)."""
     written, batch = 0, []
     for fields in events:
-        batch.append(fields)
+        batch.append(_event(**fields))
         if len(batch) == batch_size:
-            written += _append(batch)
+            written += len(AuditEvent.objects.bulk_create(batch))
             batch = []
-    return written + (_append(batch) if batch else 0)
+    return written + (len(AuditEvent.objects.bulk_create(batch)) if batch else 0)
 
 
-def _append(batch: list[dict]) -> int:
-    with transaction.atomic():
-        prev_hash, rows = _chain_head(), []
-        for fields in batch:
-            rows.append(_event(prev_hash=prev_hash, **fields))
-            prev_hash = rows[-1].hash
-        AuditEvent.objects.bulk_create(rows)
-    return len(rows)
+# --- SPEC T7: anonymous refusals, counted rather than recorded one by one ---
+
+def _minute(now: datetime.datetime) -> datetime.datetime:
+    return now.replace(second=0, microsecond=0)
+
+
+def audit_tally_denied(*, action: str = "access_denied", path: str = "") -> None:
+    """Count one anonymous refusal for this client address and minute. A
+    single upsert on a row of that address's own, so a flood from one
+    address waits only on itself."""
+    table = DeniedTally._meta.db_table
+    address = current.get().client_ip or ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (client_ip, minute, action, count, first_path) "  # noqa: S608 (our table name)
+            "VALUES (%s, %s, %s, 1, %s) ON CONFLICT (client_ip, minute, action) "
+            f"DO UPDATE SET count = {table}.count + 1",
+            [address, _minute(timezone.now()), action, path[:200]])
+
+
+def audit_flush_tallies(*, now: datetime.datetime | None = None) -> int:
+    """Turn every finished minute's tallies into one event each (the worker
+    runs this); returns how many events were written."""
+    before = _minute(now or timezone.now())
+    written = 0
+    for tally_id in DeniedTally.objects.filter(minute__lt=before).values_list("id", flat=True)[:1000]:
+        with transaction.atomic():
+            tally = DeniedTally.objects.select_for_update(skip_locked=True).filter(pk=tally_id).first()
+            if tally is None:
+                continue
+            AuditEvent.objects.bulk_create([_event(
+                action=tally.action, actor_type=AuditEvent.ActorType.ANONYMOUS, actor_id=None,
+                actor_label="", outcome=AuditEvent.Outcome.DENIED, client_ip=tally.client_ip or None,
+                detail={"count": tally.count, "minute": tally.minute.isoformat(),
+                        "path": tally.first_path})])
+            tally.delete()
+            written += 1
+    return written

@@ -14,7 +14,7 @@ from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 
 from molar.audit.models import AuditEvent
-from molar.audit.services import Actor, audit_record
+from molar.audit.services import audit_record, audit_tally_denied
 from molar.practice.models import PracticeSettings
 
 from .family import choose_subject, portal_actor, represented_patients
@@ -28,8 +28,8 @@ def portal_view(*, restricted: bool = False, json: bool = False):
         def wrapper(request, *args, **kwargs):
             account = portal_session_account(request)
             if account is None:
-                audit_record(action="access_denied", actor=Actor.anonymous(),
-                             outcome=AuditEvent.Outcome.DENIED, detail={"path": request.path[:200]})
+                # SPEC T7: counted per address and minute, not one row each.
+                audit_tally_denied(path=request.path)
                 if json:
                     return JsonResponse({"errors": ["Sign in first."]}, status=401)
                 return redirect(f"{reverse('portal:sign_in')}?{urlencode({'next': request.path})}")

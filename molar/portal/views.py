@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from molar.audit.models import AuditEvent
-from molar.audit.services import Actor, audit_record
+from molar.audit.services import audit_record, audit_tally_denied
 
 from . import services
 from .access import portal_tab, portal_view
@@ -252,8 +252,7 @@ def activate(request):
     token = request.session.get(ACTIVATION_SESSION_KEY, "")
     row = activation_find(token)
     if row is None:
-        audit_record(action="access_denied", actor=Actor.anonymous(), outcome=AuditEvent.Outcome.DENIED,
-                     detail={"path": request.path, "reason": "activation link not valid"})
+        audit_tally_denied(path=request.path)  # SPEC T7
         return portal_render(request, "portal/activate_invalid.html",
                        {"message": services.ACTIVATION_INVALID}, status=410 if token else 404)
     form = NewPasswordForm(request.POST or None)

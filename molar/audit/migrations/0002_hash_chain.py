@@ -6,19 +6,8 @@ from django.db import migrations, models
 
 
 def chain_existing(apps, schema_editor):
-    from molar.audit.chain import GENESIS, event_hash
-
-    AuditEvent = apps.get_model("audit", "AuditEvent")
-    prev_hash, last = GENESIS, 0
-    while True:
-        rows = list(AuditEvent.objects.filter(id__gt=last).order_by("id")[:2000])
-        if not rows:
-            return
-        for row in rows:
-            row.prev_hash, row.hash = prev_hash, event_hash(prev_hash, row)
-            prev_hash = row.hash
-        AuditEvent.objects.bulk_update(rows, ["prev_hash", "hash"])
-        last = rows[-1].id
+    """Chained existing rows by id. Superseded: 0003 drops these columns and
+    the worker seals every event (old ones included) into the new chain."""
 
 
 class Migration(migrations.Migration):

@@ -1,28 +1,62 @@
-import datetime
 import sys
+from pathlib import Path
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from molar.audit.chain import chain_verify
+from molar.audit.sealing import audit_seal, backlog_warning
+from molar.audit.signing import parse_head
+from molar.audit.verify import audit_verify, latest_head
 
 
 class Command(BaseCommand):
-    help = "The audit trail: `verify` checks the hash chain (SPEC T2)."
+    help = ("The audit trail (SPEC T4, T5): `seal` seals committed events now, `checkpoint` prints "
+            "the latest signed checkpoint as one JSON line to keep outside the database, `verify "
+            "[--checkpoint FILE]` checks the chain and the checkpoints and names the first problem.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="verb", required=True)
-        sub.add_parser("verify", help="recompute every event's hash and name the first altered one "
-                                      "(`molar audit -v 2 verify` shows progress)")
+        sub.add_parser("seal", help="seal every committed event now (the worker does this continually)")
+        sub.add_parser("checkpoint", help="print the latest signed checkpoint as one line of JSON")
+        verify = sub.add_parser("verify", help="check the chain; `molar audit -v 2 verify` shows progress")
+        verify.add_argument("--checkpoint", metavar="FILE",
+                            help="a line printed earlier by `molar audit checkpoint` to check against")
 
     def handle(self, *args, verb, verbosity, **options):
-        result = chain_verify(progress=self._progress if verbosity > 1 else None)
-        if result.altered is None:
-            self.stdout.write(f"OK: {result.checked} events")
-            return
-        row = result.altered
-        when = row["created_at"].astimezone(datetime.UTC).isoformat(timespec="seconds")
-        self.stdout.write(f"Altered: event {row['id']} ({when} {row['action']})")
-        sys.exit(1)
+        getattr(self, f"_{verb}")(verbosity=verbosity, **options)
+
+    def _seal(self, **options) -> None:
+        result = audit_seal(max_batches=10_000)
+        if result.busy:
+            self.stdout.write("Another sealer is running; nothing done.")
+        else:
+            self.stdout.write(f"Sealed {result.sealed} event(s).")
+
+    def _checkpoint(self, **options) -> None:
+        head = latest_head()
+        if head is None:
+            raise CommandError("No checkpoint yet: nothing has been sealed (run `molar audit seal`).")
+        self.stdout.write(head.as_json())
+
+    def _verify(self, *, verbosity: int, checkpoint: str | None, **options) -> None:
+        external = self._read_checkpoint(checkpoint) if checkpoint else None
+        result = audit_verify(external=external, progress=self._progress if verbosity > 1 else None)
+        warning = backlog_warning()
+        if warning:
+            self.stderr.write(f"Warning: {warning}")
+        if not result.ok:
+            self.stdout.write(result.problem)
+            sys.exit(1)
+        self.stdout.write(f"OK: {result.checked} sealed events")
+
+    def _read_checkpoint(self, path: str):
+        try:
+            text = Path(path).read_text().strip().splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CommandError(f"Cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        try:
+            return parse_head(text[-1] if text else "")
+        except ValueError as exc:
+            raise CommandError(f"{path}: {exc}") from None
 
     def _progress(self, checked: int) -> None:
         self.stderr.write(f"{checked:,} events checked…")
