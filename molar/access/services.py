@@ -1,13 +1,17 @@
 """Every change to portal credentials goes through here (SPEC sections 3-5).
 
-Each public function runs in one transaction with the patient's row locked, so
-two staff acting on one patient at once end in one consistent account (W9),
-and writes its audit event in that same transaction. A refused action raises
-AccessRefused and leaves a `failure` audit row, written after the rollback."""
+Each public function changes the account in one short transaction with the
+patient's row locked, so two staff acting on one patient at once end in one
+consistent account (W9), and writes its audit event in that same
+transaction. Password hashes are computed before that transaction begins
+(SPEC Q2): a hash takes tens of milliseconds, and on SQLite a transaction
+holds the database's only write lock. A refused action raises AccessRefused
+and leaves a `failure` audit row, written after the rollback."""
 
 from dataclasses import dataclass
 from functools import wraps
 
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -65,15 +69,28 @@ class Credentials:
     patient_facing_url: str
 
 
+@dataclass(frozen=True)
+class PreparedPassword:
+    """A one-time password and its hash, made before any transaction opens."""
+
+    plain: str
+    hashed: str
+
+
+class _PasswordClash(Exception):
+    """The prepared password contains the username it was not checked against
+    (a brand-new one); vanishingly rare, and answered by preparing another."""
+
+
 def _audited(action: str):
-    """Run the service in a transaction; on refusal, record the failure and re-raise."""
+    """On refusal, record the failure (after the rollback) and re-raise. The
+    service opens its own short transaction(s)."""
 
     def decorator(func):
         @wraps(func)
         def wrapper(*, patient: Patient, actor: Actor, **kwargs):
             try:
-                with transaction.atomic():
-                    return func(patient=patient, actor=actor, **kwargs)
+                return func(patient=patient, actor=actor, **kwargs)
             except AccessRefused as exc:
                 audit_record(
                     action=action, actor=actor, patient_id=patient.pk,
@@ -103,11 +120,11 @@ def _require_access(account: PortalAccount | None) -> PortalAccount:
     return account
 
 
-def _set_one_time_password(account: PortalAccount, password: str, actor: Actor) -> None:
+def _set_one_time_password(account: PortalAccount, hashed: str, actor: Actor) -> None:
     # SPEC C2/W5: every password staff hand out is one-time. The new hash
     # ends the patient's portal sessions, which are bound to it (SPEC L5),
     # and voids any reset code; a new password also lifts locks (SPEC L6).
-    account.set_password(password)
+    account.password = hashed
     account.require_password_change = True
     account.password_set_at = timezone.now()
     account.reset_code_hash = ""
@@ -117,18 +134,40 @@ def _set_one_time_password(account: PortalAccount, password: str, actor: Actor) 
     account.save()
 
 
-def new_one_time_password(account: PortalAccount) -> str:
+def new_one_time_password(*, first_name: str, username: str = "") -> str:
     """A generated one-time password (SPEC C1) that the default ("seed") policy
     accepts: not common, no username or first name. It is 8 characters under
     either profile: it only opens the set-a-new-password page, and the
     patient's own password then follows the practice's profile."""
     while True:
         password = generate_password()
-        if not password_problems(
-            password, profile="seed",
-            username=account.username, first_name=account.patient.first_name,
-        ):
+        if not password_problems(password, profile="seed", username=username, first_name=first_name):
             return password
+
+
+def prepare_one_time_password(patient: Patient) -> PreparedPassword:
+    """Generate and hash, outside any transaction (SPEC Q2). Checked against
+    the username the patient has now; _check_prepared checks again under
+    the lock, where the username is certain."""
+    current = PortalAccount.objects.filter(patient=patient).values_list("username", flat=True).first()
+    plain = new_one_time_password(first_name=patient.first_name, username=current or "")
+    return PreparedPassword(plain, make_password(plain))
+
+
+def _check_prepared(prepared: PreparedPassword, account: PortalAccount) -> None:
+    if password_problems(prepared.plain, profile="seed", username=account.username,
+                         first_name=account.patient.first_name):
+        raise _PasswordClash
+
+
+def _with_prepared(patient: Patient, action):
+    """Run `action(prepared)` with a fresh prepared password, again with a
+    new one in the (nearly impossible) case that it clashed with the username."""
+    while True:
+        try:
+            return action(prepare_one_time_password(patient))
+        except _PasswordClash:
+            continue
 
 
 def _create_account(patient: Patient) -> PortalAccount:
@@ -147,19 +186,20 @@ def _create_account(patient: Patient) -> PortalAccount:
     raise AccessRefused([MSG_USERNAME_EXHAUSTED], "conflict")
 
 
-def _grant(patient: Patient, account: PortalAccount | None, actor: Actor,
-           source: str) -> tuple[PortalAccount, str, bool]:
-    """Create the account if needed and set a new one-time password; an
+def _grant(patient: Patient, account: PortalAccount | None, actor: Actor, source: str,
+           prepared: PreparedPassword) -> tuple[PortalAccount, bool]:
+    """Create the account if needed and set the prepared one-time password; an
     `OnlineAccessProvided` event when the patient had no access (SPEC W1, I2)."""
     new_access = account is None or not account.has_access
     if account is None:
         account = _create_account(patient)
-    password = new_one_time_password(account)
-    _set_one_time_password(account, password, actor)
+    account.patient = patient
+    _check_prepared(prepared, account)
+    _set_one_time_password(account, prepared.hashed, actor)
     if new_access:
         AccessEvent.objects.create(
             patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source)
-    return account, password, new_access
+    return account, new_access
 
 
 def _require_ready(practice: PracticeSettings, patient: Patient) -> None:
@@ -178,16 +218,24 @@ def access_provide(*, patient: Patient, actor: Actor, source: str = "window") ->
     _require_portal_enabled(practice)
     if not practice.patient_facing_url:
         raise AccessRefused([MSG_URL_MISSING], "settings")
-    patient, account = _lock(patient)
-    if account is not None and account.has_access:
-        raise AccessRefused([MSG_ALREADY], "conflict")
-    _require_ready(practice, patient)
-    account, password, _ = _grant(patient, account, actor, source)
-    audit_record(
-        action="access_provided", actor=actor, patient_id=patient.pk,
-        detail={"username": account.username, "source": source},
-    )
-    return Credentials(account.username, password, practice.patient_facing_url)
+    current = PortalAccount.objects.filter(patient=patient).first()
+    if current is not None and current.has_access:
+        raise AccessRefused([MSG_ALREADY], "conflict")  # before hashing for nothing
+    return _with_prepared(patient, lambda prepared: _provide(patient, actor, source, practice, prepared))
+
+
+def _provide(patient, actor, source, practice, prepared) -> Credentials:
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        if account is not None and account.has_access:
+            raise AccessRefused([MSG_ALREADY], "conflict")
+        _require_ready(practice, patient)
+        account, _ = _grant(patient, account, actor, source, prepared)
+        audit_record(
+            action="access_provided", actor=actor, patient_id=patient.pk,
+            detail={"username": account.username, "source": source},
+        )
+    return Credentials(account.username, prepared.plain, practice.patient_facing_url)
 
 
 @_audited("credentials_issued")
@@ -196,29 +244,40 @@ def access_issue_one_time(*, patient: Patient, actor: Actor, source: str) -> Cre
     or whose one-time password is still unchanged, gets a new one-time password
     (the old one stops working); a patient with their own password gets None."""
     practice = PracticeSettings.load()
-    patient, account = _lock(patient)
     _require_ready(practice, patient)
+    account = PortalAccount.objects.filter(patient=patient).first()
     if account is not None and account.has_access and not account.require_password_change:
-        return None
-    account, password, new_access = _grant(patient, account, actor, source)
-    audit_record(
-        action="credentials_issued", actor=actor, patient_id=patient.pk,
-        detail={"username": account.username, "source": source, "new_access": new_access},
-    )
-    return Credentials(account.username, password, practice.patient_facing_url)
+        return None  # before hashing for nothing; checked again under the lock
+    return _with_prepared(patient, lambda prepared: _issue(patient, actor, source, practice, prepared))
+
+
+def _issue(patient, actor, source, practice, prepared) -> Credentials | None:
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        _require_ready(practice, patient)
+        if account is not None and account.has_access and not account.require_password_change:
+            return None
+        account, new_access = _grant(patient, account, actor, source, prepared)
+        audit_record(
+            action="credentials_issued", actor=actor, patient_id=patient.pk,
+            detail={"username": account.username, "source": source, "new_access": new_access},
+        )
+    return Credentials(account.username, prepared.plain, practice.patient_facing_url)
 
 
 @_audited("access_removed")
 def access_remove(*, patient: Patient, actor: Actor) -> None:
-    """SPEC A2/W2: unusable password; the row and username stay; sessions end."""
-    patient, account = _lock(patient)
-    if account is None or not account.has_access:
-        raise AccessRefused([MSG_NO_ACCESS], "conflict")
-    account.set_password(None)
-    account.require_password_change = False
-    account.removed_at = timezone.now()
-    account.save()
-    audit_record(action="access_removed", actor=actor, patient_id=patient.pk)
+    """SPEC A2/W2: unusable password; the row and username stay; sessions end.
+    (An unusable password is a random marker, not a hash: nothing slow here.)"""
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        if account is None or not account.has_access:
+            raise AccessRefused([MSG_NO_ACCESS], "conflict")
+        account.set_password(None)
+        account.require_password_change = False
+        account.removed_at = timezone.now()
+        account.save()
+        audit_record(action="access_removed", actor=actor, patient_id=patient.pk)
 
 
 @_audited("password_generated")
@@ -226,12 +285,19 @@ def access_generate_password(*, patient: Patient, actor: Actor) -> str:
     """SPEC W3: a new one-time password; the old one and its sessions stop at once."""
     practice = PracticeSettings.load()
     _require_portal_enabled(practice)
-    patient, account = _lock(patient)
-    account = _require_access(account)
-    password = new_one_time_password(account)
-    _set_one_time_password(account, password, actor)
-    audit_record(action="password_generated", actor=actor, patient_id=patient.pk)
-    return password
+    _require_access(PortalAccount.objects.filter(patient=patient).first())
+    return _with_prepared(patient, lambda prepared: _regenerate(patient, actor, prepared))
+
+
+def _regenerate(patient, actor, prepared) -> str:
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        account = _require_access(account)
+        account.patient = patient
+        _check_prepared(prepared, account)
+        _set_one_time_password(account, prepared.hashed, actor)
+        audit_record(action="password_generated", actor=actor, patient_id=patient.pk)
+    return prepared.plain
 
 
 @_audited("password_typed")
@@ -239,16 +305,22 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
     """SPEC W5: staff type a password; it must pass the policy and is one-time."""
     practice = PracticeSettings.load()
     _require_portal_enabled(practice)
-    patient, account = _lock(patient)
-    account = _require_access(account)
-    problems = password_problems(
-        password, profile=practice.password_policy,
-        username=account.username, first_name=patient.first_name,
-    )
+    account = _require_access(PortalAccount.objects.filter(patient=patient).first())
+    _require_policy(password, practice, account.username, patient.first_name)
+    hashed = make_password(password)  # before the transaction (SPEC Q2)
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        account = _require_access(account)
+        _require_policy(password, practice, account.username, patient.first_name)  # renamed meanwhile?
+        _set_one_time_password(account, hashed, actor)
+        audit_record(action="password_typed", actor=actor, patient_id=patient.pk)
+
+
+def _require_policy(password: str, practice: PracticeSettings, username: str, first_name: str) -> None:
+    problems = password_problems(password, profile=practice.password_policy, username=username,
+                                 first_name=first_name)
     if problems:
         raise AccessRefused(problems, "policy")
-    _set_one_time_password(account, password, actor)
-    audit_record(action="password_typed", actor=actor, patient_id=patient.pk)
 
 
 def username_problems(username: str) -> list[str]:
@@ -269,24 +341,25 @@ def access_rename(*, patient: Patient, actor: Actor, username: str) -> PortalAcc
     problems = username_problems(username)
     if problems:
         raise AccessRefused(problems, "input")
-    patient, account = _lock(patient)
-    if account is None:
-        raise AccessRefused([MSG_PROVIDE_FIRST], "conflict")
-    folded = fold_username(username)
-    taken = PortalAccount.objects.filter(username_folded=folded).exclude(pk=account.pk)
-    if taken.exists():
-        raise AccessRefused([MSG_USERNAME_TAKEN], "conflict")
-    old = account.username
-    account.username = username
-    try:
-        with transaction.atomic():
-            account.save()
-    except IntegrityError:  # taken between our check and our write
-        raise AccessRefused([MSG_USERNAME_TAKEN], "conflict") from None
-    audit_record(
-        action="username_changed", actor=actor, patient_id=patient.pk,
-        detail={"from": old, "to": username},
-    )
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        if account is None:
+            raise AccessRefused([MSG_PROVIDE_FIRST], "conflict")
+        folded = fold_username(username)
+        taken = PortalAccount.objects.filter(username_folded=folded).exclude(pk=account.pk)
+        if taken.exists():
+            raise AccessRefused([MSG_USERNAME_TAKEN], "conflict")
+        old = account.username
+        account.username = username
+        try:
+            with transaction.atomic():
+                account.save()
+        except IntegrityError:  # taken between our check and our write
+            raise AccessRefused([MSG_USERNAME_TAKEN], "conflict") from None
+        audit_record(
+            action="username_changed", actor=actor, patient_id=patient.pk,
+            detail={"from": old, "to": username},
+        )
     return account
 
 
@@ -300,8 +373,9 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
         raise AccessRefused([MSG_URL_MISSING_PRINT], "settings")
     if not password:
         raise AccessRefused([MSG_PASSWORD_REQUIRED], "input")
-    patient, account = _lock(patient)
-    account = _require_access(account)
+    # No lock and no transaction: checking the hash and drawing the PDF are
+    # slow, and printing changes nothing but the trail.
+    account = _require_access(PortalAccount.objects.filter(patient=patient).first())
     if not account.check_password(password):
         raise AccessRefused([MSG_PASSWORD_MISMATCH], "input")
     pdf = credentials_pdf(

@@ -4,6 +4,7 @@ Staff-side changes are in molar.access.services; these are the patient-side
 ones. Every failure of sign-in or reset looks the same from outside: one
 message, one password-hash computation, whatever the reason."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 
@@ -27,10 +28,17 @@ SIGN_IN_FAILED = ("The user name or password is incorrect, or sign-in is paused 
 RESET_CODE_INVALID = "That code is not valid. Request a new code and try again."
 ACTIVATION_INVALID = ("This link no longer works: it was used, is more than 7 days old, or the "
                       "practice issued a new password. Sign in or call the practice.")
+PASSWORD_CHANGED_MEANWHILE = ("Your password was changed by the practice a moment ago. "  # noqa: S105
+                              "Sign in again with the new one.")
 RESET_CODE_LIFETIME = timedelta(hours=24)
 RESET_CODE_MAX_FAILURES = 10
 RESET_EMAILS_PER_HOUR = 5
 FAILURE = AuditEvent.Outcome.FAILURE
+
+
+@dataclass(frozen=True)
+class _Rehash:
+    new: str  # the Argon2id replacement of a legacy hash that was just checked
 
 
 class SignInFailed(Exception):
@@ -64,80 +72,104 @@ def _otp_expired(account: PortalAccount, practice: PracticeSettings, now) -> boo
 
 
 def portal_sign_in(*, username: str, password: str, address: str | None) -> PortalAccount:
-    """The account, or SignInFailed. Failures are counted and audited first."""
+    """The account, or SignInFailed. Failures are counted and audited first.
+
+    The password is checked before any transaction opens (SPEC Q2): on
+    SQLite a transaction holds the only write lock, and a hash takes tens of
+    milliseconds. The short transaction after it records the outcome."""
     now = timezone.now()
     username, password = (username or "").strip()[:200], (password or "")[:MAX_LENGTH + 1]
+    account = (PortalAccount.objects.select_related("patient")
+               .filter(username_folded=fold_username(username)).first())
+    reason, counted, new_hash = _sign_in_problem(account, username, password, address, now)
+    checked = account.password if account else ""
     with transaction.atomic():
-        account = (PortalAccount.objects.select_for_update().select_related("patient")
-                   .filter(username_folded=fold_username(username)).first())
-        reason, counted = _sign_in_problem(account, username, password, address, now)
+        if account is not None:
+            account = (PortalAccount.objects.select_for_update().select_related("patient")
+                       .get(pk=account.pk))
+        if not reason and account.password != checked:  # Generate New while we hashed
+            reason, counted = "password changed meanwhile", False
         if reason:
-            throttle.record_failure(username=username, address=address, account=account,
-                                    counted=counted, now=now)
-            audit_record(action="sign_in", actor=Actor.anonymous(), outcome=FAILURE,
-                         patient_id=account.patient_id if account else None,
-                         # The typed name only when it is a real one: people
-                         # type passwords into the username field.
-                         detail={"reason": reason,
-                                 **({"username": account.username} if account else {})})
+            _record_sign_in_failure(account, username, address, reason, counted, now)
         else:
-            account.failed_attempts = 0
-            account.last_login = now
-            account.save(update_fields=["failed_attempts", "last_login"])
-            audit_record(action="sign_in", actor=Actor.patient(account),
-                         patient_id=account.patient_id)
+            _record_sign_in(account, new_hash, now)
     if reason:
         raise SignInFailed
     return account
 
 
-def _sign_in_problem(account, username, password, address, now) -> tuple[str, bool]:
-    """(reason, counted) for a refused sign-in, ("", False) for a good one."""
+def _record_sign_in_failure(account, username, address, reason, counted, now) -> None:
+    throttle.record_failure(username=username, address=address, account=account,
+                            counted=counted, now=now)
+    audit_record(action="sign_in", actor=Actor.anonymous(), outcome=FAILURE,
+                 patient_id=account.patient_id if account else None,
+                 # The typed name only when it is a real one: people
+                 # type passwords into the username field.
+                 detail={"reason": reason, **({"username": account.username} if account else {})})
+
+
+def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now) -> None:
+    account.failed_attempts = 0
+    account.last_login = now
+    fields = ["failed_attempts", "last_login"]
+    if new_hash:  # SPEC C5: a legacy Open Dental hash becomes Argon2id
+        account.password = new_hash.new
+        fields.append("password")
+    account.save(update_fields=fields)
+    audit_record(action="sign_in", actor=Actor.patient(account), patient_id=account.patient_id)
+
+
+def _sign_in_problem(account, username, password, address, now) -> tuple[str, bool, _Rehash | None]:
+    """(reason, counted, rehash) for a refused sign-in, ("", False, rehash)
+    for a good one; `rehash` holds a new hash when the stored one is legacy."""
     if throttle.address_blocked(address, now):
         _spend_hash_time(password)
-        return "address blocked", False
+        return "address blocked", False, None
     if throttle.username_locked(fold_username(username)[:200], account, now):
         _spend_hash_time(password)
-        return "locked", False
+        return "locked", False, None
     if account is None or not account.has_access:
         _spend_hash_time(password)
-        return ("unknown user" if account is None else "no access"), True
-
-    def rehash(raw):  # SPEC C5: legacy Open Dental hashes become Argon2id
-        account.set_password(raw)
-        account.save(update_fields=["password"])
-
-    if not check_password(password, account.password, setter=rehash):
-        return "wrong password", True
+        return ("unknown user" if account is None else "no access"), True, None
+    stale = []
+    if not check_password(password, account.password, setter=lambda raw: stale.append(raw)):
+        return "wrong password", True, None
+    rehash = _Rehash(make_password(password)) if stale else None
     if _otp_expired(account, PracticeSettings.load(), now):
-        return "one-time password expired", False
-    return "", False
+        return "one-time password expired", False, None
+    return "", False, rehash
 
 
 def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
                            current: str | None = None) -> PortalAccount:
     """Set the patient's own password. `current` is required except right
-    after signing in with a one-time password (SPEC L2, L4)."""
+    after signing in with a one-time password (SPEC L2, L4). Every hash is
+    computed before the short transaction that stores the result (SPEC Q2);
+    a refusal is audited on its own, not in a transaction that rolls back."""
+    account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
+    checked = account.password
+    problems = []
+    if current is not None and not account.check_password(current):
+        problems.append("The current password is not correct.")
+    if new != confirm:
+        problems.append("The new passwords do not match.")
+    problems += password_problems(
+        new, profile=PracticeSettings.load().password_policy,
+        username=account.username, first_name=account.patient.first_name)
+    if account.require_password_change and account.check_password(new):
+        problems.append("Choose a password different from the one-time password.")
+    if problems:
+        audit_record(action="password_changed", actor=Actor.patient(account),
+                     patient_id=account.patient_id, outcome=FAILURE, detail={"reasons": problems})
+        raise PortalInvalid(problems)
+    hashed = make_password(new)
     with transaction.atomic():
         account = PortalAccount.objects.select_for_update().select_related("patient").get(
             pk=account.pk)
-        problems = []
-        if current is not None and not account.check_password(current):
-            problems.append("The current password is not correct.")
-        if new != confirm:
-            problems.append("The new passwords do not match.")
-        problems += password_problems(
-            new, profile=PracticeSettings.load().password_policy,
-            username=account.username, first_name=account.patient.first_name)
-        if account.require_password_change and account.check_password(new):
-            problems.append("Choose a password different from the one-time password.")
-        if problems:
-            audit_record(action="password_changed", actor=Actor.patient(account),
-                         patient_id=account.patient_id, outcome=FAILURE,
-                         detail={"reasons": problems})
-            raise PortalInvalid(problems)
+        if account.password != checked:  # staff acted meanwhile: their change stands
+            raise PortalInvalid([PASSWORD_CHANGED_MEANWHILE])
         first_time = account.require_password_change
-        _set_own_password(account, new)
+        _set_own_password(account, hashed)
         account.username_offer_pending = first_time  # SPEC U2: offered once
         account.save()
         audit_record(action="password_changed", actor=Actor.patient(account),
@@ -145,8 +177,8 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     return account
 
 
-def _set_own_password(account: PortalAccount, raw: str) -> None:
-    account.set_password(raw)
+def _set_own_password(account: PortalAccount, hashed: str) -> None:
+    account.password = hashed
     account.require_password_change = False
     account.password_set_at = timezone.now()
     account.reset_code_hash = ""
@@ -213,31 +245,41 @@ def _reset_refusal(account: PortalAccount | None, now) -> str:
 
 def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -> None:
     """SPEC L3: a good code sets the password, ends every session (the hash
-    changes), mails a notice, and does not sign the patient in."""
+    changes), mails a notice, and does not sign the patient in. The code is
+    checked and the new password hashed before the transaction (SPEC Q2)."""
     now = timezone.now()
+    folded = fold_username((username or "").strip()[:200])
+    account = PortalAccount.objects.select_related("patient").filter(username_folded=folded).first()
+    code_hash = account.reset_code_hash if account else ""
+    good = _reset_code_ok(account, code, now)
+    failed = _new_password_problems(account, new, confirm) if good else [RESET_CODE_INVALID]
+    hashed = make_password(new) if not failed else ""
     with transaction.atomic():
-        account = (PortalAccount.objects.select_for_update().select_related("patient")
-                   .filter(username_folded=fold_username((username or "").strip()[:200])).first())
-        if not _reset_code_ok(account, code, now):
-            if account is not None and account.reset_code_hash:
-                account.reset_code_failures += 1
-                if account.reset_code_failures >= RESET_CODE_MAX_FAILURES:
-                    account.reset_code_hash = ""  # voided
-                account.save()
-            audit_record(action="reset_completed", actor=Actor.anonymous(), outcome=FAILURE,
-                         patient_id=account.patient_id if account else None,
-                         detail={"reason": "bad code"})
-            failed = [RESET_CODE_INVALID]
-        else:
-            failed = _new_password_problems(account, new, confirm)
-            if not failed:
-                _set_own_password(account, new)
-                account.save()
-                audit_record(action="reset_completed", actor=Actor.patient(account),
-                             patient_id=account.patient_id)
-                transaction.on_commit(lambda: emails.send_password_changed(account))
+        if account is not None:
+            account = PortalAccount.objects.select_for_update().select_related("patient").get(
+                pk=account.pk)
+        if good and account.reset_code_hash != code_hash:  # used or replaced meanwhile
+            good, failed = False, [RESET_CODE_INVALID]
+        if not good:
+            _count_bad_code(account)
+        elif not failed:
+            _set_own_password(account, hashed)
+            account.save()
+            audit_record(action="reset_completed", actor=Actor.patient(account),
+                         patient_id=account.patient_id)
+            transaction.on_commit(lambda: emails.send_password_changed(account))
     if failed:
         raise PortalInvalid(failed)
+
+
+def _count_bad_code(account: PortalAccount | None) -> None:
+    if account is not None and account.reset_code_hash:
+        account.reset_code_failures += 1
+        if account.reset_code_failures >= RESET_CODE_MAX_FAILURES:
+            account.reset_code_hash = ""  # voided
+        account.save()
+    audit_record(action="reset_completed", actor=Actor.anonymous(), outcome=FAILURE,
+                 patient_id=account.patient_id if account else None, detail={"reason": "bad code"})
 
 
 def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:
@@ -260,19 +302,25 @@ def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> li
 
 def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
     """SPEC I2 [ActivationLink]: set the patient's own password through a
-    single-use link; the caller then signs the patient in."""
+    single-use link; the caller then signs the patient in. The new password
+    is hashed before the transaction (SPEC Q2)."""
     from molar.access.activation import activation_find
 
+    row = activation_find(token)
+    if row is None:
+        raise PortalInvalid([ACTIVATION_INVALID])
+    account = PortalAccount.objects.select_related("patient").get(pk=row.account_id)
+    problems = _new_password_problems(account, new, confirm)
+    if problems:
+        raise PortalInvalid(problems)
+    hashed = make_password(new)
     with transaction.atomic():
-        row = activation_find(token, lock=True)
+        row = activation_find(token, lock=True)  # still unused, still bound to the same hash?
         if row is None:
             raise PortalInvalid([ACTIVATION_INVALID])
         account = PortalAccount.objects.select_for_update().select_related("patient").get(
             pk=row.account_id)
-        problems = _new_password_problems(account, new, confirm)
-        if problems:
-            raise PortalInvalid(problems)
-        _set_own_password(account, new)
+        _set_own_password(account, hashed)
         account.username_offer_pending = True
         account.last_login = timezone.now()
         account.save()
