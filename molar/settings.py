@@ -222,6 +222,10 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# SPEC Q1: pages read the practice settings at most this often per process;
+# a change made in one process reaches the others within this many seconds.
+PRACTICE_SETTINGS_SECONDS = env_int("PRACTICE_SETTINGS_SECONDS", 5)
+
 # SPEC T5: the Ed25519 key (32 bytes, base64) that signs audit checkpoints.
 # Empty: one is generated into MOLAR_HOME (the demo); `check --deploy` asks for it.
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY")

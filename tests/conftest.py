@@ -65,6 +65,14 @@ def audit_tables_flushable():
 
 
 @pytest.fixture(autouse=True)
+def fresh_practice_settings():
+    """Each test starts from its own database state, not a copy kept by an earlier one."""
+    PracticeSettings.forget_cached()
+    yield
+    PracticeSettings.forget_cached()
+
+
+@pytest.fixture(autouse=True)
 def fast_hasher(request, settings):
     """A fast hasher everywhere except tests marked `real_hasher` (about hashing)."""
     if not request.node.get_closest_marker("real_hasher"):

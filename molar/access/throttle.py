@@ -73,7 +73,7 @@ def record_failure(*, username: str, address: str | None, account: PortalAccount
     """Count one failed sign-in. `counted` is False when the attempt was refused
     without checking the password (already locked): it then adds to the
     address count only, so a locked account cannot be pushed to the hard lock."""
-    practice = PracticeSettings.load()
+    practice = PracticeSettings.cached()
     patient_id = account.patient_id if account else None
     if address:
         _count_and_maybe_lock(ADDRESS, address, practice.lock_address_failures, practice, now,

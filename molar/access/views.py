@@ -33,7 +33,7 @@ def _page(request, patient, *, password="", errors=(), notice="", status=200):
         "patient": patient,
         "account": account,
         "lock": lock_state(account) if account is not None else None,
-        "practice": PracticeSettings.load(),
+        "practice": PracticeSettings.cached(),
         "password": password,
         "errors": errors,
         "notice": notice,

@@ -119,7 +119,7 @@ def _first_visits_orm(since, until, provider_id):
 
 def electronic_copy_access(*, start: datetime.date, end: datetime.date,
                            provider_id: int | None = None) -> MeasureResult:
-    country = PracticeSettings.load().country
+    country = PracticeSettings.cached().country
     result = MeasureResult(start=start, end=end, provider_id=provider_id)
     deadlines: dict[datetime.date, datetime.date] = {}
     for patient_id, first_visit, access_on in _first_visits(start, end, provider_id):

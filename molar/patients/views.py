@@ -69,7 +69,7 @@ def _info_rows(patient: Patient, practice: PracticeSettings) -> list[tuple[str, 
 @staff_view(VIEW_PATIENTS)
 def patient_chart(request, pk: int):
     patient = patient_for_staff(pk)
-    rows = _info_rows(patient, PracticeSettings.load())
+    rows = _info_rows(patient, PracticeSettings.cached())
     appointments = patient.appointments.select_related("provider").order_by("-start")[:50]
     return render(request, "patients/chart.html",
                   {"patient": patient, "rows": rows, "appointments": appointments})

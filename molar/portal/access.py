@@ -39,7 +39,7 @@ def portal_view(*, restricted: bool = False, json: bool = False):
                 return redirect("portal:new_password")
             request.portal_account = account
             if not account.require_password_change:
-                practice = PracticeSettings.load()
+                practice = PracticeSettings.cached()
                 request.portal_practice = practice
                 request.portal_family = represented_patients(account, practice)
                 request.portal_subject = choose_subject(request.session, request.portal_family)

@@ -19,7 +19,7 @@ TABS = [
 def portal_render(request, template, context=None, status=200):
     """Every portal page: the practice, and for a signed-in person the account,
     the family they may switch between and whose data is shown."""
-    base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.load()}
+    base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.cached()}
     if hasattr(request, "portal_account"):
         base["account"] = request.portal_account
     if hasattr(request, "portal_subject"):

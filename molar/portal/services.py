@@ -135,7 +135,7 @@ def _sign_in_problem(account, username, password, address, now) -> tuple[str, bo
     if not check_password(password, account.password, setter=lambda raw: stale.append(raw)):
         return "wrong password", True, None
     rehash = _Rehash(make_password(password)) if stale else None
-    if _otp_expired(account, PracticeSettings.load(), now):
+    if _otp_expired(account, PracticeSettings.cached(), now):
         return "one-time password expired", False, None
     return "", False, rehash
 

@@ -1,9 +1,12 @@
 import re
+import threading
+import time
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import models
+from django.db import models, transaction
 
 LOCAL_HOSTS = ("localhost", "127.0.0.1")
 
@@ -130,12 +133,38 @@ class PracticeSettings(models.Model):
     def __str__(self) -> str:
         return self.practice_name or "Practice"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        transaction.on_commit(PracticeSettings.forget_cached)
+        PracticeSettings.forget_cached()
+
     @classmethod
     def load(cls) -> "PracticeSettings":
+        """Fresh from the database: for services that enforce a setting
+        (SPEC S1, S2) and for the settings page."""
         obj, _ = cls.objects.get_or_create(
             pk=1, defaults={"display_fields": list(DEFAULT_DISPLAY_FIELDS)}
         )
         return obj
+
+    @classmethod
+    def cached(cls) -> "PracticeSettings":
+        """For pages, which read the settings on every request (SPEC Q1): at
+        most one read per PRACTICE_SETTINGS_SECONDS per process. A change
+        clears this process's copy at once and reaches the others within
+        that time. Treat the result as read-only."""
+        with _cache_lock:
+            value, loaded_at = _cache.get("settings", (None, 0.0))
+        if value is None or time.monotonic() - loaded_at > settings.PRACTICE_SETTINGS_SECONDS:
+            value = cls.load()  # not under the lock: load() may save(), which clears the cache
+            with _cache_lock:
+                _cache["settings"] = (value, time.monotonic())
+        return value
+
+    @classmethod
+    def forget_cached(cls) -> None:
+        with _cache_lock:
+            _cache.clear()
 
     def tab_enabled(self, tab: str) -> bool:
         return getattr(self, f"show_{tab}")
@@ -148,3 +177,7 @@ class PracticeSettings(models.Model):
     def practice_address(self) -> str:
         parts = [self.address1, self.address2, self.city, f"{self.state} {self.zip}".strip()]
         return ", ".join(p for p in parts if p)
+
+
+_cache: dict[str, tuple["PracticeSettings | None", float]] = {}
+_cache_lock = threading.Lock()

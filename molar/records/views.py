@@ -110,7 +110,7 @@ def statement_download(request, pk: int, statement_id: int):
     patient = patient_for_staff(pk)
     statement = get_object_or_404(Statement.objects.select_related("patient"), pk=statement_id,
                                   patient=patient)
-    pdf = render_statement(practice=PracticeSettings.load(), lines=statement_lines(statement))
+    pdf = render_statement(practice=PracticeSettings.cached(), lines=statement_lines(statement))
     _staff_download(request, patient, format="pdf", what="statement", statement_id=statement.pk)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="statement-{statement.date.isoformat()}.pdf"'

@@ -94,3 +94,25 @@ def test_access_history_lists_grants_and_sign_ins(patient_client):
     assert "Password changed" in page
 
 
+
+
+def test_family_lookup_is_one_query_per_part_without_an_or_across_a_join(db, make_patient):
+    """SPEC Q1: the lookup runs on every portal request; an OR across the
+    guardian join cannot use an index (PostgreSQL scanned the whole patient
+    table at 100,000 patients). It is a UNION of indexed parts instead."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from molar.portal.family import represented_ids
+
+    parent = make_patient(first_name="Ana")
+    child = make_patient(first_name="Leo", guarantor=parent)
+    ward = make_patient(first_name="Ida")
+    GuardianLink.objects.create(patient=ward, guardian=parent, relationship="Mother", is_guardian=True)
+    with CaptureQueriesContext(connection) as queries:
+        ids = represented_ids(parent.pk, guarantor_access=True)
+    assert ids == {child.pk, ward.pk}
+    assert len(queries) == 1
+    sql = queries[0]["sql"].upper()
+    assert "UNION" in sql and " OR " not in sql
+    assert represented_ids(parent.pk, guarantor_access=False) == {ward.pk}

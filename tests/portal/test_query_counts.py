@@ -71,3 +71,29 @@ def test_appointments_tab_shows_the_50_most_recent_past_visits(patient_client, c
     past = page.split('id="past-h"')[1]
     assert past.count("<tr><td><time") == 50
     assert "The 50 most recent visits." in past
+
+
+def test_portal_pages_do_not_read_the_practice_settings_on_every_request(patient_client):
+    patient_client.get("/portal/appointments/")  # this process reads them once
+    for page in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            assert patient_client.get(page).status_code == 200, page
+        assert not [q for q in queries if "practice_practicesettings" in q["sql"]], page
+
+
+def test_a_settings_change_reaches_the_pages_of_this_process_at_once(patient_client, practice):
+    assert patient_client.get("/portal/account/").status_code == 200
+    practice.show_account = False
+    practice.save()
+    assert patient_client.get("/portal/account/").status_code == 404
+
+
+def test_a_change_made_by_another_process_is_read_after_the_cache_time(patient_client, practice,
+                                                                       settings):
+    from molar.practice.models import PracticeSettings
+
+    assert patient_client.get("/portal/account/").status_code == 200
+    PracticeSettings.objects.filter(pk=practice.pk).update(show_account=False)  # no signal here
+    assert patient_client.get("/portal/account/").status_code == 200  # still the kept copy
+    settings.PRACTICE_SETTINGS_SECONDS = 0
+    assert patient_client.get("/portal/account/").status_code == 404
