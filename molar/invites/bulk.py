@@ -1,11 +1,15 @@
 """SPEC I5: invite or grant access to a filtered set of patients at once.
 
-Both actions can be interrupted and run again without duplicates:
+Both actions can be interrupted and run again without duplicates, and both
+commit per patient, so other staff and patients never wait on them (SPEC Q3):
 - "Send invites now" records one Invite per (run, patient) under a unique
   constraint, and a run is identified by its criteria, so running the same
   selection again resumes it instead of inviting anyone twice.
-- "Provide access and print letters" grants in one transaction that commits
-  only after the letters file is complete: interrupted, nothing happened."""
+- "Provide access and print letters" grants each patient in its own short
+  transaction and records a PendingLetter; the passwords stay in memory
+  until the letters are written. A run that stops before that leaves the
+  letters pending: the next run over those patients gives each a new
+  one-time password (nobody ever saw the lost one) and prints it."""
 
 import datetime
 import hashlib
@@ -13,20 +17,21 @@ import json
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from molar.access.models import PortalAccount
 from molar.access.printout import letters_pdf
-from molar.access.services import AccessRefused, access_provide
+from molar.access.services import AccessRefused, access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
 
 from .delivery import eligibility_words, skip_reason
-from .models import BulkRun, Invite, InviteRule
+from .models import BulkRun, Invite, InviteRule, PendingLetter
 
-MAX_LETTERS = 2000  # one transaction, one PDF
+MAX_LETTERS = 2000  # one PDF
 ALREADY = "already has online access"
 
 
@@ -50,7 +55,12 @@ class PlanRow:
 @dataclass
 class GrantSummary:
     granted: int = 0
+    reissued: int = 0  # letters a stopped run had not written: new one-time passwords
     skipped: list[PlanRow] = field(default_factory=list)
+
+    @property
+    def letters(self) -> int:
+        return self.granted + self.reissued
 
 
 def _with_access() -> Q:
@@ -67,8 +77,9 @@ def bulk_candidates(criteria: Criteria) -> QuerySet[Patient]:
     visits = Appointment.objects.filter(start__gte=start, start__lt=end).exclude(
         status=Appointment.Status.BROKEN)
     patients = Patient.objects.filter(pk__in=visits.values("patient_id"))
-    if criteria.no_access_only:
-        patients = patients.exclude(_with_access())
+    if criteria.no_access_only:  # ... or whose letter a stopped grant still owes them
+        owed = PendingLetter.objects.filter(patient=OuterRef("pk"), lettered_at__isnull=True)
+        patients = patients.exclude(_with_access() & ~Exists(owed))
     return patients.select_related("portal_account").order_by("last_name", "first_name", "id")
 
 
@@ -139,33 +150,78 @@ def bulk_progress(run: BulkRun) -> dict[str, int]:
 
 
 def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None) -> GrantSummary:
-    """Provide access to every selected patient who can have it and write one
-    letter each to `target`. All or nothing: the grants commit only after the
-    letters are written, so an interrupted run can simply be run again."""
+    """Provide access to every selected patient who can have it, one short
+    transaction each, then write one letter each to `target` (a path or a
+    binary file). Run again after an interruption, it finishes the job."""
     practice = PracticeSettings.load()
     patients = list(bulk_candidates(criteria)[:MAX_LETTERS + 1])
     if len(patients) > MAX_LETTERS:
         raise AccessRefused([f"Choose at most {MAX_LETTERS} patients at a time; narrow the dates."],
                             "input")
+    run = _grant_run(criteria, actor)
     summary, letters = GrantSummary(), []
-    with transaction.atomic():
-        for number, patient in enumerate(patients, start=1):
-            reason = _grant_reason(patient, practice)
-            if not reason:
-                try:
-                    creds = access_provide(patient=patient, actor=actor, source="bulk")
-                except AccessRefused as exc:
-                    reason = eligibility_words(exc.messages) if exc.kind == "eligibility" else ALREADY
-                else:
-                    letters.append((creds.username, creds.password, creds.patient_facing_url))
-                    summary.granted += 1
-            if reason:
-                summary.skipped.append(PlanRow(patient, reason))
-            if progress:
-                progress(number, len(patients))
-        letters_pdf(target, practice=practice, letters=letters)
-        audit_record(action="bulk_grant", actor=actor,
-                     detail={"granted": summary.granted, "skipped": len(summary.skipped),
-                             **criteria.as_dict()})
+    for number, patient in enumerate(patients, start=1):
+        credentials, reason = _grant_one(run, patient, practice, actor, summary)
+        if credentials is not None:
+            letters.append((credentials.username, credentials.password, credentials.patient_facing_url))
+        if reason:
+            summary.skipped.append(PlanRow(patient, reason))
+        if progress:
+            progress(number, len(patients))
+    letters_pdf(target, practice=practice, letters=letters)
+    owed = PendingLetter.objects.filter(patient__in=patients, lettered_at__isnull=True)
+    owed.update(lettered_at=timezone.now())
+    audit_record(action="bulk_grant", actor=actor,
+                 detail={"run": run.pk, "granted": summary.granted, "reissued": summary.reissued,
+                         "skipped": len(summary.skipped), **criteria.as_dict()})
     return summary
 
+
+def _grant_run(criteria: Criteria, actor: Actor) -> BulkRun:
+    key = _run_key(BulkRun.Action.GRANT, criteria, None)
+    try:
+        with transaction.atomic():
+            run, _ = BulkRun.objects.get_or_create(key=key, defaults={
+                "action": BulkRun.Action.GRANT, "criteria": criteria.as_dict(),
+                "created_by": actor.label})
+    except IntegrityError:  # two staff started the same run at once
+        run = BulkRun.objects.get(key=key)
+    return run
+
+
+def _grant_one(run: BulkRun, patient: Patient, practice: PracticeSettings, actor: Actor,
+               summary: GrantSummary):
+    """(credentials or None, skip reason or "") for one patient; every
+    change commits before this returns."""
+    if PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).exists():
+        credentials = _reissue(patient, actor)
+        if credentials is not None:
+            summary.reissued += 1
+            return credentials, ""
+    reason = _grant_reason(patient, practice)
+    if reason:
+        return None, reason
+    PendingLetter.objects.get_or_create(run=run, patient=patient)  # before the grant commits
+    try:
+        credentials = access_provide(patient=patient, actor=actor, source="bulk")
+    except AccessRefused as exc:
+        PendingLetter.objects.filter(run=run, patient=patient, lettered_at__isnull=True).delete()
+        return None, eligibility_words(exc.messages) if exc.kind == "eligibility" else ALREADY
+    summary.granted += 1
+    return credentials, ""
+
+
+def _reissue(patient: Patient, actor: Actor):
+    """A letter owed from a stopped run: a new one-time password, unless the
+    patient has since signed in or chosen their own (then nothing is owed)."""
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is None or not account.has_access:
+        return None  # the grant itself never committed: grant normally
+    if account.last_login is None and account.require_password_change:
+        try:
+            return access_issue_one_time(patient=patient, actor=actor, source="bulk")
+        except AccessRefused:
+            return None
+    PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).update(
+        lettered_at=timezone.now())
+    return None

@@ -75,6 +75,26 @@ class BulkRun(models.Model):
         return f"{self.get_action_display()} #{self.pk}"
 
 
+class PendingLetter(models.Model):
+    """A patient a bulk grant gave access whose letter is not written yet
+    (SPEC Q3, I7). A grant commits per patient; the passwords live only in
+    memory until the letters file is complete. If the run stops before that,
+    the next run over these patients gives each a new one-time password
+    (the lost one was never seen by anyone) and writes their letter."""
+
+    run = models.ForeignKey(BulkRun, on_delete=models.CASCADE, related_name="pending_letters")
+    patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="pending_letters")
+    created_at = models.DateTimeField(auto_now_add=True)
+    lettered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "patient"], name="one_letter_per_run_patient")]
+        indexes = [models.Index(fields=["patient", "lettered_at"])]
+
+    def __str__(self) -> str:
+        return f"letter for {self.patient_id} in run {self.run_id}"
+
+
 class Invite(models.Model):
     """One invite email (SPEC I4): recorded once per (rule, appointment), or
     once per (bulk run, patient), by database constraints."""

@@ -2,13 +2,14 @@
 
 import datetime
 import io
+import os
 
 import pytest
 from django.core.management import CommandError, call_command
 from pypdf import PdfReader
 
 from molar.access.models import AccessEvent, PortalAccount
-from molar.access.services import access_provide
+from molar.access.services import access_generate_password, access_provide
 from molar.audit.services import Actor
 from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan
 from molar.invites.delivery import invites_send_due
@@ -65,15 +66,60 @@ def test_bulk_grant_writes_one_letter_each_and_grants(practice, family):
     assert AccessEvent.objects.filter(patient=ready, source="bulk").count() == 1
 
 
-def test_interrupted_grant_changes_nothing_and_can_run_again(practice, family):
+def _letters(out: io.BytesIO) -> dict[str, str]:
+    """username -> password, read back from the letters PDF."""
+    found = {}
+    for page in PdfReader(io.BytesIO(out.getvalue())).pages:
+        text = page.extract_text()
+        found[text.split("Username:")[1].split()[0]] = text.split("Password:")[1].split()[0]
+    return found
+
+
+def test_interrupted_grant_keeps_each_grant_and_a_rerun_prints_the_owed_letters(practice, family,
+                                                                                  make_patient):
+    """SPEC Q3: each grant commits on its own; the letters of a stopped run
+    are owed, and the next run gives those patients a new one-time password
+    (nobody saw the old one) instead of skipping them as "already online"."""
+    second = make_patient(first_name="Second")
+    Appointment.objects.create(patient=second, start=datetime.datetime(2026, 3, 4, 16, tzinfo=datetime.UTC))
+
+    def interrupt(done, total):
+        if done == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=io.BytesIO(), progress=interrupt)
+    granted = PortalAccount.objects.filter(patient__first_name__in=["Ready", "Second"])
+    assert granted.count() == 1  # the first of the two was granted and committed
+    first = granted.get()
+    out = io.BytesIO()
+    summary = bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=out)
+    assert (summary.granted, summary.reissued) == (1, 1)
+    letters = _letters(out)
+    assert len(letters) == 2
+    for account in PortalAccount.objects.filter(patient__first_name__in=["Ready", "Second"]):
+        assert account.check_password(letters[account.username])
+    assert PortalAccount.objects.get(pk=first.pk).password != first.password
+    # One OnlineAccessProvided each, the fixture's patient included: re-issuing is not a new grant.
+    assert AccessEvent.objects.count() == 3
+    summary = bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=io.BytesIO())
+    assert summary.letters == 0  # nothing is owed any more
+
+
+def test_owed_letter_is_dropped_once_the_patient_has_signed_in(practice, family):
+    from molar.portal.services import portal_sign_in
+
     def interrupt(done, total):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
         bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=io.BytesIO(), progress=interrupt)
-    assert PortalAccount.objects.count() == 1 and AccessEvent.objects.count() == 1  # the fixture's
+    account = PortalAccount.objects.get(patient=family[0])
+    password = access_generate_password(patient=family[0], actor=Actor.system("desk"))  # read by phone
+    portal_sign_in(username=account.username, password=password, address=None)
     summary = bulk_grant(criteria=CRITERIA, actor=Actor.system("t"), target=io.BytesIO())
-    assert summary.granted == 1 and AccessEvent.objects.count() == 2
+    assert summary.letters == 0
+    assert PortalAccount.objects.get(pk=account.pk).check_password(password)
 
 
 def test_cli_grant_and_dry_run(practice, family, tmp_path, capsys):
@@ -86,6 +132,56 @@ def test_cli_grant_and_dry_run(practice, family, tmp_path, capsys):
         call_command("bulk", "grant", "--from", "yesterday", "--to", "2026-03-04", "--dry-run")
     with pytest.raises(CommandError, match="--rule is required"):
         call_command("bulk", "invite", "--from", "2026-03-04", "--to", "2026-03-04")
+
+
+def test_cli_grant_into_a_missing_folder_is_refused_before_anyone_is_granted(practice, family, tmp_path):
+    target = tmp_path / "no-such-folder" / "letters.pdf"
+    with pytest.raises(CommandError) as refused:
+        call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "-o", str(target))
+    assert str(refused.value) == (f"Cannot write {target}: the folder {target.parent} does not exist.")
+    assert PortalAccount.objects.count() == 1  # the fixture's only
+
+
+@pytest.fixture
+def read_only_folder(tmp_path):
+    """A folder nobody may write in, root included (root ignores the mode
+    bits, not the immutable attribute)."""
+    import subprocess
+
+    folder = tmp_path / "locked"
+    folder.mkdir(mode=0o500)
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    yield folder
+    if os.geteuid() == 0:
+        subprocess.run(["chattr", "-i", str(folder)], check=True)
+
+
+def test_cli_grant_into_a_read_only_folder_is_refused_before_anyone_is_granted(practice, family,
+                                                                                 read_only_folder):
+    target = read_only_folder / "letters.pdf"
+    with pytest.raises(CommandError) as refused:
+        call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "-o", str(target))
+    assert str(refused.value).startswith(f"Cannot write {target}: ")
+    assert PortalAccount.objects.count() == 1
+
+
+def test_cli_grant_stopped_midway_leaves_no_file_with_passwords(practice, family, tmp_path, monkeypatch):
+    from molar.invites import bulk as bulk_module
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bulk_module, "letters_pdf", stop)
+    with pytest.raises(KeyboardInterrupt):
+        call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04",
+                     "-o", str(tmp_path / "letters.pdf"))
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04",
+                 "-o", str(tmp_path / "letters.pdf"))
+    assert [p.name for p in tmp_path.iterdir()] == ["letters.pdf"]
+    assert len(PdfReader(tmp_path / "letters.pdf").pages) == 1  # the owed letter, new password
 
 
 def test_web_dry_run_then_invite_run_shows_progress(desk_client, practice, family, before_rule):

@@ -1,8 +1,6 @@
 import datetime
-import os
+import io
 import sys
-import tempfile
-from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,6 +8,7 @@ from molar.access.services import AccessRefused
 from molar.audit.services import Actor
 from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bulk_progress
 from molar.invites.delivery import invites_send_due
+from molar.invites.letterfile import LettersFile, LettersFileError
 from molar.invites.models import BulkRun, InviteRule
 from molar.invites.worker import worker_name
 
@@ -71,24 +70,24 @@ class Command(BaseCommand):
     def _grant(self, criteria, output: str | None) -> None:
         if not output:
             raise CommandError("--output FILE.pdf is required for grant: the letters.")
-        target = Path(output)
-        # Letters go to a private temporary file, renamed into place only when
-        # complete; the grants commit only then too (all or nothing).
-        fd, temp = tempfile.mkstemp(suffix=".pdf", dir=target.parent if target.parent.exists() else None)
-        os.close(fd)
         try:
-            summary = bulk_grant(criteria=criteria, actor=Actor.system("cli"), target=temp,
-                                 progress=self._bar)
-            os.replace(temp, target)
-        except AccessRefused as exc:
-            raise CommandError(" ".join(exc.messages)) from None
-        finally:
-            if os.path.exists(temp):
-                os.unlink(temp)
+            letters = LettersFile(output)  # SPEC I7: refused before anyone is granted
+        except LettersFileError as exc:
+            raise CommandError(str(exc)) from None
+        with letters:
+            buffer = io.BytesIO()
+            try:
+                summary = bulk_grant(criteria=criteria, actor=Actor.system("cli"), target=buffer,
+                                     progress=self._bar)
+            except AccessRefused as exc:
+                raise CommandError(" ".join(exc.messages)) from None
+            letters.write(buffer.getvalue())
         for row in summary.skipped:
             self.stderr.write(f"{row.patient.pk}\t{row.patient}\tskipped: {row.reason}")
-        self.stdout.write(f"\nGranted {summary.granted}; skipped {len(summary.skipped)}. "
-                          f"Letters in {target}.")
+        reissued = (f" ({summary.reissued} owed by an earlier run, with new passwords)"
+                    if summary.reissued else "")
+        self.stdout.write(f"\nGranted {summary.granted}{reissued}; skipped {len(summary.skipped)}. "
+                          f"{summary.letters} letter(s) in {letters.target}.")
 
     def _bar(self, done: int, total: int) -> None:
         if not sys.stdout.isatty() or not total:
