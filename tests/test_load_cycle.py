@@ -188,3 +188,69 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
     call_command("audit", "verify", stdout=out)
     assert out.getvalue().startswith("OK: ")
     assert deadlocks() == before  # the threads' connections reported their statistics on closing
+
+
+@pytest.fixture
+def two_thousand(practice, make_patient):
+    """2,000 complete patients seen on one day, made in bulk."""
+    from molar.patients.models import Patient
+
+    template = make_patient(first_name="Template")
+    fields = {f.attname: getattr(template, f.attname) for f in Patient._meta.concrete_fields
+              if f.attname not in ("id", "external_id", "email")}
+    patients = Patient.objects.bulk_create(
+        Patient(**{**fields, "first_name": f"Bulk{n}", "email": f"bulk{n}@example.com"})
+        for n in range(2000))
+    start = datetime.datetime(2026, 1, 5, 15, tzinfo=datetime.UTC)
+    Appointment.objects.bulk_create(Appointment(patient=p, start=start, status="complete")
+                                    for p in patients)
+    return datetime.date(2026, 1, 5)
+
+
+def test_staff_and_patients_are_not_held_up_by_a_two_thousand_patient_grant(two_thousand, desk_api,
+                                                                           make_patient):
+    """SPEC Q3: the grant commits per patient and holds no lock others need;
+    a PATCH of another patient and a portal sign-in finish while it runs
+    (how long each takes is measured by `make bench`)."""
+    other = make_patient(first_name="Other")
+    creds = access_provide(patient=other, actor=Actor.system("setup"))
+    running, stop = threading.Event(), threading.Event()
+
+    def progress(done, total):
+        if done == 20:
+            running.set()
+        if stop.is_set():
+            raise KeyboardInterrupt
+
+    def grant():
+        try:
+            bulk_grant(criteria=Criteria(two_thousand, two_thousand), actor=Actor.system("bulk"),
+                       target=io.BytesIO(), progress=progress)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=grant)
+    thread.start()
+    try:
+        assert running.wait(timeout=60)
+        answers = {}
+
+        def others():
+            try:
+                answers["patch"] = desk_api.patch(f"/patients/{other.pk}", json={"city": "Bath"}).status_code
+                answers["sign in"] = CsrfClient().submit(
+                    "/portal/", {"username": creds.username, "password": creds.password}).status_code
+            finally:
+                connection.close()
+
+        side = threading.Thread(target=others)
+        side.start()
+        side.join(timeout=30)
+        assert not side.is_alive(), "a request waited on the bulk grant"
+        assert thread.is_alive(), "the grant finished before the requests could overlap it"
+        assert answers == {"patch": 200, "sign in": 302}
+    finally:
+        stop.set()
+        thread.join(timeout=60)
