@@ -31,8 +31,13 @@ test-postgres: $(BIN)/.installed
 test-deps: $(BIN)/.installed
 	@sh scripts/test-deps.sh
 
+# PostgreSQL for the benchmarks: created and dropped by the run. `make bench
+# BENCH_DATABASE_URL=` measures SQLite only.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/molar_bench
+
 bench: $(BIN)/.installed
-	$(BIN)/python -m bench
+	@sh scripts/bench-deps.sh
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -65,7 +65,7 @@ def seed() -> dict:
             Message(thread=thread, body=f"Message {t}.{n}", author_kind="patient",
                     author_label=patient.first_name, author_patient=patient)
             for n in range(MESSAGES // 10))
-    return {"username": account_creds.username, "password": PASSWORD}
+    return {"username": account_creds.username, "password": PASSWORD, "patient_id": patient.pk}
 
 
 def main() -> None:

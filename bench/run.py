@@ -6,6 +6,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,8 +37,8 @@ SETUP_TIMEOUT_SECONDS = 120
 # BENCH=web (the default), invites, or all. The invite measures take a quarter
 # of an hour per database (every invite hashes a one-time password), so they
 # run only when asked for.
-SUITES = {"web": ("web",), "invites": ("invites",), "scale": ("scale",),
-          "all": ("web", "invites", "scale")}
+SUITES = {"web": ("web", "speed"), "speed": ("speed",), "invites": ("invites",), "scale": ("scale",),
+          "all": ("web", "speed", "invites", "scale")}
 # The portal tabs (issue 6) for a patient with a long history (bench.portal_seed).
 PORTAL_TABS = {
     "Appointments": "/portal/appointments/", "Account": "/portal/account/",
@@ -232,6 +233,53 @@ def scale_rows(target: Target) -> list[Row]:
     return rows
 
 
+def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
+    """Issue 9: tabs and sign-ins next to their baselines, the family lookup's
+    plan, and requests during a bulk grant; on PostgreSQL with 100,000 patients."""
+    from bench import speed
+
+    db, notes = target.label, []
+    with run_environment(target) as run:
+        migrate(run)
+        if target.database_url:
+            progress(f"{db}: fill 100,000 patients (and a million appointments and audit events)")
+            run_python(run.env, "-m", "bench.scale", "fill", timeout=INVITE_TIMEOUT_SECONDS)
+        data = set_up(run)
+        patient = json.loads(run_python(run.env, "-m", "bench.portal_seed").splitlines()[-1])
+        family = json.loads(run_python(run.env, "-m", "bench.speed_seed", "family",
+                                       str(patient["patient_id"])).splitlines()[-1])
+        notes.append(f"Family lookup of the portal (every request), {db}:\n{family['plan']}")
+        accounts = json.loads(run_python(run.env, "-m", "bench.speed_seed", "accounts",
+                                         str(speed.SIGN_IN_PARALLELISM)).splitlines()[-1])
+        progress(f"{db}: raw Argon2id x{speed.SIGN_IN_PARALLELISM}")
+        raw = json.loads(run_python(run.env, "-m", "bench.speed_seed", "argon2",
+                                    str(speed.SIGN_IN_PARALLELISM), "5").splitlines()[-1])
+        bulk = json.loads(run_python(run.env, "-m", "bench.speed_seed", "bulk-day",
+                                     str(speed.BULK_PATIENTS)).splitlines()[-1])
+        with molar_server(run.env, workers=SERVER_WORKERS, log_path=run.home / "server.log") as port:
+            progress(f"{db}: portal tabs with wrk at {speed.CONNECTIONS} connections")
+            cookies = portal_session(port, patient["username"], patient["password"])
+            rows = speed.tab_rows(db, port, cookies)
+            progress(f"{db}: sign-ins from {speed.SIGN_IN_PARALLELISM} clients")
+            rows += speed.sign_in_rows(db, port, accounts, raw)
+            progress(f"{db}: a PATCH and a sign-in during a {speed.BULK_PATIENTS:,}-patient bulk grant")
+            molar = str(Path(sys.executable).with_name("molar"))
+            grant = subprocess.Popen(  # noqa: S603 (our own command)
+                [molar, "bulk", "grant", "--from", bulk["day"], "--to", bulk["day"],
+                 "-o", str(run.home / "letters.pdf")], cwd=PROJECT, env=run.env,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                time.sleep(2)  # under way
+                samples = speed.during_bulk_grant(port, data["api_key"], data["patient_ids"][-1],
+                                                  (accounts["usernames"][0], accounts["password"]), grant)
+            finally:
+                grant.terminate()
+                grant.wait(timeout=60)
+            granted = json.loads(run_python(run.env, "-m", "bench.speed_seed", "granted").splitlines()[-1])
+            rows += speed.bulk_rows(db, samples, granted["granted"])
+    return rows, notes
+
+
 def target_errors(result: TargetResult) -> list[str]:
     return [
         *error_lines(f"{result.label} provide access", result.latency.errors),
@@ -345,7 +393,13 @@ def main() -> int:
         targets.append(Target("PostgreSQL", os.environ["BENCH_DATABASE_URL"]))
     rows: list[Row] = []
     problems: list[str] = []
+    notes: list[str] = []
     try:
+        if "speed" in suites:
+            for target in targets:
+                speed, plans = speed_rows(target)
+                rows += speed
+                notes += plans
         if "web" in suites:
             for target in targets:
                 result = measure_target(target)
@@ -369,6 +423,8 @@ def main() -> int:
         f"load average {load_before:.2f} before the run; server and client share these CPUs\n"
     )
     print(table(rows))
+    for note in notes:
+        print(f"\n{note}")
     if problems:
         print("\nerrors:\n" + "\n".join(problems))
     return 1 if problems else 0

@@ -6,6 +6,8 @@ guardian link marked "is guardian". Archived, deceased and prospective
 patients are never listed. Every portal page picks its subject from this set
 and nowhere else, so changing an id in a URL cannot reach anyone outside it."""
 
+from django.db.models import QuerySet
+
 from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
@@ -16,8 +18,8 @@ HIDDEN = (Patient.Status.ARCHIVED, Patient.Status.DECEASED, Patient.Status.PROSP
 SUBJECT_KEY = "_portal_subject"
 
 
-def represented_ids(patient_id: int, *, guarantor_access: bool) -> set[int]:
-    """Ids of the patients `patient_id` represents (SPEC L8), from one query
+def represented_ids_query(patient_id: int, *, guarantor_access: bool) -> QuerySet:
+    """Ids of the patients `patient_id` represents (SPEC L8), as one query
     whose parts each use an index (SPEC Q1): a UNION, because an OR across
     the guardian join makes PostgreSQL scan the whole patient table."""
     links = GuardianLink.objects.filter(guardian_id=patient_id, is_guardian=True).values_list(
@@ -25,7 +27,11 @@ def represented_ids(patient_id: int, *, guarantor_access: bool) -> set[int]:
     parts = [Patient.objects.filter(responsible_party_id=patient_id).values_list("id", flat=True)]
     if guarantor_access:
         parts.append(Patient.objects.filter(guarantor_id=patient_id).values_list("id", flat=True))
-    return set(links.order_by().union(*(part.order_by() for part in parts))) - {patient_id}
+    return links.order_by().union(*(part.order_by() for part in parts))
+
+
+def represented_ids(patient_id: int, *, guarantor_access: bool) -> set[int]:
+    return set(represented_ids_query(patient_id, guarantor_access=guarantor_access)) - {patient_id}
 
 
 def represented_patients(account: PortalAccount, practice: PracticeSettings) -> list[Patient]:
