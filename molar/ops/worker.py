@@ -49,13 +49,14 @@ class WorkerState:
 
 
 def run_worker(*, scan_every: float = 60.0, idle_sleep: float = 5.0, batch: int = 50,
-               stop: threading.Event | None = None) -> None:
-    """The loop; returns when `stop` is set (or on SIGTERM/SIGINT)."""
+               stop: threading.Event | None = None, name: str | None = None) -> None:
+    """The loop; returns when `stop` is set (or on SIGTERM/SIGINT). `name`
+    (host:pid by default) marks its claims and its heartbeat."""
     stop = stop or threading.Event()
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda *_: stop.set())
-    state = WorkerState(name=worker_name(), started_at=timezone.now())
+    state = WorkerState(name=name or worker_name(), started_at=timezone.now())
     logger.info("Worker %s started", state.name)
     try:
         while not stop.is_set():
