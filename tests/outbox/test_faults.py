@@ -173,3 +173,36 @@ def test_finished_rows_are_pruned_after_30_days(db):
     assert outbox_prune(now=T0 + datetime.timedelta(days=30)) == 0
     assert outbox_prune(now=T0 + datetime.timedelta(days=30, seconds=1)) == 1
     assert list(OutboxEmail.objects.values_list("pk", flat=True)) == [waiting.pk]
+
+
+def test_transient_error_while_issuing_a_reset_code_leaves_the_email_queued(smtp, practice,
+                                                                           complete_patient,
+                                                                           monkeypatch):
+    # SPEC Q4: the claim rolls back whole and the worker tries again; the
+    # email is neither failed nor half-issued.
+    from django.db import OperationalError
+
+    from molar.access.services import access_provide
+    from molar.audit.services import Actor
+    from molar.portal import services as portal
+    from molar.portal.services import portal_reset_request
+
+    username = access_provide(patient=complete_patient, actor=Actor.system("test")).username
+    portal_reset_request(username=username)
+    real, calls = portal.portal_reset_code_issue, []
+
+    def blip_once(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("could not serialize access due to concurrent update")
+        return real(**kwargs)
+
+    monkeypatch.setattr(portal, "portal_reset_code_issue", blip_once)
+    with pytest.raises(OperationalError):
+        send_outbox()
+    email = OutboxEmail.objects.get()
+    assert (email.status, email.attempts, email.reason) == ("queued", 0, "")
+    assert not AuditEvent.objects.filter(action="email_failed").exists()
+
+    assert send_outbox().sent == 1
+    assert row(email).attempts == 1 and len(smtp.mails) == 1
