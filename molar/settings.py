@@ -80,12 +80,15 @@ INSTALLED_APPS = [
     "molar.records",
     "molar.messaging",
     "molar.sheets",
+    "molar.outbox",
+    "molar.ops",
     "molar.api",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "molar.headers.SecurityHeadersMiddleware",
+    "molar.ops.middleware.TransientDatabaseErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "molar.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -117,6 +120,21 @@ TEMPLATES = [
 ]
 
 # SQLite under MOLAR_HOME by default; PostgreSQL through DATABASE_URL.
+# SPEC Q4: a database that does not answer fails fast (connect timeout), and
+# no statement holds a connection and its locks for ever (statement timeout;
+# 0 turns it off, e.g. for a migration of a large database).
+DB_CONNECT_TIMEOUT = env_int("DB_CONNECT_TIMEOUT", 5)
+DB_STATEMENT_TIMEOUT_MS = env_int("DB_STATEMENT_TIMEOUT_MS", 30000)
+# SQLite: a writer waits at most this long for the write lock ("database is
+# locked" after that, answered with 503 "try again").
+SQLITE_BUSY_TIMEOUT = 20
+SQLITE_OPTIONS = {
+    # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead
+    # of failing with "database is locked" on upgrade. WAL lets readers go on
+    # while one writer commits (every portal page writes an audit row).
+    "transaction_mode": "IMMEDIATE", "timeout": SQLITE_BUSY_TIMEOUT,
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+}
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
@@ -126,17 +144,16 @@ if DATABASE_URL:
     }
 else:
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": MOLAR_HOME / "molar.sqlite3",
-            # IMMEDIATE takes the write lock at BEGIN, so two writers queue
-            # instead of failing with "database is locked" on upgrade.
-            # WAL lets readers go on while one writer commits (every portal
-            # page writes an audit row).
-            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20,
-                        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"},
-        }
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": MOLAR_HOME / "molar.sqlite3"}
     }
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["OPTIONS"] = {
+        **DATABASES["default"].get("OPTIONS", {}),
+        "connect_timeout": DB_CONNECT_TIMEOUT,
+        "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+    }
+elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # SPEC C4: Argon2id first; see molar/access/hashers.py for the parameters.
@@ -229,8 +246,12 @@ PRACTICE_SETTINGS_SECONDS = env_int("PRACTICE_SETTINGS_SECONDS", 5)
 # SPEC T5: the Ed25519 key (32 bytes, base64) that signs audit checkpoints.
 # Empty: one is generated into MOLAR_HOME (the demo); `check --deploy` asks for it.
 AUDIT_SIGNING_KEY = env_str("AUDIT_SIGNING_KEY")
+# SPEC T4: how often the worker seals committed audit events.
+AUDIT_SEAL_SECONDS = env_int("AUDIT_SEAL_SECONDS", 5)
 
 # Molar's own knobs (SPEC S5 defaults live on PracticeSettings in the database).
 MOLAR_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # SPEC L5: a portal session ends 12 hours after sign-in whatever the activity.
 PORTAL_SESSION_MAX_SECONDS = env_int("PORTAL_SESSION_MAX_SECONDS", 12 * 3600)
+# SPEC Q4: /readyz fails when no worker heartbeat is younger than this.
+WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 180)

@@ -5,6 +5,7 @@ from django.urls import include, path
 from django.views.decorators.debug import sensitive_post_parameters
 
 from molar.api.urls import api
+from molar.ops.views import readyz
 from molar.practice.outbox import outbox
 
 
@@ -20,6 +21,7 @@ staff_login = sensitive_post_parameters("password")(
 urlpatterns = [
     path("", lambda request: redirect("patients:list")),
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("staff/login/", staff_login, name="login"),
     path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/patients/", include("molar.patients.urls")),
@@ -37,3 +39,4 @@ urlpatterns = [
 ]
 
 handler404 = "molar.portal.views.page_not_found"
+handler500 = "molar.ops.views.server_error"

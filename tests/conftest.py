@@ -18,6 +18,7 @@ from molar.audit.services import Actor
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 from molar.practice.staff import staff_add
+from tests.smtp import send_outbox as _send_outbox
 from tests.smtp import smtp  # noqa: E402,F401  (the shared SMTP server fixture)
 
 PORTAL_URL = "https://portal.harbordental.example/"
@@ -83,6 +84,12 @@ def fast_hasher(request, settings):
 @pytest.fixture(autouse=True)
 def email_in_memory(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+
+@pytest.fixture
+def send_outbox(db):
+    """The worker's send pass over the email outbox (SPEC Q2), as a fixture."""
+    return _send_outbox
 
 
 @pytest.fixture

@@ -1,7 +1,12 @@
 """A real SMTP server for tests (aiosmtpd, on a free port of 127.0.0.1), and
 the `smtp` fixture that points Django's SMTP backend at it. Registered in
-tests/conftest.py, so any test can ask for `smtp` and read `smtp.mails`."""
+tests/conftest.py, so any test can ask for `smtp` and read `smtp.mails`.
 
+Email leaves through the outbox (SPEC Q2): an action only queues it, and
+`send_outbox()` (also the `send_outbox` fixture) is the worker's send pass
+that delivers it, so tests never wait for a worker."""
+
+import asyncio
 import email
 import email.policy
 import logging
@@ -13,24 +18,51 @@ from dataclasses import dataclass
 import pytest
 from aiosmtpd.controller import Controller
 
+from molar.outbox.sending import SendSummary
+from molar.outbox.services import outbox_send_due
+
+
+def send_outbox(**kwargs) -> SendSummary:
+    """One worker pass over the email outbox: what the actions so far queued
+    goes out now (to `smtp`, or to `mailoutbox` with the in-memory backend)."""
+    return outbox_send_due(worker="test", **kwargs)
+
 
 @dataclass(frozen=True)
 class Mail:
     to: list[str]
     subject: str
     body: str
+    attachments: list[tuple[str, str, bytes]]  # (filename, content type, content)
 
 
 class Inbox:
-    """aiosmtpd handler: keeps every message the server accepted."""
+    """aiosmtpd handler: keeps every message the server accepted. Tests may
+    make it refuse recipients (`refuse_rcpt[address] = "550 ..."`), answer the
+    next messages with `data_replies` ("451 ..."), or answer late
+    (`answer_late` seconds, after it kept the message)."""
 
     def __init__(self):
         self._lock = threading.Lock()
         self._envelopes = []
+        self.refuse_rcpt: dict[str, str] = {}
+        self.data_replies: list[str] = []
+        self.answer_late = 0.0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # aiosmtpd's name
+        refusal = self.refuse_rcpt.get(address.lower())
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # the name aiosmtpd calls
         with self._lock:
+            if self.data_replies:
+                return self.data_replies.pop(0)
             self._envelopes.append(envelope)
+            late, self.answer_late = self.answer_late, 0.0
+        await asyncio.sleep(late)
         return "250 Message accepted for delivery"
 
     @property
@@ -40,8 +72,10 @@ class Inbox:
         mails = []
         for envelope in envelopes:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            attachments = [(part.get_filename(), part.get_content_type(), part.get_content())
+                           for part in message.iter_attachments()]
             mails.append(Mail(list(envelope.rcpt_tos), str(message["Subject"]),
-                              message.get_body(("plain",)).get_content()))
+                              message.get_body(("plain",)).get_content(), attachments))
         return mails
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Mail]:

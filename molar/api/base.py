@@ -13,8 +13,10 @@ from ninja.security import HttpBearer
 from molar.access.services import AccessRefused
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
 from molar.patients.services import PatientInvalid
 from molar.practice.services import SettingsInvalid
+from molar.transient import TRANSIENT
 
 from .keys import apikey_user
 
@@ -150,3 +152,15 @@ def on_patient_invalid(request, exc):
 @api.exception_handler(SettingsInvalid)
 def on_settings_invalid(request, exc):
     return errors(request, exc.messages, 422)
+
+
+def on_database_unavailable(request, exc):
+    """SPEC Q4: a transient database error (the request's transaction rolled
+    back) is a 503 to try again, not a server error."""
+    response = errors(request, [TRY_AGAIN], 503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+for _transient in TRANSIENT:
+    api.add_exception_handler(_transient, on_database_unavailable)

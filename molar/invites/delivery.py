@@ -5,15 +5,13 @@ appointment) that has come due; the unique constraint makes concurrent scans
 harmless. A sender claims a row (and the rows of family members sharing its
 email address) with row locks that other workers skip, issues credentials,
 marks them `sending` and commits, then talks to the mail server, then marks
-them `sent`. SMTP errors put them back in the queue with growing delays; after
-MAX_ATTEMPTS they are `failed` with the reason. A worker that dies leaves its
-rows in `sending`: once the lease passes they become `failed` with "delivery
-unknown" instead of being sent again, so nobody gets an invite twice. The
-window for that is one SMTP conversation."""
+them `sent`. What an SMTP error means (retry with backoff, fail at once,
+delivery unknown) and the lease recovery are molar.outbox.sending's rules,
+shared with every other email. A transient database error while issuing
+credentials rolls the whole claim back and is left to the worker to retry
+(SPEC Q4): it never fails an invite."""
 
 import logging
-import smtplib
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage, get_connection
@@ -26,36 +24,31 @@ from molar.access.models import PortalAccount
 from molar.access.services import AccessRefused, access_issue_one_time
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.outbox.sending import (
+    LEASE,
+    RECORD_WITHIN,
+    Failure,
+    Outcome,
+    SendSummary,
+    close_quietly,
+    outcome,
+    recover_stale,
+    smtp_send,
+)
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
+from molar.transient import is_transient, retry_transient
 
 from .models import Invite, InviteRule
 from .rendering import MASKED_PASSWORD, InviteValues, mask_username, render
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
-BACKOFF_MINUTES = (1, 5, 15, 60)  # after attempt 1, 2, 3, 4
 AFTER_CATCH_UP = timedelta(hours=24)  # an "after" invite older than this is not sent late
 BEFORE_GRACE = timedelta(hours=1)  # a "before" invite may still go out this soon after the start
 SCAN_CHUNK = 2000
 ACTOR = Actor.system("invites")
 Q_ = Invite.Status
-
-
-@dataclass
-class SendSummary:
-    sent: int = 0
-    skipped: int = 0
-    retried: int = 0
-    failed: int = 0
-    emails: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def processed(self) -> int:
-        return self.sent + self.skipped + self.retried + self.failed
 
 
 def _due_appointments(rule: InviteRule, now: datetime):
@@ -92,10 +85,7 @@ def invites_scan(*, now: datetime | None = None) -> int:
 
 def invites_recover(*, now: datetime | None = None) -> int:
     """Rows a dead worker left in `sending` become `failed`, never sent twice."""
-    now = now or timezone.now()
-    stale = Invite.objects.filter(status=Q_.SENDING, claimed_until__lt=now)
-    return stale.update(status=Q_.FAILED, updated_at=now,
-                        reason="interrupted while sending; delivery unknown")
+    return recover_stale(Invite.objects, now=now or timezone.now())
 
 
 def eligibility_words(messages: list[str]) -> str:
@@ -198,6 +188,8 @@ def _claim(worker: str, now: datetime, summary: SendSummary):
             except AccessRefused as exc:
                 reason = eligibility_words(exc.messages)
             except Exception as exc:  # noqa: BLE001 - one bad invite must not stop the queue
+                if is_transient(exc):
+                    raise  # SPEC Q4: the whole claim rolls back; the worker tries again
                 logger.exception("Could not issue credentials for invite %s", invite.pk)
                 _finish(invite, Q_.FAILED, f"could not issue credentials: {type(exc).__name__}", now)
                 summary.failed += 1
@@ -219,26 +211,12 @@ def _template(invite: Invite) -> InviteRule | None:
     return invite.rule or (invite.bulk_run.rule if invite.bulk_run else None)
 
 
-def _message(practice: PracticeSettings, outgoing, connection) -> EmailMessage:
+def _message(practice: PracticeSettings, outgoing) -> EmailMessage:
     rule = _template(outgoing[0][0])  # not None: skip_reason refused rule-less invites
     subject = render(rule.subject, outgoing[0][1]).replace("\n", " ")
     body = "\n\n----------\n\n".join(render(rule.body, values) for _, values in outgoing)
     return EmailMessage(subject=subject, body=body, to=[outgoing[0][0].recipient],
-                        reply_to=[practice.practice_email] if practice.practice_email else None,
-                        connection=connection)
-
-
-def _retry_or_fail(invites: list[Invite], error: str, now: datetime, summary: SendSummary) -> None:
-    for invite in invites:
-        if invite.attempts >= MAX_ATTEMPTS:
-            _finish(invite, Q_.FAILED, f"could not send after {invite.attempts} tries: {error}", now)
-            summary.failed += 1
-            continue
-        delay = BACKOFF_MINUTES[min(invite.attempts, len(BACKOFF_MINUTES)) - 1]
-        invite.status, invite.claimed_until = Q_.QUEUED, None
-        invite.next_attempt_at, invite.reason = now + timedelta(minutes=delay), f"retrying: {error}"[:300]
-        invite.save(update_fields=["status", "claimed_until", "next_attempt_at", "reason", "updated_at"])
-        summary.retried += 1
+                        reply_to=[practice.practice_email] if practice.practice_email else None)
 
 
 def invite_send_next(*, worker: str, connection, summary: SendSummary,
@@ -253,74 +231,35 @@ def invite_send_next(*, worker: str, connection, summary: SendSummary,
     if not outgoing:
         return True
     invites = [invite for invite, _ in outgoing]
-    try:
-        connection.open()  # a failure here sent nothing: safe to try again
-        _message(practice, outgoing, connection).send()
-    except Exception as exc:  # noqa: BLE001 - every SMTP/socket error is handled below
-        _send_failed(invites, exc, sent_nothing=_sent_nothing(exc, connection), now=now,
-                     summary=summary)
-        return True
-    finally:
-        # One connection per email: an error on an open connection counts as
-        # "delivery unknown", so it must not be one the server closed after
-        # the previous email.
-        _reset(connection)
-    with transaction.atomic():
-        for invite in invites:
-            _finish(invite, Q_.SENT, "", timezone.now())
-    summary.sent += len(invites)
-    summary.emails += 1
+    failure = smtp_send(_message(practice, outgoing), connection)
+    if failure is not None:
+        logger.warning("Invite email to patient(s) %s not sent: %s",
+                       [i.patient_id for i in invites], failure.error.split(":")[0])
+        summary.errors.append(failure.error)
+    # SPEC I6: the server's answer is recorded even through a database blip.
+    outcomes = retry_transient(lambda: _record(invites, failure, now), within=RECORD_WITHIN)
+    for result in outcomes:
+        summary.count(result)
+    summary.emails += failure is None
     return True
 
 
-# The server answered "no" to the sender, the recipients or the message: it
-# was not delivered, so trying again cannot make a duplicate.
-REFUSED = (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
-           smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
-
-
-def _sent_nothing(exc: Exception, connection) -> bool:
-    """True when the message certainly did not go out. A timeout or a dropped
-    connection after the connection was open may have come after the server
-    took the message: delivery is unknown then (SPEC I4: never twice)."""
-    if isinstance(exc, REFUSED):
-        return True
-    never_connected = getattr(connection, "connection", None) is None
-    return never_connected and isinstance(exc, OSError | smtplib.SMTPException)
-
-
-def _permanent(exc: Exception) -> bool:
-    """A 5xx answer: the server will refuse the same message next time too."""
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return bool(exc.recipients) and all(code >= 500 for code, _ in exc.recipients.values())
-    return isinstance(exc, REFUSED) and getattr(exc, "smtp_code", 0) >= 500
-
-
-def _send_failed(invites: list[Invite], exc: Exception, *, sent_nothing: bool, now: datetime,
-                 summary: SendSummary) -> None:
-    error = f"{type(exc).__name__}: {exc}"[:200]
-    logger.warning("Invite email to patient(s) %s not sent: %s",
-                   [i.patient_id for i in invites], type(exc).__name__)
-    summary.errors.append(error)
+def _record(invites: list[Invite], failure: Failure | None, now: datetime) -> list[Outcome]:
+    """What the conversation means for each invite (each has its own count of
+    tries), in one transaction."""
+    results = []
     with transaction.atomic():
-        if sent_nothing and _permanent(exc):
-            for invite in invites:
-                _finish(invite, Q_.FAILED, f"refused by the mail server: {error}", now)
-                summary.failed += 1
-            return
-        if sent_nothing:
-            _retry_or_fail(invites, error, now, summary)
-            return
         for invite in invites:
-            _finish(invite, Q_.FAILED, f"delivery unknown: {error}", now)
-            summary.failed += 1
-
-
-def _reset(connection) -> None:
-    try:
-        connection.close()
-    except Exception:  # noqa: BLE001, S110 - a broken connection may fail to close too
-        pass
+            result = outcome(failure, attempts=invite.attempts, now=now)
+            if result.status == Q_.QUEUED:
+                invite.status, invite.claimed_until = Q_.QUEUED, None
+                invite.next_attempt_at, invite.reason = result.retry_at, result.reason[:300]
+                invite.save(update_fields=["status", "claimed_until", "next_attempt_at", "reason",
+                                           "updated_at"])
+            else:
+                _finish(invite, result.status, result.reason, timezone.now())
+            results.append(result)
+    return results
 
 
 def invites_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
@@ -337,5 +276,5 @@ def invites_send_due(*, worker: str, limit: int | None = None, now: datetime | N
             if progress:
                 progress(summary)
     finally:
-        _reset(connection)
+        close_quietly(connection)
     return summary

@@ -12,6 +12,8 @@ from django.utils import timezone
 from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.outbox.models import OutboxEmail
+from molar.outbox.services import outbox_enqueue
 from molar.patients.models import Patient
 from molar.portal.family import portal_actor, represented_patients
 from molar.practice.models import PracticeSettings
@@ -132,7 +134,7 @@ def message_reply_from_patient(*, thread: Thread, actor_account: PortalAccount, 
 
 def message_reply_from_staff(*, thread: Thread, user, body: str) -> Message:
     """Staff answer (reopening a closed thread); the patient gets an email
-    notice with no health information once the answer is committed."""
+    notice with no health information, queued with the answer (SPEC Q2)."""
     body, _ = _validated(body=body)
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
@@ -141,8 +143,20 @@ def message_reply_from_staff(*, thread: Thread, user, body: str) -> Message:
                        label=user.get_full_name() or user.get_username(), author_user=user)
         audit_record(action="message_sent", actor=Actor.staff(user), patient_id=thread.patient_id,
                      detail={"thread": thread.pk, "message": message.pk})
-        transaction.on_commit(lambda: emails.send_new_message_notice(thread.pk))
+        _queue_notice(thread)
     return message
+
+
+def _queue_notice(thread: Thread) -> None:
+    address = emails.notice_address(thread)
+    if not address:
+        audit_record(action="email_failed", actor=Actor.system("mail"), patient_id=thread.patient_id,
+                     outcome=AuditEvent.Outcome.FAILURE,
+                     detail={"email": "new message", "error": "no email address"})
+        return
+    subject, body = emails.new_message_email(PracticeSettings.load())
+    outbox_enqueue(kind=OutboxEmail.Kind.NEW_MESSAGE, to=address, subject=subject, body=body,
+                   patient_id=thread.patient_id)
 
 
 def thread_mark_read(*, thread: Thread, user=None, account: PortalAccount | None = None) -> int:

@@ -72,11 +72,17 @@ def portal_tab(tab: str, *, json: bool = False):
 
 
 def portal_audit(request, action: str, **detail) -> None:
+    audit_record(action=action, actor=request.portal_actor, patient_id=request.portal_subject.pk,
+                 detail=portal_audit_detail(request, **detail))
+
+
+def portal_audit_detail(request, **detail) -> dict:
+    """What every portal audit event says besides the action: the
+    representative when the subject is someone else, and the path."""
     account, subject = request.portal_account, request.portal_subject
     if subject.pk != account.patient_id:
         detail["representative_id"] = account.patient_id
-    audit_record(action=action, actor=request.portal_actor, patient_id=subject.pk,
-                 detail={**detail, "path": request.path[:200]})
+    return {**detail, "path": request.path[:200]}
 
 
 def subject_object(request, queryset, pk: int):

@@ -19,6 +19,8 @@ from molar.access.policy import MAX_LENGTH, password_problems
 from molar.access.services import access_rename
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.outbox.models import OutboxEmail
+from molar.outbox.services import outbox_enqueue
 from molar.practice.models import PracticeSettings
 
 from . import emails
@@ -207,8 +209,9 @@ def portal_username_offer_done(*, account: PortalAccount) -> PortalAccount:
 
 
 def portal_reset_request(*, username: str) -> None:
-    """SPEC L3: mail a code when the account exists, has access and an email.
-    The caller shows the same page whatever happened here."""
+    """SPEC L3: queue a code email when the account exists, has access and an
+    email (SPEC Q2: the worker sends it, and makes the code then). The caller
+    shows the same page whatever happened here."""
     now = timezone.now()
     with transaction.atomic():
         account = (PortalAccount.objects.select_for_update().select_related("patient")
@@ -219,15 +222,37 @@ def portal_reset_request(*, username: str) -> None:
                          patient_id=account.patient_id if account else None,
                          detail={"reason": reason})
             return
-        code = generate_reset_code()
-        account.reset_code_hash = make_password(code)
-        account.reset_code_created_at = now
-        account.reset_code_failures = 0
-        account.save()
         ResetEmail.objects.create(account=account, sent_at=now)
         audit_record(action="reset_requested", actor=Actor.patient(account),
                      patient_id=account.patient_id)
-        transaction.on_commit(lambda: emails.send_reset_code(account, code))
+        subject, body = emails.reset_code_email(PracticeSettings.load())
+        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to=account.patient.email, subject=subject,
+                       body=body, patient_id=account.patient_id)
+
+
+def portal_reset_code_prepare() -> tuple[str, str]:
+    """A new reset code and its hash, for the outbox to issue. Computed before
+    the outbox's claim transaction: no hash under a database lock (SPEC Q2)."""
+    code = generate_reset_code()
+    return code, make_password(code)
+
+
+def portal_reset_code_issue(*, patient_id: int | None, code_hash: str, now) -> str:
+    """Inside the outbox's claim: the account takes the hash of the code about
+    to be mailed (an older code stops working; SPEC L3: valid 24 hours from
+    now, single use). Returns why no code may go out any more, or ""."""
+    account = (PortalAccount.objects.select_for_update().select_related("patient")
+               .filter(patient_id=patient_id).first())
+    if account is None or not account.has_access:
+        return "no access"
+    if not account.patient.email:
+        return "no email"
+    account.reset_code_hash = code_hash
+    account.reset_code_created_at = now
+    account.reset_code_failures = 0
+    account.save(update_fields=["reset_code_hash", "reset_code_created_at", "reset_code_failures",
+                                "updated_at"])
+    return ""
 
 
 def _reset_refusal(account: PortalAccount | None, now) -> str:
@@ -267,7 +292,7 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
             account.save()
             audit_record(action="reset_completed", actor=Actor.patient(account),
                          patient_id=account.patient_id)
-            transaction.on_commit(lambda: emails.send_password_changed(account))
+            _queue_password_changed(account)
     if failed:
         raise PortalInvalid(failed)
 
@@ -280,6 +305,14 @@ def _count_bad_code(account: PortalAccount | None) -> None:
         account.save()
     audit_record(action="reset_completed", actor=Actor.anonymous(), outcome=FAILURE,
                  patient_id=account.patient_id if account else None, detail={"reason": "bad code"})
+
+
+def _queue_password_changed(account: PortalAccount) -> None:
+    """SPEC L3: a completed reset mails a notice, in the reset's transaction (Q2)."""
+    if account.patient.email:
+        subject, body = emails.password_changed_email(PracticeSettings.load())
+        outbox_enqueue(kind=OutboxEmail.Kind.PASSWORD_CHANGED, to=account.patient.email,
+                       subject=subject, body=body, patient_id=account.patient_id)
 
 
 def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:

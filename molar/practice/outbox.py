@@ -1,6 +1,8 @@
 """The demo's outbox: without EMAIL_HOST, mail is written to files in
-MOLAR_HOME/outbox (Django's file backend); staff read it here. With an SMTP
-server configured the page says mail goes out and shows nothing."""
+MOLAR_HOME/outbox (Django's file backend) by the worker, which sends what the
+actions queued (SPEC Q2); staff read it here, with the number of emails still
+waiting for the worker. With an SMTP server configured the page says mail
+goes out and shows no mail."""
 
 import email
 import email.policy
@@ -10,6 +12,7 @@ from pathlib import Path
 from django.conf import settings
 from django.shortcuts import render
 
+from molar.outbox.models import OutboxEmail
 from molar.staff import MANAGE_ACCESS, staff_view
 
 SEPARATOR = "-" * 79
@@ -44,5 +47,7 @@ def outbox(request):
     uses_files = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
     folder = Path(settings.EMAIL_FILE_PATH)
     messages = _messages(folder) if uses_files and folder.is_dir() else []
+    waiting = OutboxEmail.objects.filter(status__in=[OutboxEmail.Status.QUEUED,
+                                                     OutboxEmail.Status.SENDING]).count()
     return render(request, "practice/outbox.html",
-                  {"uses_files": uses_files, "mail_messages": messages})
+                  {"uses_files": uses_files, "mail_messages": messages, "waiting": waiting})

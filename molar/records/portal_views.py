@@ -14,10 +14,9 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from molar.audit.models import AuditEvent
-from molar.portal.access import portal_audit, portal_tab, portal_view, subject_object
+from molar.portal.access import portal_audit, portal_audit_detail, portal_tab, portal_view, subject_object
 from molar.portal.pages import portal_render
 
-from .emails import send_health_summary
 from .fhir import health_summary_json as summary_json
 from .forms import SendSummaryForm
 from .models import Document, Statement
@@ -32,7 +31,7 @@ from .selectors import (
     statements_of,
     treatment_plans_of,
 )
-from .services import DOCUMENT_TYPES
+from .services import DOCUMENT_TYPES, health_summary_transmit
 
 # Sending is an easy way to mail strangers from the practice's server: a few
 # an hour per signed-in person is plenty for sharing one's own summary.
@@ -134,12 +133,9 @@ def health_summary_send(request):
     address = form.cleaned_data["email"]
     subject = request.portal_subject
     pdf = summary_pdf(practice=request.portal_practice, summary=health_summary_of(subject))
-    if not send_health_summary(practice=request.portal_practice, to=address, pdf=pdf,
-                               patient_id=subject.pk):
-        messages.error(request, "The email could not be sent. Please try again later.")
-        return redirect("portal:health_summary")
-    portal_audit(request, "phi_transmit", format="pdf", what="health_summary", to=address)
-    messages.success(request, f"The health summary was sent to {address}.")
+    health_summary_transmit(patient=subject, to=address, pdf=pdf, practice=request.portal_practice,
+                            actor=request.portal_actor, detail=portal_audit_detail(request))
+    messages.success(request, f"The health summary is on its way to {address}.")
     return redirect("portal:health_summary")
 
 

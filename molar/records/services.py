@@ -14,8 +14,12 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from molar.audit.services import Actor, audit_record
+from molar.outbox.models import OutboxEmail
+from molar.outbox.services import outbox_enqueue
 from molar.patients.models import Patient
+from molar.practice.models import PracticeSettings
 
+from .emails import SUMMARY_FILENAME, health_summary_email
 from .models import (
     Allergy,
     Document,
@@ -284,3 +288,18 @@ def document_visibility_set(*, document: Document, show_in_portal: bool, actor: 
         audit_record(action="document_visibility_changed", actor=actor, patient_id=document.patient_id,
                      detail={"document_id": document.pk, "show_in_portal": show_in_portal})
     return document
+
+
+def health_summary_transmit(*, patient: Patient, to: str, pdf: bytes, practice: PracticeSettings,
+                            actor: Actor, detail: dict) -> OutboxEmail:
+    """SPEC L7 transmit: the email with the PDF is queued and the transmit
+    audited in one transaction; the worker sends it (SPEC Q2). The PDF is
+    made by the caller, before the transaction."""
+    subject, body = health_summary_email(practice)
+    with transaction.atomic():
+        email = outbox_enqueue(kind=OutboxEmail.Kind.HEALTH_SUMMARY, to=to, subject=subject,
+                               body=body, patient_id=patient.pk,
+                               attachment=(SUMMARY_FILENAME, pdf, "application/pdf"))
+        audit_record(action="phi_transmit", actor=actor, patient_id=patient.pk,
+                     detail={**detail, "format": "pdf", "what": "health_summary", "to": to})
+    return email

@@ -24,7 +24,7 @@ from molar.audit.services import Actor
 from molar.invites import delivery
 from molar.invites.models import Invite, InviteRule
 from molar.invites.rendering import DEFAULT_SUBJECT
-from molar.invites.worker import run_worker
+from molar.ops.worker import run_worker
 from molar.patients.models import Provider
 from molar.patients.services import appointment_save
 from molar.practice.staff import staff_add

@@ -214,30 +214,3 @@ def test_an_unexpected_error_fails_one_invite_and_the_queue_goes_on(before_rule,
     _, summary = run()
     assert summary.sent == 1 and summary.failed == 1 and len(mailoutbox) == 1
     assert Invite.objects.get(patient=broken).reason == "could not issue credentials: RuntimeError"
-
-
-def test_worker_keeps_going_after_a_failed_turn(db, monkeypatch):
-    import threading
-
-    from django.db import OperationalError
-
-    from molar.invites import worker
-    from molar.invites.delivery import SendSummary
-
-    stop, calls = threading.Event(), []
-
-    def flaky(**kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise OperationalError("the database is restarting")
-        stop.set()
-        return SendSummary()
-
-    monkeypatch.setattr(worker, "invites_send_due", flaky)
-    monkeypatch.setattr(worker, "invites_scan", lambda: 0)
-    monkeypatch.setattr(worker, "invites_recover", lambda: 0)
-    thread = threading.Thread(target=worker.run_worker,
-                              kwargs={"idle_sleep": 0.01, "stop": stop})
-    thread.start()
-    thread.join(timeout=10)
-    assert not thread.is_alive() and len(calls) == 2

@@ -57,11 +57,12 @@ def test_patient_replies_in_the_thread(patient_client, complete_patient):
 
 
 def test_notice_email_has_no_message_text_and_no_subject(patient_client, desk_client, complete_patient,
-                                                          mailoutbox, django_capture_on_commit_callbacks):
+                                                          mailoutbox, send_outbox):
     start(patient_client)
     thread = Thread.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": ANSWER})
+    desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": ANSWER})
+    assert mailoutbox == []  # queued with the answer (SPEC Q2); the worker sends it
+    send_outbox()
     [mail] = mailoutbox
     assert mail.to == [complete_patient.email]
     assert mail.body == ("You have a new message from Harbor Family Dental. "
@@ -78,8 +79,7 @@ def test_audit_rows_hold_ids_never_text(patient_client, desk_client):
 
 
 def test_representative_writes_for_a_child_after_switching(patient_client, desk_client, complete_patient,
-                                                           child, mailoutbox,
-                                                           django_capture_on_commit_callbacks):
+                                                           child, mailoutbox, send_outbox):
     patient_client.submit("/portal/switch/", {"patient": child.pk})
     start(patient_client, subject="Sofía's loose tooth", body="Her front tooth is loose.")
     thread = Thread.objects.get()
@@ -94,8 +94,8 @@ def test_representative_writes_for_a_child_after_switching(patient_client, desk_
         f"/staff/messages/{thread.pk}/").content.decode()
 
     # The child has no email: the notice goes to the representative who wrote.
-    with django_capture_on_commit_callbacks(execute=True):
-        desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": "Bring her in on Monday."})
+    desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": "Bring her in on Monday."})
+    send_outbox()
     assert [m.to for m in mailoutbox] == [[complete_patient.email]]
     assert "Bring her in on Monday." in patient_client.get(f"/portal/messages/{thread.pk}/").content.decode()
 
@@ -248,18 +248,21 @@ def test_unknown_thread_is_404_for_staff(desk_client, practice):
     assert desk_client.get("/staff/messages/999999/").status_code == 404
 
 
-def test_failed_notice_is_audited_and_the_answer_kept(patient_client, desk_client, monkeypatch,
-                                                      django_capture_on_commit_callbacks):
+def test_refused_notice_is_audited_and_the_answer_kept(patient_client, desk_client, monkeypatch,
+                                                       send_outbox):
     import smtplib
 
-    def refuse(*args, **kwargs):
-        raise smtplib.SMTPServerDisconnected("gone")
+    from django.core.mail import EmailMessage
 
-    monkeypatch.setattr("molar.messaging.emails.send_mail", refuse)
+    def refuse(self, fail_silently=False):
+        raise smtplib.SMTPRecipientsRefused({self.to[0]: (550, b"5.1.1 No such user")})
+
+    monkeypatch.setattr(EmailMessage, "send", refuse)
     start(patient_client)
     thread = Thread.objects.get()
-    with django_capture_on_commit_callbacks(execute=True):
-        response = desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": ANSWER})
+    response = desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": ANSWER})
+    send_outbox()
     assert response.status_code == 302 and thread.messages.count() == 2
     failed = AuditEvent.objects.get(action="email_failed")
-    assert failed.outcome == "failure" and failed.detail["error"] == "SMTPServerDisconnected"
+    assert failed.outcome == "failure" and failed.detail["error"] == "refused by the mail server"
+    assert failed.detail["email"] == "new message"

@@ -14,7 +14,7 @@ from molar.practice.staff import staff_add
 
 class Command(BaseCommand):
     help = ("Set up the demo practice (SQLite under MOLAR_HOME) and run the web server and the "
-            "invite worker.")
+            "worker (invites, email, periodic jobs).")
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)

@@ -1,10 +1,11 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from molar.invites.worker import run_worker
+from molar.ops.worker import run_worker
 
 
 class Command(BaseCommand):
-    help = "Run the background worker: scan for due invites every minute and send them."
+    help = ("Run the background worker: heartbeat, invite scans every minute, invites and "
+            "outbox emails as they come due, periodic jobs.")
 
     def add_arguments(self, parser):
         parser.add_argument("--scan-every", type=float, default=60.0, help="seconds between scans")
