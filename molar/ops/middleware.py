@@ -20,5 +20,6 @@ class TransientDatabaseErrorMiddleware:
     def process_exception(self, request, exception):
         if not is_transient(exception):
             return None
-        logger.warning("503 for %s: database unavailable (%s)", request.path, type(exception).__name__)
+        logger.warning("503 for %s: database unavailable (%s: %s)", request.path, type(exception).__name__,
+                       str(exception).strip().splitlines()[0][:200] if str(exception).strip() else "")
         return unavailable(request)

@@ -24,7 +24,7 @@ from .forms import (
     UsernameForm,
 )
 from .pages import TABS, portal_render
-from .selectors import PAST_SHOWN, appointments_for
+from .selectors import PAST_SHOWN, appointment_rows, appointments_for
 from .services import PortalInvalid, SignInFailed
 from .session import (
     portal_session_account,
@@ -151,7 +151,8 @@ def home(request):
 def appointments(request):
     upcoming, past = appointments_for(request.portal_subject)
     return portal_render(request, "portal/appointments.html",
-                         {"upcoming": upcoming, "past": past, "past_shown": PAST_SHOWN,
+                         {"upcoming": appointment_rows(upcoming), "past": appointment_rows(past),
+                          "past_shown": PAST_SHOWN,
                           "tab": "appointments"})
 
 
@@ -159,8 +160,7 @@ def appointments(request):
 def appointments_json(request):
     upcoming, past = appointments_for(request.portal_subject)
     rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
-             "provider": a.provider.name if a.provider else None, "status": a.status}
-            for a in [*upcoming, *past]]
+             "provider": a.provider, "status": a.status} for a in [*upcoming, *past]]
     return JsonResponse({"appointments": rows})
 
 
