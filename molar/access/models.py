@@ -1,5 +1,6 @@
 from django.contrib.auth.hashers import check_password, is_password_usable, make_password
 from django.db import models
+from django.utils import timezone
 
 from molar.patients.models import Patient
 
@@ -68,7 +69,8 @@ class AccessEvent(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
     source = models.CharField(max_length=16)  # window, api, cli, invite, sheet
-    created_at = models.DateTimeField(auto_now_add=True)
+    # When access was provided: for an invite, when the mail server took the email (SPEC I6).
+    created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         indexes = [models.Index(fields=["kind", "patient", "created_at"])]

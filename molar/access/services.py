@@ -187,16 +187,17 @@ def _create_account(patient: Patient) -> PortalAccount:
 
 
 def _grant(patient: Patient, account: PortalAccount | None, actor: Actor, source: str,
-           prepared: PreparedPassword) -> tuple[PortalAccount, bool]:
+           prepared: PreparedPassword, *, provided_now: bool = True) -> tuple[PortalAccount, bool]:
     """Create the account if needed and set the prepared one-time password; an
-    `OnlineAccessProvided` event when the patient had no access (SPEC W1, I2)."""
+    `OnlineAccessProvided` event when the patient had no access (SPEC W1, I2),
+    unless the credentials still have to reach them (SPEC I6)."""
     new_access = account is None or not account.has_access
     if account is None:
         account = _create_account(patient)
     account.patient = patient
     _check_prepared(prepared, account)
     _set_one_time_password(account, prepared.hashed, actor)
-    if new_access:
+    if new_access and provided_now:
         AccessEvent.objects.create(
             patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source)
     return account, new_access
@@ -263,6 +264,81 @@ def _issue(patient, actor, source, practice, prepared) -> Credentials | None:
             detail={"username": account.username, "source": source, "new_access": new_access},
         )
     return Credentials(account.username, prepared.plain, practice.patient_facing_url)
+
+
+@dataclass(frozen=True)
+class Issued:
+    """Credentials issued for an email (SPEC I6), and what they replaced."""
+
+    credentials: Credentials
+    account: PortalAccount
+    hashed: str  # now on the account
+    prior_hash: str  # what it replaced; "" when the patient had no access
+    prior_one_time: bool
+    new_access: bool
+
+
+@_audited("credentials_issued")
+def access_issue_for_delivery(*, patient: Patient, actor: Actor) -> Issued | None:
+    """SPEC I2, I6: credentials for an invite email. Access counts as provided
+    only once the mail server has taken the email (access_delivery_accepted);
+    if it finally fails, access_delivery_failed puts back what was there.
+    None for a patient with a password of their own (nothing secret goes
+    out). Call it outside any transaction: it hashes first (SPEC Q2)."""
+    practice = PracticeSettings.load()
+    _require_ready(practice, patient)
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is not None and account.has_access and not account.require_password_change:
+        return None
+    return _with_prepared(patient, lambda prepared: _issue_for_delivery(patient, actor, practice, prepared))
+
+
+def _issue_for_delivery(patient, actor, practice, prepared) -> Issued | None:
+    with transaction.atomic():
+        patient, account = _lock(patient)
+        _require_ready(practice, patient)
+        if account is not None and account.has_access and not account.require_password_change:
+            return None
+        had_access = account is not None and account.has_access
+        prior = (account.password, account.require_password_change) if had_access else ("", False)
+        account, new_access = _grant(patient, account, actor, "invite", prepared, provided_now=False)
+        audit_record(
+            action="credentials_issued", actor=actor, patient_id=patient.pk,
+            detail={"username": account.username, "source": "invite", "new_access": new_access,
+                    "awaiting_delivery": True},
+        )
+    credentials = Credentials(account.username, prepared.plain, practice.patient_facing_url)
+    return Issued(credentials, account, prepared.hashed, prior[0], prior[1], new_access)
+
+
+def access_delivery_accepted(*, patient_id: int, actor: Actor, new_access: bool, at) -> None:
+    """SPEC I6: the mail server took the credentials: for a patient who had no
+    access, that is when access was provided (the dashboard counts it)."""
+    if new_access:
+        AccessEvent.objects.create(patient_id=patient_id, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
+                                   source="invite", created_at=at)
+        audit_record(action="access_provided", actor=actor, patient_id=patient_id,
+                     detail={"source": "invite"})
+
+
+def access_delivery_failed(*, patient_id: int, actor: Actor, issued_hash: str, prior_hash: str,
+                           prior_one_time: bool, reason: str) -> bool:
+    """SPEC I6: the email with credentials finally failed, so nobody has them:
+    the account goes back to what it was (no access, or the one-time password
+    sent before), unless something changed it since. True when voided."""
+    with transaction.atomic():
+        account = PortalAccount.objects.select_for_update().filter(patient_id=patient_id).first()
+        if account is None or not issued_hash or account.password != issued_hash:
+            return False
+        if prior_hash:
+            account.password, account.require_password_change = prior_hash, prior_one_time
+        else:
+            account.set_password(None)
+            account.require_password_change = False
+        account.save(update_fields=["password", "require_password_change", "updated_at"])
+        audit_record(action="credentials_voided", actor=actor, patient_id=patient_id,
+                     detail={"reason": reason[:200], "access_kept": bool(prior_hash)})
+    return True
 
 
 @_audited("access_removed")

@@ -3,9 +3,12 @@
 The Invite table is the queue. A scan inserts one `queued` row per (rule,
 appointment) that has come due; the unique constraint makes concurrent scans
 harmless. A sender claims a row (and the rows of family members sharing its
-email address) with row locks that other workers skip, issues credentials,
-marks them `sending` and commits, then talks to the mail server, then marks
-them `sent`. What an SMTP error means (retry with backoff, fail at once,
+email address) with row locks that other workers skip, marks them `sending`
+and commits; then issues credentials, each in its own short transaction
+after its password was hashed (SPEC Q2); then talks to the mail server;
+then records the answer. Access given by an invite counts as provided when
+the mail server takes the email; if the email finally fails, the
+credentials nobody received are voided (SPEC I6). What an SMTP error means (retry with backoff, fail at once,
 delivery unknown) and the lease recovery are molar.outbox.sending's rules,
 shared with every other email. A transient database error while issuing
 credentials rolls the whole claim back and is left to the worker to retry
@@ -21,10 +24,17 @@ from django.utils import timezone
 
 from molar.access.activation import activation_issue
 from molar.access.models import PortalAccount
-from molar.access.services import AccessRefused, access_issue_one_time
+from molar.access.services import (
+    AccessRefused,
+    Issued,
+    access_delivery_accepted,
+    access_delivery_failed,
+    access_issue_for_delivery,
+)
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.outbox.sending import (
+    INTERRUPTED,
     LEASE,
     RECORD_WITHIN,
     Failure,
@@ -32,7 +42,6 @@ from molar.outbox.sending import (
     SendSummary,
     close_quietly,
     outcome,
-    recover_stale,
     smtp_send,
 )
 from molar.patients.models import Appointment, Patient
@@ -84,8 +93,18 @@ def invites_scan(*, now: datetime | None = None) -> int:
 
 
 def invites_recover(*, now: datetime | None = None) -> int:
-    """Rows a dead worker left in `sending` become `failed`, never sent twice."""
-    return recover_stale(Invite.objects, now=now or timezone.now())
+    """Rows a dead worker left in `sending` become `failed`, never sent twice;
+    their credentials, which may never have gone out, are voided (SPEC I6)."""
+    now = now or timezone.now()
+    recovered = 0
+    stale = Invite.objects.filter(status=Q_.SENDING, claimed_until__lt=now)
+    for invite_id in stale.values_list("pk", flat=True)[:500]:
+        with transaction.atomic():
+            invite = stale.select_for_update(skip_locked=True).filter(pk=invite_id).first()
+            if invite is not None:
+                _finish(invite, Q_.FAILED, INTERRUPTED, now)
+                recovered += 1
+    return recovered
 
 
 def eligibility_words(messages: list[str]) -> str:
@@ -131,14 +150,16 @@ def skip_reason(*, patient: Patient, appointment: Appointment | None, rule: Invi
 
 
 def _values(invite: Invite, practice: PracticeSettings) -> InviteValues:
-    """Issue credentials (SPEC I2) and the tag values for one family member."""
+    """Issue credentials (SPEC I2) and the tag values for one family member.
+    Outside any transaction: the password is hashed first (SPEC Q2)."""
     patient = invite.patient
-    credentials = access_issue_one_time(patient=patient, actor=ACTOR, source="invite")
-    account = PortalAccount.objects.get(patient=patient)
-    if credentials is not None:
-        username, password = credentials.username, credentials.password
-        link = practice.patient_facing_url.rstrip("/") + f"/activate/{activation_issue(account)}/"
+    issued = access_issue_for_delivery(patient=patient, actor=ACTOR)
+    if issued is not None:
+        username, password = issued.credentials.username, issued.credentials.password
+        token = retry_transient(lambda: _note_issued(invite, issued), within=RECORD_WITHIN)
+        link = practice.patient_facing_url.rstrip("/") + f"/activate/{token}/"
     else:  # the patient has their own password: nothing secret goes out
+        account = PortalAccount.objects.get(patient=patient)
         username, password = mask_username(account.username), MASKED_PASSWORD
         link = practice.patient_facing_url
     return InviteValues(
@@ -150,19 +171,47 @@ def _values(invite: Invite, practice: PracticeSettings) -> InviteValues:
     )
 
 
+def _note_issued(invite: Invite, issued: Issued) -> str:
+    """Keep what the credentials replaced (from the first try: a retry's
+    credentials replace the previous try's) and make the activation link."""
+    with transaction.atomic():
+        if not invite.issued_hash or issued.prior_hash != invite.issued_hash:
+            # The first try, or staff changed the password since our last try:
+            # what these credentials replace is what a failure puts back.
+            invite.prior_hash, invite.prior_one_time = issued.prior_hash, issued.prior_one_time
+        if not invite.issued_hash:
+            invite.grants_access = issued.new_access
+        invite.issued_hash = issued.hashed
+        invite.save(update_fields=["issued_hash", "prior_hash", "prior_one_time", "grants_access",
+                                   "updated_at"])
+        return activation_issue(issued.account)
+
+
 def _finish(invite: Invite, status: str, reason: str, now: datetime) -> None:
+    """Record a final state. SPEC I6: sent, access counts as provided now (for
+    a patient who had none); failed, credentials nobody received are voided."""
+    if status == Q_.SENT:
+        access_delivery_accepted(patient_id=invite.patient_id, actor=ACTOR,
+                                 new_access=invite.grants_access, at=now)
+    elif invite.issued_hash:
+        access_delivery_failed(patient_id=invite.patient_id, actor=ACTOR, issued_hash=invite.issued_hash,
+                               prior_hash=invite.prior_hash, prior_one_time=invite.prior_one_time,
+                               reason=reason)
     invite.status, invite.reason, invite.claimed_until = status, reason[:300], None
+    invite.issued_hash, invite.prior_hash = "", ""
     if status == Q_.SENT:
         invite.sent_at = now
-    invite.save(update_fields=["status", "reason", "claimed_until", "sent_at", "updated_at"])
+    invite.save(update_fields=["status", "reason", "claimed_until", "sent_at", "issued_hash",
+                               "prior_hash", "updated_at"])
     audit_record(action=f"invite_{status}", actor=ACTOR, patient_id=invite.patient_id,
                  outcome=AuditEvent.Outcome.SUCCESS if status == Q_.SENT else AuditEvent.Outcome.FAILURE,
                  detail={"invite": invite.pk, "reason": reason} if reason else {"invite": invite.pk})
 
 
 def _claim(worker: str, now: datetime, summary: SendSummary):
-    """Claim the next due invite and its family members at the same address;
-    returns (rule-like template source, [(invite, values)]) or None."""
+    """Claim the next due invite and its family members at the same address,
+    mark them `sending` (those that must not go out are skipped); returns
+    (practice, [invite]) or None. No credentials yet: they need a hash."""
     due = Invite.objects.filter(status=Q_.QUEUED, next_attempt_at__lte=now)
     lead = (due.select_for_update(skip_locked=True, of=("self",)).select_related("patient")
             .order_by("next_attempt_at", "id").first())
@@ -176,24 +225,10 @@ def _claim(worker: str, now: datetime, summary: SendSummary):
         group += list(siblings.select_for_update(skip_locked=True, of=("self",))
                       .order_by("id")[:20])
     practice = PracticeSettings.load()
-    outgoing = []
+    claimed = []
     for invite in Invite.objects.select_related("patient", "appointment", "rule", "bulk_run__rule").filter(
             pk__in=[i.pk for i in group]).order_by("id"):
         reason = _skip_reason(invite, practice, now)
-        values = None
-        if not reason:
-            try:
-                with transaction.atomic():
-                    values = _values(invite, practice)
-            except AccessRefused as exc:
-                reason = eligibility_words(exc.messages)
-            except Exception as exc:  # noqa: BLE001 - one bad invite must not stop the queue
-                if is_transient(exc):
-                    raise  # SPEC Q4: the whole claim rolls back; the worker tries again
-                logger.exception("Could not issue credentials for invite %s", invite.pk)
-                _finish(invite, Q_.FAILED, f"could not issue credentials: {type(exc).__name__}", now)
-                summary.failed += 1
-                continue
         if reason:
             _finish(invite, Q_.SKIPPED, reason, now)
             summary.skipped += 1
@@ -203,8 +238,45 @@ def _claim(worker: str, now: datetime, summary: SendSummary):
         invite.attempts += 1
         invite.save(update_fields=["status", "claimed_by", "claimed_until", "recipient", "attempts",
                                    "updated_at"])
-        outgoing.append((invite, values))
-    return practice, outgoing
+        claimed.append(invite)
+    return practice, claimed
+
+
+def _issue_all(invites: list[Invite], practice: PracticeSettings, now: datetime,
+               summary: SendSummary) -> list[tuple[Invite, InviteValues]]:
+    """Credentials for each claimed invite; refusals become skips, a bug fails
+    only its own invite. A transient database error puts every invite not yet
+    finished back in the queue, uncounted, for the worker to retry (SPEC Q4)."""
+    outgoing = []
+    try:
+        for invite in invites:
+            try:
+                outgoing.append((invite, _values(invite, practice)))
+            except AccessRefused as exc:
+                retry_transient(lambda i=invite, e=exc: _finish(i, Q_.SKIPPED, eligibility_words(e.messages),
+                                                                now), within=RECORD_WITHIN)
+                summary.skipped += 1
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                logger.exception("Could not issue credentials for invite %s", invite.pk)
+                retry_transient(lambda i=invite, e=exc: _finish(
+                    i, Q_.FAILED, f"could not issue credentials: {type(e).__name__}", now),
+                    within=RECORD_WITHIN)
+                summary.failed += 1
+    except Exception:
+        retry_transient(lambda: _requeue([i for i in invites if i.status == Q_.SENDING]),
+                        within=RECORD_WITHIN)
+        raise
+    return outgoing
+
+
+def _requeue(invites: list[Invite]) -> None:
+    with transaction.atomic():
+        for invite in invites:
+            invite.status, invite.claimed_until = Q_.QUEUED, None
+            invite.attempts = max(0, invite.attempts - 1)  # the database failed, not the mail
+            invite.save(update_fields=["status", "claimed_until", "attempts", "updated_at"])
 
 
 def _template(invite: Invite) -> InviteRule | None:
@@ -227,17 +299,19 @@ def invite_send_next(*, worker: str, connection, summary: SendSummary,
         claimed = _claim(worker, now, summary)
     if claimed is None:
         return False
-    practice, outgoing = claimed
+    practice, invites = claimed
+    outgoing = _issue_all(invites, practice, now, summary)
     if not outgoing:
         return True
     invites = [invite for invite, _ in outgoing]
     failure = smtp_send(_message(practice, outgoing), connection)
+    answered = timezone.now()  # SPEC I6: access is provided when the server takes it
     if failure is not None:
         logger.warning("Invite email to patient(s) %s not sent: %s",
                        [i.patient_id for i in invites], failure.error.split(":")[0])
         summary.errors.append(failure.error)
     # SPEC I6: the server's answer is recorded even through a database blip.
-    outcomes = retry_transient(lambda: _record(invites, failure, now), within=RECORD_WITHIN)
+    outcomes = retry_transient(lambda: _record(invites, failure, answered), within=RECORD_WITHIN)
     for result in outcomes:
         summary.count(result)
     summary.emails += failure is None
@@ -257,7 +331,7 @@ def _record(invites: list[Invite], failure: Failure | None, now: datetime) -> li
                 invite.save(update_fields=["status", "claimed_until", "next_attempt_at", "reason",
                                            "updated_at"])
             else:
-                _finish(invite, result.status, result.reason, timezone.now())
+                _finish(invite, result.status, result.reason, now)
             results.append(result)
     return results
 

@@ -121,6 +121,15 @@ class Invite(models.Model):
     claimed_by = models.CharField(max_length=64, blank=True)
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # SPEC I6: what the invite's credentials replaced, to put back if the
+    # email finally fails (nobody received them), and whether the patient
+    # had no access before (then access counts as provided only when the
+    # mail server accepts the email). Hashes, never passwords; cleared when
+    # the invite is finished.
+    issued_hash = models.CharField(max_length=255, blank=True)
+    prior_hash = models.CharField(max_length=255, blank=True)
+    prior_one_time = models.BooleanField(default=False)
+    grants_access = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

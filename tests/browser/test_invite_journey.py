@@ -76,15 +76,15 @@ def issued_passwords(monkeypatch):
     """Every one-time password the invite sender issues, so the test can check
     that none of them is in the mail."""
     issued = []
-    real = delivery.access_issue_one_time
+    real = delivery.access_issue_for_delivery
 
     def spy(**kwargs):
         credentials = real(**kwargs)
         if credentials is not None:
-            issued.append(credentials.password)
+            issued.append(credentials.credentials.password)
         return credentials
 
-    monkeypatch.setattr(delivery, "access_issue_one_time", spy)
+    monkeypatch.setattr(delivery, "access_issue_for_delivery", spy)
     return issued
 
 

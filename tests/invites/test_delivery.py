@@ -203,14 +203,14 @@ def test_an_unexpected_error_fails_one_invite_and_the_queue_goes_on(before_rule,
     broken = make_patient(first_name="Broken", email="broken@example.com")
     appointment_in(2 * DAY, patient=broken)
     appointment_in(2 * DAY)
-    real = delivery.access_issue_one_time
+    real = delivery.access_issue_for_delivery
 
     def flaky(*, patient, **kwargs):
         if patient.pk == broken.pk:
             raise RuntimeError("disk full")
         return real(patient=patient, **kwargs)
 
-    monkeypatch.setattr(delivery, "access_issue_one_time", flaky)
+    monkeypatch.setattr(delivery, "access_issue_for_delivery", flaky)
     _, summary = run()
     assert summary.sent == 1 and summary.failed == 1 and len(mailoutbox) == 1
     assert Invite.objects.get(patient=broken).reason == "could not issue credentials: RuntimeError"

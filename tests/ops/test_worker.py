@@ -129,7 +129,7 @@ def test_transient_error_while_issuing_credentials_leaves_the_invite_queued(prac
                                                                            mailoutbox, monkeypatch):
     # SPEC Q4: the claim rolls back whole; the next turn sends the invite.
     due_invite(complete_patient)
-    real, calls = delivery.access_issue_one_time, []
+    real, calls = delivery.access_issue_for_delivery, []
 
     def blip_once(**kwargs):
         calls.append(1)
@@ -137,7 +137,7 @@ def test_transient_error_while_issuing_credentials_leaves_the_invite_queued(prac
             raise OperationalError("deadlock detected")
         return real(**kwargs)
 
-    monkeypatch.setattr(delivery, "access_issue_one_time", blip_once)
+    monkeypatch.setattr(delivery, "access_issue_for_delivery", blip_once)
     state = new_state()
 
     with pytest.raises(OperationalError):
@@ -156,7 +156,7 @@ def test_a_non_transient_error_while_issuing_still_fails_only_that_invite(before
     def broken(**kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(delivery, "access_issue_one_time", broken)
+    monkeypatch.setattr(delivery, "access_issue_for_delivery", broken)
     summary = delivery.invites_send_due(worker="test")
     assert summary.failed == 1
     assert Invite.objects.get().reason == "could not issue credentials: RuntimeError"
