@@ -52,3 +52,25 @@ def check_https(app_configs, **kwargs):
              "when the proxy sets X-Forwarded-Proto).",
         id="molar.W004",
     )]
+
+
+@register(Tags.security, deploy=True)
+def check_audit_signing_key(app_configs, **kwargs):
+    """SPEC T5: checkpoints signed with a key generated into MOLAR_HOME prove
+    little if the key lives next to the database it vouches for."""
+    if settings.AUDIT_SIGNING_KEY:
+        from molar.audit.signing import private_key
+
+        try:
+            private_key()
+        except Exception as exc:  # noqa: BLE001 - reported as the check's finding
+            return [Warning(str(exc), hint="openssl rand -base64 32", id="molar.W006")]
+        return []
+    return [Warning(
+        "AUDIT_SIGNING_KEY is not set: audit checkpoints are signed with a key the demo generated "
+        "into MOLAR_HOME.",
+        hint="Set AUDIT_SIGNING_KEY (32 random bytes in base64: openssl rand -base64 32) from a "
+             "secrets store, the same on every worker, and keep `molar audit checkpoint` lines "
+             "outside the database.",
+        id="molar.W005",
+    )]
