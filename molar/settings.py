@@ -143,8 +143,11 @@ if DATABASE_URL:
         )
     }
 else:
+    # Kept open like PostgreSQL's: opening one per request re-runs the PRAGMAs
+    # below, and switching to WAL takes a lock that stalls other processes.
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": MOLAR_HOME / "molar.sqlite3"}
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": MOLAR_HOME / "molar.sqlite3",
+                    "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600)}
     }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["OPTIONS"] = {
