@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "molar.records",
     "molar.messaging",
     "molar.sheets",
+    "molar.opendental",
     "molar.api",
 ]
 
@@ -145,6 +146,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LEGACY_PASSWORD_HASHERS = [
     "molar.access.hashers.OpenDentalSHA3Hasher",
     "molar.access.hashers.OpenDentalMD5Hasher",
+    "molar.access.hashers.OpenDentalMD5EcwHasher",
 ]
 PASSWORD_HASHERS = [
     "molar.access.hashers.MolarArgon2Hasher",
@@ -226,3 +228,9 @@ LOGGING = {
 MOLAR_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # SPEC L5: a portal session ends 12 hours after sign-in whatever the activity.
 PORTAL_SESSION_MAX_SECONDS = env_int("PORTAL_SESSION_MAX_SECONDS", 12 * 3600)
+
+# SPEC O1: read-only sync from the practice's Open Dental database
+# (mysql://USER:PASSWORD@HOST:3306/DB, a SELECT-only account); the worker runs
+# a pass every OPENDENTAL_SYNC_SECONDS while it is set.
+OPENDENTAL_DATABASE_URL = env_str("OPENDENTAL_DATABASE_URL")
+OPENDENTAL_SYNC_SECONDS = env_int("OPENDENTAL_SYNC_SECONDS", 300)
