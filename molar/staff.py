@@ -50,4 +50,5 @@ def staff_view(permission: str):
 
 def patient_for_staff(pk: int) -> Patient:
     return get_object_or_404(
-        Patient.objects.select_related("portal_account", "primary_provider", "guarantor"), pk=pk)
+        Patient.objects.select_related("portal_account", "primary_provider", "guarantor",
+                                       "responsible_party", "clinic"), pk=pk)

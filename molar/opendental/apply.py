@@ -149,7 +149,7 @@ def family_links_apply(page: list[tuple[int, int | None, int | None]]) -> Counte
     Patient.objects.bulk_update(
         [Patient(pk=pk, guarantor_id=g, responsible_party_id=r, updated_at=timezone.now())
          for pk, g, r in page], ["guarantor_id", "responsible_party_id", "updated_at"])
-    return Counter(changed=len(page))
+    return Counter(linked=len(page))
 
 
 def guardians_wanted(rows: Iterable[dict]) -> dict[tuple[int, int], tuple[int, str, bool]]:

@@ -159,15 +159,18 @@ class Pass:
         prefs = self.source.preferences()
         self.plan["random_keys"] = prefs.get("RandomPrimaryKeys", "0").strip() == "1"
         self.plan["clinics_in_use"] = prefs.get("EasyNoClinics", "1").strip() == "0"
-        values = {
-            "practice_name": convert.text(prefs.get("PracticeTitle"), 100),
-            "practice_phone": convert.text(prefs.get("PracticePhone"), 30),
-            "address1": convert.text(prefs.get("PracticeAddress"), 100),
-            "address2": convert.text(prefs.get("PracticeAddress2"), 100),
-            "city": convert.text(prefs.get("PracticeCity"), 60),
-            "state": convert.text(prefs.get("PracticeST"), 30),
-            "zip": convert.text(prefs.get("PracticeZip"), 15),
-        }
+        # Blank preferences leave Molar's values; the address moves as one block.
+        values = {"practice_name": convert.text(prefs.get("PracticeTitle"), 100),
+                  "practice_phone": convert.text(prefs.get("PracticePhone"), 30)}
+        values = {name: value for name, value in values.items() if value}
+        if convert.text(prefs.get("PracticeAddress"), 100):
+            values.update({
+                "address1": convert.text(prefs.get("PracticeAddress"), 100),
+                "address2": convert.text(prefs.get("PracticeAddress2"), 100),
+                "city": convert.text(prefs.get("PracticeCity"), 60),
+                "state": convert.text(prefs.get("PracticeST"), 30),
+                "zip": convert.text(prefs.get("PracticeZip"), 15),
+            })
         practice = PracticeSettings.load()
         url = convert.text(prefs.get("PatientPortalURL"), 300)
         if url and not practice.patient_facing_url:

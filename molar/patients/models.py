@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .languages import LANGUAGE_CHOICES
+
 EARLIEST_BIRTH_DATE = datetime.date(1880, 1, 1)
 MANAGED_IN_OPENDENTAL = "Managed in Open Dental"
 
@@ -78,7 +80,7 @@ class Patient(models.Model):
     )
     gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
     # ISO 639-1 code ("en", "es"); blank when unknown. Picks the portal's language.
-    language = models.CharField(max_length=8, blank=True)
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True)
     clinic = models.ForeignKey(
         "practice.Clinic", null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
     )

@@ -44,7 +44,7 @@ def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path, od_patien
     assert err.splitlines() == [
         "line 4: No patient has PatNum 99.",
         "line 5: Online Username cannot be blank.",
-        "line 6: Password is not an Open Dental hash (SHA3_512$salt$hash or legacy MD5).",
+        "line 6: Password is not an Open Dental hash (SHA3_512$salt$hash, MD5, MD5_ECW or None$$).",
         "line 7: The Online Username annod already exists.",
     ]
     ann = PortalAccount.objects.get(username="AnnOD")
