@@ -19,6 +19,7 @@ MANAGE_SETTINGS = "practice.manage_settings"
 VIEW_PATIENTS = "patients.view_patient"
 CHANGE_PATIENTS = "patients.change_patient"
 ADD_PATIENTS = "patients.add_patient"
+VIEW_OPENDENTAL_SYNC = "opendental.view_syncpass"
 
 
 def deny(request, permission: str, patient_id: int | None = None) -> PermissionDenied:

@@ -59,7 +59,9 @@ def local(value) -> datetime.datetime | None:
     """A wall-clock `datetime` column of the practice, as an aware time."""
     if not isinstance(value, datetime.datetime) or value.year < EARLIEST:
         return None
-    return value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+    # In UTC: Python never finds a time in a DST gap or fold equal to another
+    # zone's, so a re-read 02:30 on the spring-forward night would look changed.
+    return value.replace(tzinfo=ZoneInfo(settings.TIME_ZONE)).astimezone(datetime.UTC)
 
 
 def utc(value) -> datetime.datetime | None:

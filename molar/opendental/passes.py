@@ -140,18 +140,18 @@ class Pass:
     # --- lookups the phases share -------------------------------------------------------
 
     def providers(self) -> dict[int, int]:
-        if not hasattr(self, "_providers"):
-            self._providers = dict(Provider.objects.filter(od_prov_num__isnull=False)
+        if not hasattr(self, "provider_ids"):
+            self.provider_ids = dict(Provider.objects.filter(od_prov_num__isnull=False)
                                    .values_list("od_prov_num", "id"))
-        return self._providers
+        return self.provider_ids
 
     def clinics(self) -> dict[int, int]:
         if not self.plan.get("clinics_in_use"):
             return {}
-        if not hasattr(self, "_clinics"):
-            self._clinics = dict(Clinic.objects.filter(od_clinic_num__isnull=False)
+        if not hasattr(self, "clinic_ids"):
+            self.clinic_ids = dict(Clinic.objects.filter(od_clinic_num__isnull=False)
                                  .values_list("od_clinic_num", "id"))
-        return self._clinics
+        return self.clinic_ids
 
     # --- phases ---------------------------------------------------------------------------
 
@@ -197,14 +197,14 @@ class Pass:
         with transaction.atomic():
             if self.plan.get("clinics_in_use"):
                 rows = [row for page in self.source.pages("clinic") for row in page]
-                done, self._clinics = apply.clinics_apply(rows)
+                done, self.clinic_ids = apply.clinics_apply(rows)
                 self.count("clinics", done)
             self.commit("providers", None)
 
     def _providers(self, after) -> None:
         rows = [row for page in self.source.pages("provider") for row in page]
         with transaction.atomic():
-            done, self._providers = apply.providers_apply(rows)
+            done, self.provider_ids = apply.providers_apply(rows)
             self.count("providers", done)
             self.commit("patients", None)
 
