@@ -68,7 +68,8 @@ def _fields(data: dict) -> dict:
 def list_appointments(request, patient_id: int):
     require(request, VIEW_PATIENTS, patient_id)
     patient = patient_or_404(patient_id)
-    return [_out(a) for a in patient.appointments.select_related("provider", "clinic").order_by("start")[:1000]]
+    appointments = patient.appointments.select_related("provider", "clinic").order_by("start")
+    return [_out(a) for a in appointments[:1000]]
 
 
 @router.post("/patients/{patient_id}/appointments", response={201: AppointmentOut})
@@ -83,7 +84,8 @@ def create_appointment(request, patient_id: int, payload: AppointmentIn):
 @router.patch("/appointments/{appointment_id}", response=AppointmentOut)
 def update_appointment(request, appointment_id: int, payload: AppointmentPatch):
     require(request, CHANGE_PATIENTS)
-    appointment = Appointment.objects.select_related("patient", "clinic").filter(pk=appointment_id).first()
+    appointment = (Appointment.objects.select_related("patient", "clinic")
+                   .filter(pk=appointment_id).first())
     if appointment is None:
         raise Http404("Appointment not found.")
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items()

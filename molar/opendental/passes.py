@@ -319,8 +319,10 @@ class Pass:
             return OpenDentalAccount(
                 patient_id=patient_id, pat_num=row["FKey"], user_web_num=row["UserWebNum"],
                 username=convert.text(row["UserName"], 255), password=password,
-                require_password_change=opendental_flag(row["RequirePasswordChange"], "RequirePasswordChange"),
-                require_username_change=opendental_flag(row["RequireUserNameChange"], "RequireUserNameChange"),
+                require_password_change=opendental_flag(row["RequirePasswordChange"],
+                                                        "RequirePasswordChange"),
+                require_username_change=opendental_flag(row["RequireUserNameChange"],
+                                                        "RequireUserNameChange"),
                 last_login=opendental_last_login(row["DateTimeLastLogin"]))
         except RowInvalid as exc:
             self.problem(f"userweb row {row['UserWebNum']} (PatNum {row['FKey']}): {exc}")

@@ -211,7 +211,8 @@ def pass_summary(record: SyncPass) -> str:
     counts = (f"{record.added} added, {record.changed} changed, {record.archived} archived, "
               f"{record.removed} removed, {record.accounts} accounts, {record.errors} errors")
     if record.outcome == SyncPass.Outcome.RUNNING:
-        return f"Open Dental sync ({kind}) running since {timezone.localtime(record.started_at):%Y-%m-%d %H:%M:%S}: {counts}."
+        since = timezone.localtime(record.started_at)
+        return f"Open Dental sync ({kind}) running since {since:%Y-%m-%d %H:%M:%S}: {counts}."
     when = timezone.localtime(record.finished_at or record.started_at)
     if record.outcome == SyncPass.Outcome.FAILED:
         return f"Open Dental sync ({kind}) failed at {when:%Y-%m-%d %H:%M:%S}: {record.message} ({counts})."

@@ -15,7 +15,8 @@ from molar.portal.services import SignInFailed, portal_sign_in
 from tests.conftest import CsrfClient, signed_in
 
 # Open Dental's own test (schema file): password " " with an empty salt.
-OD_VECTOR = "SHA3_512$$J3k3VWdgC8ffI5EhDVNr8aNfrtYZqm+bwUDFSbTbArOodGBxByKJC8S1gRmJwNKO0omhhpjb6DWp8nBMlfm4cA=="
+OD_VECTOR = ("SHA3_512$$J3k3VWdgC8ffI5EhDVNr8aNfrtYZqm+bwUDFSbTb"
+             "ArOodGBxByKJC8S1gRmJwNKO0omhhpjb6DWp8nBMlfm4cA==")
 PASSWORD = "Harbor#Smile2019"
 
 

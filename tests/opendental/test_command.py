@@ -95,7 +95,7 @@ def test_select_on_some_tables_only_names_the_first_missing_one(od, user_without
 def test_a_wrong_password_is_one_line(od, user_without_grants, settings):
     url, name, password = user_without_grants
     message = refused(url.replace(password, "wrong-password"), settings)
-    assert message.startswith(f"The Open Dental database at 127.0.0.1:3306/") and name in message
+    assert message.startswith("The Open Dental database at 127.0.0.1:3306/") and name in message
 
 
 def test_sync_prints_counts_and_status_prints_the_last_pass(od, sync, capsys):
