@@ -236,8 +236,12 @@ def access_sync_opendental(*, rows: list[OpenDentalAccount], actor: Actor) -> Sy
     """Apply one batch of `userweb` rows: create missing accounts, update those the
     sync still manages, leave Molar's own alone, report username clashes."""
     result = SyncAccountsResult()
-    existing = {a.patient_id: a for a in PortalAccount.objects.select_related("patient")
-                .filter(patient_id__in=[r.patient_id for r in rows])}
+    # Plain values, not model objects: most rows of most passes are unchanged.
+    existing = {patient_id: (pk, od_digest and od_digest == account_digest(*state) and od_digest)
+                for pk, patient_id, od_digest, *state in PortalAccount.objects.filter(
+                    patient_id__in=[r.patient_id for r in rows]).values_list(
+                    "pk", "patient_id", "od_digest", "username", "password",
+                    "require_password_change", "require_username_change")}
     folded = {r.patient_id: fold_username(r.username) for r in rows}
     holders = dict(PortalAccount.objects.filter(username_folded__in=set(folded.values()))
                    .values_list("username_folded", "patient_id"))
@@ -251,11 +255,11 @@ def access_sync_opendental(*, rows: list[OpenDentalAccount], actor: Actor) -> Sy
         if holders.setdefault(name, row.patient_id) != row.patient_id:
             result.clashes.append(_clash(row))
             continue
-        account = existing.get(row.patient_id)
-        if account is None:
+        pk, managed_digest = existing.get(row.patient_id, (None, ""))
+        if pk is None:
             new.append(row)
-        elif opendental_managed(account) and account.od_digest != row.digest:
-            _update(account, row, actor, result)
+        elif managed_digest and managed_digest != row.digest:  # managed here, changed there
+            _update(PortalAccount.objects.select_related("patient").get(pk=pk), row, actor, result)
     _create(new, result)
     return result
 

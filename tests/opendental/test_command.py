@@ -215,3 +215,14 @@ def test_dashboard_does_not_offer_provide_access_to_a_patient_online_in_open_den
     page = signed_in(front_desk).get("/staff/dashboard/?start=2025-01-01&end=2025-01-31").content.decode()
     assert "Online access provided 2025-01-08" in page
     assert "Provide Online Access" not in page.split("<tbody>", 1)[-1]
+
+
+def test_dashboard_says_online_instead_of_offering_access_to_a_patient_with_an_open_dental_account(
+        od, sync, front_desk):
+    ana = od.patient(FName="Ana")
+    od.appointment(ana, AptStatus=2, AptDateTime="2025-01-06 09:00:00")
+    od.userweb(ana, "Ana4821", "MD5$$" + "A" * 22 + "==")  # online, but no measure event in Open Dental
+    sync()
+    page = signed_in(front_desk).get("/staff/dashboard/?start=2025-01-01&end=2025-01-31").content.decode()
+    rows = page.split("<tbody>", 1)[-1]
+    assert "Online now" in rows and "Provide Online Access" not in rows
