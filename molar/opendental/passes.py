@@ -137,6 +137,12 @@ class Pass:
         return {"where": "t.DateTStamp >= %s",
                 "params": (self.stamp_since.astimezone(UTC).replace(tzinfo=None),)}
 
+    def quiet(self, *tables: str) -> bool:
+        """Every table unchanged since before the last pass started (less the
+        overlap), by the server's own record: nothing there to read. Unknown
+        (NULL) is never quiet, nor is anything in a --full pass."""
+        return all(table in self.plan.get("quiet", ()) for table in tables)
+
     # --- lookups the phases share -------------------------------------------------------
 
     def providers(self) -> dict[int, int]:
@@ -156,7 +162,7 @@ class Pass:
     # --- phases ---------------------------------------------------------------------------
 
     def _practice(self, after) -> None:
-        prefs = self.source.preferences()
+        prefs = self.source.preferences()  # always: later phases need two of them
         self.plan["random_keys"] = prefs.get("RandomPrimaryKeys", "0").strip() == "1"
         self.plan["clinics_in_use"] = prefs.get("EasyNoClinics", "1").strip() == "0"
         # Blank preferences leave Molar's values; the address moves as one block.
@@ -194,6 +200,8 @@ class Pass:
             self.commit("clinics", None)
 
     def _clinics(self, after) -> None:
+        if self.quiet("clinic", "preference"):
+            return
         with transaction.atomic():
             if self.plan.get("clinics_in_use"):
                 rows = [row for page in self.source.pages("clinic") for row in page]
@@ -202,6 +210,8 @@ class Pass:
             self.commit("providers", None)
 
     def _providers(self, after) -> None:
+        if self.quiet("provider"):
+            return
         rows = [row for page in self.source.pages("provider") for row in page]
         with transaction.atomic():
             done, self.provider_ids = apply.providers_apply(rows)
@@ -209,12 +219,16 @@ class Pass:
             self.commit("patients", None)
 
     def _patients(self, after) -> None:
+        if self.quiet("patient"):
+            return
         for page in self.pages("patient", after, "patients", size=PAGE // 2, **self.stamped()):
             with transaction.atomic():
                 self.count("patients", apply.patients_apply(page, self.providers(), self.clinics()))
                 self.commit("patients", page[-1]["PatNum"])
 
     def _family(self, after) -> None:
+        if self.quiet("patient"):
+            return
         last = after or 0
         while page := apply.family_links_page(last, PAGE):
             with transaction.atomic():
@@ -224,6 +238,8 @@ class Pass:
 
     def _guardians(self, after) -> None:
         # Small, no stamp, rows deleted: read whole, compared with Molar's.
+        if self.quiet("guardian", "patient"):
+            return
         wanted = apply.guardians_wanted(row for page in self.source.pages("guardian") for row in page)
         nums = sorted({num for pair in wanted for num in pair})
         ids: dict[int, int] = {}
@@ -237,6 +253,8 @@ class Pass:
                 self.commit("guardians", None)
 
     def _appointments(self, after) -> None:
+        if self.quiet("appointment"):
+            return
         orphans = 0
         for page in self.pages("appointment", after, "appointments", size=PAGE, **self.stamped()):
             with transaction.atomic():
@@ -251,6 +269,8 @@ class Pass:
     def _deleted_appointments(self, after) -> None:
         """Appointments are deleted in Open Dental, after a histappointment row
         with HistApptAction 4 (Deleted)."""
+        if self.quiet("histappointment"):
+            return
         if self.plan.get("random_keys"):
             since = _parse(self.plan.get("since"))
             if since is None:
@@ -259,7 +279,10 @@ class Pass:
             kwargs = {"where": "t.HistApptAction = 4 AND t.HistDateTStamp >= %s", "params": (local,)}
             start = after
         else:
-            kwargs = {"where": "t.HistApptAction = 4"}
+            # Up to the largest key now: the next pass starts there (less a
+            # margin), not at the last Deleted row, so it reads little.
+            top = self.plan.setdefault("hist_top", self.source.largest_key("histappointment"))
+            kwargs = {"where": "t.HistApptAction = 4", "until": top}
             start = after if after is not None else max(0, self.plan.get("hist_key", 0) - KEY_OVERLAP)
         for page in self.source.pages("histappointment", after=start, size=PAGE, **kwargs):
             nums = sorted({row["AptNum"] for row in page})
@@ -267,13 +290,15 @@ class Pass:
             ids = list(Appointment.objects.filter(od_apt_num__in=gone).values_list("id", flat=True))
             with transaction.atomic():
                 self.count("appointments", {"removed": apply.appointments_remove(ids)})
-                if not self.plan.get("random_keys"):
-                    self.plan["hist_key"] = max(self.plan.get("hist_key", 0), page[-1]["HistApptNum"])
                 self.commit("deleted_appointments", page[-1]["HistApptNum"])
+        if not self.plan.get("random_keys"):
+            self.plan["hist_key"] = max(self.plan.get("hist_key", 0), self.plan["hist_top"])
 
     def _deleted_patients(self, after) -> None:
         """SPEC O3: a deleted patient (PatStatus 4) is archived (patients phase)
         and loses portal access, through access_remove (audited)."""
+        if self.quiet("patient"):
+            return
         stamped = self.stamped()
         where = "t.PatStatus = 4" + (f" AND {stamped['where']}" if stamped else "")
         for page in self.source.pages("patient", after=after, size=PAGE, where=where,
@@ -285,6 +310,10 @@ class Pass:
                 self.commit("deleted_patients", page[-1]["PatNum"])
 
     def _accounts(self, after) -> None:
+        # A deleted patient's access goes in _deleted_patients; rows only
+        # need reading again when the table changed.
+        if self.quiet("userweb"):
+            return
         orphans = 0
         pages = self.pages("userweb", after, "accounts", size=ACCOUNT_PAGE,
                            where="t.FKeyType = 1", extra=", p.PatStatus AS PatStatus",
@@ -331,18 +360,22 @@ class Pass:
     def _events(self, after) -> None:
         """EventType 1 (OnlineAccessProvided) rows only grow; with random keys
         (or --full) they are read whole, which is cheap: one per patient."""
+        if self.quiet("ehrmeasureevent"):
+            return
         whole = self.plan.get("random_keys") or self.plan["full"]
+        top = None if self.plan.get("random_keys") else self.plan.setdefault(
+            "event_top", self.source.largest_key("ehrmeasureevent"))
         start = after if after is not None or whole else max(0, self.plan.get("event_key", 0) - KEY_OVERLAP)
         orphans = 0
-        for page in self.pages("ehrmeasureevent", start, "events", size=PAGE, where="t.EventType = 1"):
+        for page in self.pages("ehrmeasureevent", start, "events", size=PAGE, where="t.EventType = 1",
+                               until=top):
             with transaction.atomic():
                 done, missing = apply.events_apply(page)
                 orphans += missing
                 self.count("events", done)
-                if not self.plan.get("random_keys"):
-                    self.plan["event_key"] = max(self.plan.get("event_key", 0),
-                                                 page[-1]["EhrMeasureEventNum"])
                 self.commit("events", page[-1]["EhrMeasureEventNum"])
+        if top is not None:
+            self.plan["event_key"] = max(self.plan.get("event_key", 0), top)
         if orphans:
             self.problem(f"{orphans} OnlineAccessProvided event(s) name no patient or date; skipped.",
                          orphans)
@@ -382,9 +415,18 @@ class Pass:
                 self.commit("reconcile_appointments", last)
 
 
-def new_plan(*, full: bool, state: SyncState, server_now: datetime) -> dict:
+def new_plan(*, full: bool, state: SyncState, server_now: datetime,
+             update_times: dict[str, datetime | None]) -> dict:
+    """A new pass. Tables the server says have not changed since before the
+    last pass started (less the overlap) are `quiet`: a pass with no changes
+    reads almost nothing."""
+    quiet = []
+    if not full and state.since is not None:
+        quiet = sorted(table for table, changed in update_times.items()
+                       if changed is not None and changed < state.since - OVERLAP)
     return {"full": full, "since": _iso(state.since), "server_now": _iso(server_now),
-            "hist_key": state.hist_key, "event_key": state.event_key, "phase": None, "after": None}
+            "hist_key": state.hist_key, "event_key": state.event_key, "phase": None, "after": None,
+            "quiet": quiet}
 
 
 def finish_state(state_fields: dict, plan: dict) -> dict:

@@ -179,12 +179,27 @@ class Source:
         row = self.query("SELECT UTC_TIMESTAMP() AS now")[0]
         return row["now"].replace(tzinfo=UTC)
 
+    def update_times(self) -> dict[str, datetime | None]:
+        """When each table last changed (UTC, the session's zone), as the server
+        tracks it: in memory for InnoDB (NULL until the first write after a
+        restart), on disk for MyISAM. NULL means unknown."""
+        rows = self.query("SELECT TABLE_NAME AS name, UPDATE_TIME AS changed FROM "
+                          "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
+        return {row["name"].lower(): row["changed"].replace(tzinfo=UTC)
+                if isinstance(row["changed"], datetime) else None for row in rows}
+
+    def largest_key(self, table: str) -> int:
+        key = KEYS[table]
+        row = self.query(f"SELECT MAX({key}) AS top FROM {table}", table=table)[0]  # noqa: S608
+        return row["top"] or 0
+
     def preferences(self) -> dict[str, str]:
         rows = self.query("SELECT PrefName, ValueString FROM preference", table="preference")
         return {row["PrefName"]: row["ValueString"] or "" for row in rows}
 
     def pages(self, table: str, *, where: str = "", params: tuple = (), after: int | None = None,
-              size: int = 2000, extra: str = "", join: str = "") -> Iterator[list[dict]]:
+              size: int = 2000, extra: str = "", join: str = "",
+              until: int | None = None) -> Iterator[list[dict]]:
         """The table's rows in primary-key order, `size` at a time, from after
         key `after`. Keys may be random (RandomPrimaryKeys) but are unique, so
         key order is a total order either way."""
@@ -192,6 +207,8 @@ class Source:
         # DateTStamp is only filtered on, never needed in Python.
         columns = ", ".join(f"t.{c}" for c in COLUMNS[table] if c != "DateTStamp")
         condition = f" AND ({where})" if where else ""
+        if until is not None:
+            condition += f" AND t.{key} <= {int(until)}"
         last = after
         while True:
             bound = f"t.{key} > %s" if last is not None else "1=1"

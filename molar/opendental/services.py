@@ -130,7 +130,7 @@ def _failed(record: SyncPass | None, message: str) -> None:
     record.save()
 
 
-def _start(state: SyncState, full: bool, server_now) -> tuple[SyncPass, dict]:
+def _start(state: SyncState, full: bool, source: Source, server_now) -> tuple[SyncPass, dict]:
     """A new pass, or the interrupted one the checkpoint describes. A --full
     request does not resume an incremental pass (it starts a full one)."""
     checkpoint = state.checkpoint or {}
@@ -143,7 +143,7 @@ def _start(state: SyncState, full: bool, server_now) -> tuple[SyncPass, dict]:
         return record, checkpoint
     stale.update(outcome=SyncPass.Outcome.FAILED, message="Interrupted.", finished_at=timezone.now())
     record = SyncPass.objects.create(started_at=timezone.now(), full=full)
-    plan = new_plan(full=full, state=state, server_now=server_now)
+    plan = new_plan(full=full, state=state, server_now=server_now, update_times=source.update_times())
     plan["pass"] = record.pk
     return record, plan
 
@@ -159,7 +159,7 @@ def _run(*, url: str, full: bool, owner: str, state: SyncState, progress=None) -
         try:
             source.preflight()
             server_now = source.server_now()
-            record, plan = _start(state, full, server_now)
+            record, plan = _start(state, full, source, server_now)
             work = Pass(source=source, record=record, plan=plan, owner=owner, progress=progress)
             started = time.monotonic()
             work.run()

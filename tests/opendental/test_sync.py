@@ -9,6 +9,7 @@ from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.opendental import passes
 from molar.opendental.models import SyncPass, SyncState
+from molar.opendental.testdb import TABLES
 from molar.patients.models import Appointment, GuardianLink, Patient, Provider
 from molar.practice.models import Clinic, PracticeSettings
 
@@ -325,3 +326,25 @@ def test_an_interrupted_pass_resumes_where_it_stopped(family, od, sync, monkeypa
     assert record.resumed and record.outcome == SyncPass.Outcome.OK
     assert Appointment.objects.count() == 33
     assert SyncState.objects.get().checkpoint == {}
+
+
+def test_tables_the_server_reports_unchanged_are_not_read_again(family, od, sync, monkeypatch):
+    """A pass with no changes reads almost nothing: the server's UPDATE_TIME
+    says which tables have not changed since before the last pass started."""
+    from molar.opendental.reader import Source
+
+    sync()
+    since = SyncState.objects.get().since
+    long_ago = {t: since - datetime.timedelta(hours=1) for t in TABLES}
+    monkeypatch.setattr(Source, "update_times", lambda self: dict(long_ago))
+    od.update("patient", family["kid"], FName="Leonardo")  # the server would have said so
+    record = sync()
+    assert record.total_changes == 0 and record.full is False
+    assert SyncPass.objects.order_by("-id").first().detail.get("patients", {}) == {}
+    long_ago["patient"] = None  # unknown (e.g. after a restart): read
+    sync()
+    assert patient(family["kid"]).first_name == "Leonardo"
+    od.update("patient", family["kid"], FName="Leon")
+    long_ago["patient"] = datetime.datetime.now(datetime.UTC)  # changed: read
+    sync()
+    assert patient(family["kid"]).first_name == "Leon"
