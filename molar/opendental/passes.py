@@ -313,6 +313,9 @@ class Pass:
         # A deleted patient's access goes in _deleted_patients; rows only
         # need reading again when the table changed.
         if self.quiet("userweb"):
+            # Unresolved clashes stay on the status page until resolved.
+            self.clashes.extend(SyncPass.objects.filter(outcome=SyncPass.Outcome.OK).exclude(
+                pk=self.record.pk).values_list("clashes", flat=True).first() or [])
             return
         orphans = 0
         pages = self.pages("userweb", after, "accounts", size=ACCOUNT_PAGE,

@@ -176,3 +176,19 @@ def test_a_username_clash_is_reported_not_resolved(od, sync, make_patient, front
     page = signed_in(front_desk).get("/staff/opendental/")
     assert "Open Dental username ana4821" in page.content.decode()
     assert PortalAccount.objects.get(patient=other).username == "Ana4821"
+
+
+def test_an_unresolved_clash_stays_reported_when_userweb_is_unchanged(od, sync, make_patient,
+                                                                      monkeypatch):
+    import datetime
+
+    from molar.opendental.models import SyncState
+    from molar.opendental.reader import Source
+
+    other = make_patient(first_name="Molar")
+    PortalAccount.objects.create(patient=other, username="Ana4821", password="!")
+    od.userweb(od.patient(FName="Ana"), "ana4821", sha3(PASSWORD, new_salt()))
+    sync()
+    long_ago = SyncState.objects.get().since - datetime.timedelta(hours=1)
+    monkeypatch.setattr(Source, "update_times", lambda self: dict.fromkeys(("userweb", "patient"), long_ago))
+    assert len(sync().clashes) == 1
