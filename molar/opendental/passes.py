@@ -138,9 +138,9 @@ class Pass:
                 "params": (self.stamp_since.astimezone(UTC).replace(tzinfo=None),)}
 
     def quiet(self, *tables: str) -> bool:
-        """Every table unchanged since before the last pass started (less the
-        overlap), by the server's own record: nothing there to read. Unknown
-        (NULL) is never quiet, nor is anything in a --full pass."""
+        """Every table unchanged since before the last pass started, by the
+        server's own record: nothing there to read. Unknown (NULL) is never
+        quiet, nor is anything in a --full pass."""
         return all(table in self.plan.get("quiet", ()) for table in tables)
 
     # --- lookups the phases share -------------------------------------------------------
@@ -420,13 +420,14 @@ class Pass:
 
 def new_plan(*, full: bool, state: SyncState, server_now: datetime,
              update_times: dict[str, datetime | None]) -> dict:
-    """A new pass. Tables the server says have not changed since before the
-    last pass started (less the overlap) are `quiet`: a pass with no changes
-    reads almost nothing."""
+    """A new pass. Tables whose last commit the server dates before the last
+    pass started are `quiet`: that pass read them as they are now, so a pass
+    with no changes reads almost nothing. (A row stamped long before it was
+    committed is the overlap window's business either way.)"""
     quiet = []
     if not full and state.since is not None:
         quiet = sorted(table for table, changed in update_times.items()
-                       if changed is not None and changed < state.since - OVERLAP)
+                       if changed is not None and changed < state.since)
     return {"full": full, "since": _iso(state.since), "server_now": _iso(server_now),
             "hist_key": state.hist_key, "event_key": state.event_key, "phase": None, "after": None,
             "quiet": quiet}

@@ -147,6 +147,11 @@ class Source:
             raise _refusal(exc, self.address) from None
         # Belt and braces on top of the SELECT-only account: this session cannot write.
         self.query("SET SESSION TRANSACTION READ ONLY")
+        try:  # MySQL 8 caches UPDATE_TIME for a day unless told not to; MariaDB has no cache
+            with self.conn.cursor() as cursor:
+                cursor.execute("SET SESSION information_schema_stats_expiry = 0")
+        except pymysql.Error:
+            pass
 
     def close(self) -> None:
         try:
