@@ -348,3 +348,24 @@ def test_tables_the_server_reports_unchanged_are_not_read_again(family, od, sync
     long_ago["patient"] = datetime.datetime.now(datetime.UTC)  # changed: read
     sync()
     assert patient(family["kid"]).first_name == "Leon"
+
+
+def test_is_guardian_gives_portal_access_to_the_child_and_other_relations_do_not(family, od, sync):
+    """SPEC L8 with synced rows: Raul (guardian row, IsGuardian 1) and Ana
+    (guarantor) see Leo; a relative with IsGuardian 0 does not."""
+    from molar.portal.family import represented_patients
+
+    uncle = od.patient(FName="Tio")
+    od.insert("guardian", PatNumChild=family["kid"], PatNumGuardian=uncle, Relationship=12, IsGuardian=0)
+    for num, name in ((family["grandpa"], "Raul1"), (family["mom"], "Ana1"), (uncle, "Tio1")):
+        od.userweb(num, name, "MD5$$" + "A" * 22 + "==")
+    sync()
+    practice = PracticeSettings.load()
+
+    def sees(num):
+        account = PortalAccount.objects.get(patient__od_pat_num=num)
+        return {p.first_name for p in represented_patients(account, practice)}
+
+    assert sees(family["grandpa"]) == {"Raul", "Leo"}
+    assert sees(family["mom"]) == {"Ana", "Leo"}
+    assert sees(uncle) == {"Tio"}
