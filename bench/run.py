@@ -38,7 +38,7 @@ SETUP_TIMEOUT_SECONDS = 120
 # of an hour per database (every invite hashes a one-time password), so they
 # run only when asked for.
 SUITES = {"web": ("web", "speed"), "speed": ("speed",), "invites": ("invites",), "scale": ("scale",),
-          "all": ("web", "speed", "invites", "scale")}
+          "opendental": ("opendental",), "all": ("web", "speed", "invites", "scale", "opendental")}
 # The portal tabs (issue 6) for a patient with a long history (bench.portal_seed).
 PORTAL_TABS = {
     "Appointments": "/portal/appointments/", "Account": "/portal/account/",
@@ -50,6 +50,9 @@ INVITE_APPOINTMENTS = int(os.environ.get("BENCH_INVITES_APPOINTMENTS", 1_000_000
 INVITE_RATE_COUNT = int(os.environ.get("BENCH_INVITES_SEND", 2_000))
 INVITE_MEMORY_COUNT = int(os.environ.get("BENCH_INVITES_MEMORY", 10_000))
 INVITE_TIMEOUT_SECONDS = float(os.environ.get("BENCH_INVITES_TIMEOUT", 3600))
+# Issue 12: the Open Dental sync at full size, and at a tenth to show memory is flat.
+OD_PATIENTS = int(os.environ.get("BENCH_OD_PATIENTS", 100_000))
+OD_APPOINTMENTS = int(os.environ.get("BENCH_OD_APPOINTMENTS", 1_000_000))
 
 
 def progress(message: str) -> None:
@@ -280,6 +283,42 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
     return rows, notes
 
 
+def opendental_job(target: Target, patients: int, appointments: int) -> dict:
+    with run_environment(target) as run:
+        migrate(run)
+        output = run_python(run.env, "-m", "bench.opendental", str(patients), str(appointments),
+                            timeout=INVITE_TIMEOUT_SECONDS)
+    return json.loads(output.splitlines()[-1])
+
+
+def opendental_rows(target: Target) -> list[Row]:
+    """Issue 12 item 8 (SPEC O5): `molar opendental sync` against a MariaDB
+    Open Dental database of 100,000 patients and 1,000,000 appointments."""
+    db = target.label
+    progress(f"{db}: Open Dental sync, {OD_PATIENTS // 10:,} patients (memory at a tenth)")
+    small = opendental_job(target, OD_PATIENTS // 10, OD_APPOINTMENTS // 10)
+    progress(f"{db}: Open Dental sync, {OD_PATIENTS:,} patients, {OD_APPOINTMENTS:,} appointments")
+    big = opendental_job(target, OD_PATIENTS, OD_APPOINTMENTS)
+    first, nochange, changed = big["first"], big["nochange"], big["changed"]
+    size = f"{OD_PATIENTS:,} patients, {OD_APPOINTMENTS:,} appointments"
+    return [
+        Row(f"Open Dental first sync [{db}]", first["pass_seconds"], "s",
+            f"{size}; {first['added']:,} records and {first['accounts']:,} accounts added; "
+            f"{first['wall']:.0f} s with start-up; target under 600 s; Open Dental data loaded in "
+            f"{big['fill_seconds']:.0f} s", 1),
+        Row(f"Open Dental pass, no changes [{db}]", nochange["pass_seconds"], "s",
+            f"{nochange['wall']:.1f} s with the command's start-up; target under 2 s; "
+            f"{nochange['changed']} changed", 2),
+        Row(f"Open Dental pass, 1,000 patients changed [{db}]", changed["pass_seconds"], "s",
+            f"{changed['changed']:,} changed; {changed['wall']:.1f} s with start-up", 2),
+        Row(f"sync peak RSS, first sync [{db}]", first["peak_rss_mib"], "MiB",
+            f"`molar opendental sync` ({size}); at a tenth of the size: "
+            f"{small['first']['peak_rss_mib']:.0f} MiB", 0),
+        Row(f"sync peak RSS, no-change pass [{db}]", nochange["peak_rss_mib"], "MiB",
+            "the same command with nothing to write", 0),
+    ]
+
+
 def target_errors(result: TargetResult) -> list[str]:
     return [
         *error_lines(f"{result.label} provide access", result.latency.errors),
@@ -415,6 +454,9 @@ def main() -> int:
             if not postgres:
                 raise BenchError("BENCH=scale needs BENCH_DATABASE_URL (PostgreSQL)")
             rows += scale_rows(postgres[0])
+        if "opendental" in suites:
+            for target in targets:
+                rows += opendental_rows(target)
     except BenchError as exc:
         print("\n".join([f"bench: {exc}", *problems]), file=sys.stderr)
         return 1

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "molar.sheets",
     "molar.outbox",
     "molar.ops",
+    "molar.opendental",
     "molar.api",
 ]
 
@@ -165,6 +166,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 LEGACY_PASSWORD_HASHERS = [
     "molar.access.hashers.OpenDentalSHA3Hasher",
     "molar.access.hashers.OpenDentalMD5Hasher",
+    "molar.access.hashers.OpenDentalMD5EcwHasher",
 ]
 PASSWORD_HASHERS = [
     "molar.access.hashers.MolarArgon2Hasher",
@@ -258,3 +260,11 @@ MOLAR_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 PORTAL_SESSION_MAX_SECONDS = env_int("PORTAL_SESSION_MAX_SECONDS", 12 * 3600)
 # SPEC Q4: /readyz fails when no worker heartbeat is younger than this.
 WORKER_STALE_SECONDS = env_int("WORKER_STALE_SECONDS", 180)
+
+# SPEC O1: read-only sync from the practice's Open Dental database
+# (mysql://USER:PASSWORD@HOST:3306/DB, a SELECT-only account); the worker runs
+# a pass every OPENDENTAL_SYNC_SECONDS while it is set.
+OPENDENTAL_DATABASE_URL = env_str("OPENDENTAL_DATABASE_URL")
+OPENDENTAL_SYNC_SECONDS = env_int("OPENDENTAL_SYNC_SECONDS", 300)
+# How often the worker asks whether a pass is due; 0 (no URL) turns it off.
+OPENDENTAL_POLL_SECONDS = 30 if OPENDENTAL_DATABASE_URL else 0

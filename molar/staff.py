@@ -19,6 +19,7 @@ MANAGE_SETTINGS = "practice.manage_settings"
 VIEW_PATIENTS = "patients.view_patient"
 CHANGE_PATIENTS = "patients.change_patient"
 ADD_PATIENTS = "patients.add_patient"
+VIEW_OPENDENTAL_SYNC = "opendental.view_syncpass"
 
 
 def deny(request, permission: str, patient_id: int | None = None) -> PermissionDenied:
@@ -50,4 +51,5 @@ def staff_view(permission: str):
 
 def patient_for_staff(pk: int) -> Patient:
     return get_object_or_404(
-        Patient.objects.select_related("portal_account", "primary_provider", "guarantor"), pk=pk)
+        Patient.objects.select_related("portal_account", "primary_provider", "guarantor",
+                                       "responsible_party", "clinic"), pk=pk)

@@ -34,6 +34,7 @@ urlpatterns = [
     path("staff/dashboard/", include("molar.ehr.urls")),
     path("staff/audit/", include("molar.audit.urls")),
     path("staff/messages/", include("molar.messaging.urls")),
+    path("staff/opendental/", include("molar.opendental.urls")),
     path("portal/", include("molar.portal.urls")),
     path("api/v1/", api.urls),
 ]

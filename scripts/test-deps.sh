@@ -27,3 +27,24 @@ if ! pg_up; then
   echo "PostgreSQL is not reachable on 127.0.0.1:5432; the PostgreSQL test run needs it." >&2
   exit 1
 fi
+
+# MariaDB on 127.0.0.1:3306 (root, no password) for the Open Dental sync tests,
+# which create and drop their own od_test_<random> databases.
+maria_up() { mysqladmin --protocol=tcp -h 127.0.0.1 -P 3306 -u root ping >/dev/null 2>&1; }
+if ! maria_up; then
+  if [ ! -x /usr/sbin/mariadbd ] && [ "$(id -u)" = 0 ]; then
+    echo "Installing MariaDB (Open Dental sync tests)..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server >/dev/null
+  fi
+  if [ -x /usr/sbin/mariadbd ]; then
+    echo "Starting MariaDB..."
+    mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+    start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15; do maria_up && break; sleep 1; done
+  fi
+fi
+if ! maria_up; then
+  echo "MariaDB is not reachable on 127.0.0.1:3306 (root, no password); the Open Dental tests need it." >&2
+  exit 1
+fi

@@ -83,3 +83,32 @@ class OpenDentalMD5Hasher(BasePasswordHasher):
 
     def harden_runtime(self, password, encoded):
         pass
+
+
+class OpenDentalMD5EcwHasher(BasePasswordHasher):
+    """Open Dental's eClinicalWorks bridge: `MD5_ECW$$<lowercase hex MD5 of the
+    ASCII password>`, kept as written. Verify only; re-hashed at sign-in."""
+
+    algorithm = "MD5_ECW"
+
+    def _digest(self, password: str) -> str:
+        return hashlib.md5(password.encode("ascii", "replace"), usedforsecurity=False).hexdigest()
+
+    def encode(self, password, salt=""):
+        return f"{self.algorithm}$${self._digest(password)}"
+
+    def decode(self, encoded):
+        algorithm, _, digest = encoded.split("$", 2)
+        return {"algorithm": algorithm, "hash": digest, "salt": ""}
+
+    def verify(self, password, encoded):
+        return constant_time_compare(self._digest(password), self.decode(encoded)["hash"].lower())
+
+    def safe_summary(self, encoded):
+        return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
+
+    def must_update(self, encoded):
+        return True
+
+    def harden_runtime(self, password, encoded):
+        pass

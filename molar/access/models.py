@@ -34,6 +34,12 @@ class PortalAccount(models.Model):
     reset_code_hash = models.CharField(max_length=255, blank=True)
     reset_code_created_at = models.DateTimeField(null=True, blank=True)
     reset_code_failures = models.PositiveSmallIntegerField(default=0)
+    # SPEC O2/O4: an account read from Open Dental's `userweb`: its row id and
+    # a digest of what the sync last wrote. When the account no longer matches
+    # that digest it was changed here (a sign-in re-hash, a new password, a
+    # rename), and later syncs leave it alone.
+    od_user_web_num = models.BigIntegerField(null=True, blank=True, editable=False)
+    od_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,9 +74,11 @@ class AccessEvent(models.Model):
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="access_events")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    source = models.CharField(max_length=16)  # window, api, cli, invite, sheet
-    # When access was provided: for an invite, when the mail server took the email (SPEC I6).
+    source = models.CharField(max_length=16)  # window, api, cli, invite, sheet, opendental
+    # When access was provided: for an invite, when the mail server took the email
+    # (SPEC I6); events read from Open Dental's `ehrmeasureevent` keep its time (SPEC O2).
     created_at = models.DateTimeField(default=timezone.now)
+    od_event_num = models.BigIntegerField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         indexes = [models.Index(fields=["kind", "patient", "created_at"])]

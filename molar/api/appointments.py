@@ -39,6 +39,9 @@ class AppointmentOut(Schema):
     duration_minutes: int
     provider: str | None
     status: str
+    clinic: str | None = None
+    opendental_aptnum: int | None = Field(None, description="AptNum when synced from Open Dental")
+    managed_in_opendental: bool = Field(False, description="changes are refused (422)")
 
 
 def _out(appointment: Appointment) -> dict:
@@ -46,6 +49,9 @@ def _out(appointment: Appointment) -> dict:
         "id": appointment.pk, "patient_id": appointment.patient_id, "start": appointment.start,
         "duration_minutes": appointment.duration_minutes, "status": appointment.status,
         "provider": appointment.provider.abbreviation if appointment.provider else None,
+        "clinic": str(appointment.clinic) if appointment.clinic else None,
+        "opendental_aptnum": appointment.od_apt_num,
+        "managed_in_opendental": appointment.managed_by_opendental,
     }
 
 
@@ -62,7 +68,8 @@ def _fields(data: dict) -> dict:
 def list_appointments(request, patient_id: int):
     require(request, VIEW_PATIENTS, patient_id)
     patient = patient_or_404(patient_id)
-    return [_out(a) for a in patient.appointments.select_related("provider").order_by("start")[:1000]]
+    appointments = patient.appointments.select_related("provider", "clinic").order_by("start")
+    return [_out(a) for a in appointments[:1000]]
 
 
 @router.post("/patients/{patient_id}/appointments", response={201: AppointmentOut})
@@ -77,7 +84,8 @@ def create_appointment(request, patient_id: int, payload: AppointmentIn):
 @router.patch("/appointments/{appointment_id}", response=AppointmentOut)
 def update_appointment(request, appointment_id: int, payload: AppointmentPatch):
     require(request, CHANGE_PATIENTS)
-    appointment = Appointment.objects.select_related("patient").filter(pk=appointment_id).first()
+    appointment = (Appointment.objects.select_related("patient", "clinic")
+                   .filter(pk=appointment_id).first())
     if appointment is None:
         raise Http404("Appointment not found.")
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items()
@@ -85,3 +93,17 @@ def update_appointment(request, appointment_id: int, payload: AppointmentPatch):
     appointment = appointment_save(patient=appointment.patient, actor=Actor.staff(request.user),
                                    appointment=appointment, **_fields(changes))
     return _out(appointment)
+
+
+class ProviderOut(Schema):
+    id: int
+    name: str
+    abbreviation: str
+    opendental_provnum: int | None = Field(None, description="ProvNum when synced from Open Dental")
+
+
+@router.get("/providers", response=list[ProviderOut], tags=["providers"])
+def list_providers(request):
+    require(request, VIEW_PATIENTS)
+    return [{"id": p.pk, "name": p.name, "abbreviation": p.abbreviation, "opendental_provnum": p.od_prov_num}
+            for p in Provider.objects.order_by("name", "id")[:1000]]

@@ -15,6 +15,7 @@ from .base import require
 router = Router(tags=["patients"])
 
 PatientStatus = Literal["patient", "non_patient", "inactive", "archived", "deceased", "prospective"]
+PatientGender = Literal["", "male", "female", "other", "unknown"]
 
 
 class PatientIn(Schema):
@@ -33,14 +34,55 @@ class PatientIn(Schema):
     work_phone: str = Field("", max_length=30)
     email: str = Field("", max_length=254)
     status: PatientStatus = "patient"
+    gender: PatientGender = ""
+    language: str = Field("", max_length=8, description="ISO 639-1 code such as en or es; blank when unknown")
+
+
+class GuardianOut(Schema):
+    guardian_id: int
+    relationship: str
+    is_guardian: bool
 
 
 class PatientOut(PatientIn):
     id: int
+    guarantor_id: int | None
+    responsible_party_id: int | None
+    primary_provider: str | None = Field(None, description="provider abbreviation")
+    clinic: str | None = Field(None, description="clinic name")
+    guardians: list[GuardianOut]
+    opendental_patnum: int | None = Field(None, description="PatNum when synced from Open Dental")
+    managed_in_opendental: bool = Field(
+        False, description="Open Dental owns the synced fields: changing them is refused (422)")
+
+    @staticmethod
+    def resolve_primary_provider(obj) -> str | None:
+        return obj.primary_provider.abbreviation if obj.primary_provider else None
+
+    @staticmethod
+    def resolve_clinic(obj) -> str | None:
+        return str(obj.clinic) if obj.clinic else None
+
+    @staticmethod
+    def resolve_guardians(obj) -> list[dict]:
+        return [{"guardian_id": link.guardian_id, "relationship": link.relationship,
+                 "is_guardian": link.is_guardian} for link in obj.guardian_links.all()]
+
+    @staticmethod
+    def resolve_opendental_patnum(obj) -> int | None:
+        return obj.od_pat_num
+
+    @staticmethod
+    def resolve_managed_in_opendental(obj) -> bool:
+        return obj.managed_by_opendental
+
+
+def _with_relations(patients):
+    return patients.select_related("primary_provider", "clinic").prefetch_related("guardian_links")
 
 
 def patient_or_404(patient_id: int) -> Patient:
-    patient = Patient.objects.filter(pk=patient_id).first()
+    patient = _with_relations(Patient.objects.filter(pk=patient_id)).first()
     if patient is None:
         raise Http404("Patient not found.")
     return patient
@@ -54,13 +96,14 @@ def list_patients(
     offset: int = Query(0, ge=0, le=1_000_000),
 ):
     require(request, VIEW_PATIENTS)
-    return list(patients_search(q)[offset:offset + limit])
+    return list(_with_relations(patients_search(q))[offset:offset + limit])
 
 
 @router.post("/patients", response={201: PatientOut})
 def create_patient(request, payload: PatientIn):
     require(request, ADD_PATIENTS)
-    return Status(201, patient_create(actor=Actor.staff(request.user), **payload.dict()))
+    patient = patient_create(actor=Actor.staff(request.user), **payload.dict())
+    return Status(201, patient_or_404(patient.pk))
 
 
 @router.get("/patients/{patient_id}", response=PatientOut)
@@ -74,4 +117,5 @@ def update_patient(request, patient_id: int, payload: PatientIn):
     require(request, CHANGE_PATIENTS, patient_id)
     patient = patient_or_404(patient_id)
     changes = payload.dict(exclude_unset=True)
-    return patient_update(patient=patient, actor=Actor.staff(request.user), **changes)
+    patient_update(patient=patient, actor=Actor.staff(request.user), **changes)
+    return patient_or_404(patient_id)

@@ -5,6 +5,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from molar.access.models import PortalAccount
 from molar.spreadsheets import csv_stream
 from molar.staff import MANAGE_ACCESS, staff_view
 
@@ -32,12 +33,20 @@ def dashboard(request):
         ordered = sorted(result.patients, key=lambda row: (row.met, row.first_visit, row.patient_id))
         page = Paginator(ordered, 100).get_page(request.GET.get("page"))
         attach_names(page.object_list)
+    online = _online({row.patient_id for row in page.object_list} if page else set())
     query = request.GET.copy()
     query.pop("page", None)
     here = f"{reverse('ehr:dashboard')}?{query.urlencode()}"
     return render(request, "ehr/dashboard.html", {
         "form": form, "result": result, "page": page, "description": DESCRIPTION,
-        "query": query.urlencode(), "here": here})
+        "query": query.urlencode(), "here": here, "online": online})
+
+
+def _online(patient_ids: set[int]) -> set[int]:
+    """Patients shown who have access now (given here, or in Open Dental and
+    synced) but missed the deadline: no Provide Online Access for them."""
+    return set(PortalAccount.objects.filter(patient_id__in=patient_ids).exclude(
+        password__startswith="!").values_list("patient_id", flat=True))  # noqa: S106 (unusable mark)
 
 
 @staff_view(MANAGE_ACCESS)

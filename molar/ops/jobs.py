@@ -21,11 +21,13 @@ and tries the turn again); any other error is logged and the job is tried
 again at its next time."""
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.db import connections
 from django.utils.module_loading import import_string
 
 from molar.transient import is_transient
@@ -40,6 +42,15 @@ PERIODIC_JOBS: list[tuple[str, Every, str]] = [
     ("audit-seal", "AUDIT_SEAL_SECONDS", "molar.audit.sealing.audit_seal"),
     # SPEC T7: each finished minute's anonymous refusals become one event.
     ("audit-tallies", 30, "molar.audit.services.audit_flush_tallies"),
+]
+
+# Jobs that may run for minutes (a first Open Dental sync of a large practice)
+# run in a thread of their own, so invites and emails never wait on them
+# (SPEC Q3); one at a time each. Same shape as PERIODIC_JOBS.
+BACKGROUND_JOBS: list[tuple[str, Every, str]] = [
+    # SPEC O1: the function itself decides whether a pass is due (every
+    # OPENDENTAL_SYNC_SECONDS, one process at a time); this only asks often.
+    ("opendental-sync", "OPENDENTAL_POLL_SECONDS", "molar.opendental.services.opendental_sync_if_due"),
 ]
 
 
@@ -57,18 +68,51 @@ class JobSchedule:
 
     clock: Callable[[], float] = time.monotonic
     next_run: dict[str, float] = field(default_factory=dict)
+    running: dict[str, threading.Thread] = field(default_factory=dict)
+
+    def _due(self, name: str, every: Every) -> float | None:
+        interval = job_interval(every)
+        if interval is None or self.clock() < self.next_run.get(name, float("-inf")):
+            return None
+        return interval
 
     def run_due(self) -> list[str]:
-        """Run every job that is due; returns the names of those that ran."""
+        """Run every job that is due; returns the names of those that ran or started."""
         ran = []
         for name, every, path in list(PERIODIC_JOBS):
-            interval = job_interval(every)
-            if interval is None or self.clock() < self.next_run.get(name, float("-inf")):
+            interval = self._due(name, every)
+            if interval is None:
                 continue
             _run(name, path)
             ran.append(name)
             self.next_run[name] = self.clock() + interval
+        for name, every, path in list(BACKGROUND_JOBS):
+            interval = self._due(name, every)
+            if interval is None or (name in self.running and self.running[name].is_alive()):
+                continue
+            self.running[name] = _start(name, path)
+            ran.append(name)
+            self.next_run[name] = self.clock() + interval
         return ran
+
+    def wait(self, timeout: float | None = None) -> None:
+        """For a stopping worker: let background jobs finish their current step."""
+        for thread in self.running.values():
+            thread.join(timeout)
+
+
+def _start(name: str, path: str) -> threading.Thread:
+    def body() -> None:
+        try:
+            _run(name, path)
+        except Exception:  # a transient error: the job is simply tried at its next time
+            logger.warning("Background job %s hit a database error; it runs again at its next time", name)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+    thread = threading.Thread(target=body, name=f"job-{name}", daemon=True)
+    thread.start()
+    return thread
 
 
 def _run(name: str, path: str) -> None:

@@ -6,7 +6,7 @@ PATIENT_FIELDS = [
     "first_name", "middle_name", "last_name", "preferred_name",
     "address1", "address2", "city", "state", "zip", "birth_date",
     "home_phone", "wireless_phone", "work_phone", "email", "status",
-    "guarantor", "responsible_party", "primary_provider",
+    "guarantor", "responsible_party", "primary_provider", "gender", "language", "clinic",
 ]
 
 

@@ -6,7 +6,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from .languages import LANGUAGE_CHOICES
+
 EARLIEST_BIRTH_DATE = datetime.date(1880, 1, 1)
+MANAGED_IN_OPENDENTAL = "Managed in Open Dental"
+
+
+def opendental_configured() -> bool:
+    from django.conf import settings
+
+    return bool(settings.OPENDENTAL_DATABASE_URL)
 
 
 def validate_birth_date(value: datetime.date) -> None:
@@ -17,6 +26,8 @@ def validate_birth_date(value: datetime.date) -> None:
 class Provider(models.Model):
     name = models.CharField(max_length=100)
     abbreviation = models.CharField(max_length=20, unique=True)
+    # Set for providers read from Open Dental (SPEC O2); they are managed there.
+    od_prov_num = models.BigIntegerField("Open Dental ProvNum", null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ["name"]
@@ -36,15 +47,22 @@ class Patient(models.Model):
         DECEASED = "deceased", "Deceased"
         PROSPECTIVE = "prospective", "Prospective"
 
+    class Gender(models.TextChoices):
+        MALE = "male", "Male"
+        FEMALE = "female", "Female"
+        OTHER = "other", "Other"
+        UNKNOWN = "unknown", "Unknown"
+
     first_name = models.CharField(max_length=100, blank=True)
     middle_name = models.CharField(max_length=100, blank=True)
     last_name = models.CharField(max_length=100, blank=True)
     preferred_name = models.CharField(max_length=100, blank=True)
     address1 = models.CharField("Address line 1", max_length=100, blank=True)
     address2 = models.CharField("Address line 2", max_length=100, blank=True)
-    city = models.CharField(max_length=60, blank=True)
-    state = models.CharField(max_length=30, blank=True)
-    zip = models.CharField("ZIP", max_length=15, blank=True)
+    # As wide as Open Dental's columns, so a synced address is never cut.
+    city = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=100, blank=True)
+    zip = models.CharField("ZIP", max_length=100, blank=True)
     birth_date = models.DateField(null=True, blank=True, validators=[validate_birth_date])
     home_phone = models.CharField(max_length=30, blank=True)
     wireless_phone = models.CharField(max_length=30, blank=True)
@@ -60,8 +78,21 @@ class Patient(models.Model):
     primary_provider = models.ForeignKey(
         Provider, null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
     )
+    gender = models.CharField(max_length=10, choices=Gender.choices, blank=True)
+    # ISO 639-1 code ("en", "es"); blank when unknown. Picks the portal's language.
+    language = models.CharField(max_length=8, choices=LANGUAGE_CHOICES, blank=True)
+    clinic = models.ForeignKey(
+        "practice.Clinic", null=True, blank=True, on_delete=models.SET_NULL, related_name="patients"
+    )
     # The id in the system a record was imported from (CSV, FHIR, Open Dental PatNum).
     external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # SPEC O2-O4: set for patients read from Open Dental. While the sync is
+    # configured, their Open Dental fields are managed there (read-only here).
+    # Guarantor and ResponsParty are kept as read, so the sync can link them
+    # whatever order the rows arrive in.
+    od_pat_num = models.BigIntegerField("Open Dental PatNum", null=True, blank=True, unique=True)
+    od_guarantor = models.BigIntegerField(null=True, blank=True, editable=False)
+    od_responsible = models.BigIntegerField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,6 +105,11 @@ class Patient(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("patients:chart", args=[self.pk])
+
+    @property
+    def managed_by_opendental(self) -> bool:
+        """SPEC O4: Open Dental owns this patient's record while the sync runs."""
+        return self.od_pat_num is not None and opendental_configured()
 
     @property
     def full_name(self) -> str:
@@ -97,6 +133,9 @@ class GuardianLink(models.Model):
     guardian = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="ward_links")
     relationship = models.CharField(max_length=30)
     is_guardian = models.BooleanField(default=False)
+    # Set for links read from Open Dental's `guardian` table (the lowest
+    # GuardianNum when it has several rows for one pair).
+    od_guardian_num = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -126,6 +165,10 @@ class Appointment(models.Model):
     duration_minutes = models.PositiveSmallIntegerField(
         default=60, validators=[MinValueValidator(5), MaxValueValidator(720)])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    clinic = models.ForeignKey("practice.Clinic", null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="appointments")
+    # Set for appointments read from Open Dental (SPEC O2), which owns them.
+    od_apt_num = models.BigIntegerField("Open Dental AptNum", null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -138,6 +181,10 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
+
+    @property
+    def managed_by_opendental(self) -> bool:
+        return self.od_apt_num is not None and opendental_configured()
 
     @property
     def end(self) -> datetime.datetime:

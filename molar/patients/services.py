@@ -3,13 +3,17 @@ from django.db import transaction
 
 from molar.audit.services import Actor, audit_record
 
-from .models import Patient
+from .models import MANAGED_IN_OPENDENTAL, Patient
 
 EDITABLE_FIELDS = (
     "first_name", "middle_name", "last_name", "preferred_name", "address1", "address2",
     "city", "state", "zip", "birth_date", "home_phone", "wireless_phone", "work_phone",
     "email", "status", "guarantor", "responsible_party", "primary_provider", "external_id",
+    "gender", "language", "clinic",
 )
+# SPEC O4: what Open Dental owns on a synced patient (all but Molar's external id).
+OPENDENTAL_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "external_id")
+MANAGED_MESSAGE = f"{MANAGED_IN_OPENDENTAL}: change it there; the next sync brings it here."
 
 
 class PatientInvalid(Exception):
@@ -62,7 +66,11 @@ def patient_create(*, actor: Actor, **fields) -> Patient:
 @transaction.atomic
 def patient_update(*, patient: Patient, actor: Actor, **changes) -> Patient:
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    managed = patient.managed_by_opendental
     changed = _apply(patient, changes)
+    refused = [name for name in changed if name in OPENDENTAL_FIELDS] if managed else []
+    if refused:
+        raise PatientInvalid({name: [MANAGED_MESSAGE] for name in refused})
     if changed:
         patient.save()
         # Field names only: values are health information.
@@ -90,6 +98,8 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
     after = {(link["guardian"].pk, link["relationship"], link["is_guardian"]) for link in links}
     if before == after:
         return
+    if patient.managed_by_opendental:
+        raise PatientInvalid({"guardian": [MANAGED_MESSAGE]})
     patient.guardian_links.all().delete()
     GuardianLink.objects.bulk_create(
         GuardianLink(patient=patient, **link) for link in links
@@ -116,6 +126,8 @@ def appointment_save(*, patient: Patient, actor: Actor, appointment=None, **fiel
         appointment = Appointment(patient=patient)
     else:
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if appointment.managed_by_opendental:
+            raise PatientInvalid({"__all__": [MANAGED_MESSAGE]})
     changed = sorted(name for name, value in fields.items() if getattr(appointment, name) != value)
     for name, value in fields.items():
         setattr(appointment, name, value)

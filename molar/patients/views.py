@@ -30,6 +30,8 @@ from .models import Appointment, Patient
 from .selectors import patients_search
 from .services import (
     APPOINTMENT_FIELDS,
+    MANAGED_MESSAGE,
+    OPENDENTAL_FIELDS,
     PatientInvalid,
     appointment_save,
     patient_create,
@@ -70,9 +72,11 @@ def _info_rows(patient: Patient, practice: PracticeSettings) -> list[tuple[str, 
 def patient_chart(request, pk: int):
     patient = patient_for_staff(pk)
     rows = _info_rows(patient, PracticeSettings.cached())
-    appointments = patient.appointments.select_related("provider").order_by("-start")[:50]
+    appointments = patient.appointments.select_related("provider", "clinic").order_by("-start")[:50]
+    guardian_links = patient.guardian_links.select_related("guardian").order_by("guardian__first_name")
     return render(request, "patients/chart.html",
-                  {"patient": patient, "rows": rows, "appointments": appointments})
+                  {"patient": patient, "rows": rows, "appointments": appointments,
+                   "guardian_links": guardian_links})
 
 
 def _save(request, form, formset, patient: Patient | None):
@@ -96,6 +100,14 @@ def _edit(request, patient: Patient | None):
     form = PatientForm(request.POST or None, instance=patient)
     formset = GuardianLinkFormSet(request.POST or None, instance=patient or Patient(),
                                   prefix="links")
+    managed = patient is not None and patient.managed_by_opendental
+    if managed:  # SPEC O4: shown, not editable; posted values are ignored
+        for name in OPENDENTAL_FIELDS:
+            if name in form.fields:
+                form.fields[name].disabled = True
+        for link_form in formset.forms:
+            for field in link_form.fields.values():
+                field.disabled = True
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             saved = _save(request, form, formset, patient)
@@ -107,7 +119,8 @@ def _edit(request, patient: Patient | None):
             messages.success(request, "Patient saved.")
             return redirect(saved)
     return render(request, "patients/form.html",
-                  {"form": form, "formset": formset, "patient": patient})
+                  {"form": form, "formset": formset, "patient": patient, "managed": managed,
+                   "managed_message": MANAGED_MESSAGE})
 
 
 @staff_view(ADD_PATIENTS)
@@ -126,7 +139,14 @@ def appointment_edit(request, pk: int, appointment_id: int | None = None):
     appointment = (get_object_or_404(Appointment, pk=appointment_id, patient=patient)
                    if appointment_id else None)
     form = AppointmentForm(request.POST or None, instance=appointment)
-    if request.method == "POST" and form.is_valid():
+    managed = appointment is not None and appointment.managed_by_opendental
+    if managed:
+        for field in form.fields.values():
+            field.disabled = True
+    if request.method == "POST" and managed:
+        form.is_valid()
+        form.add_error(None, MANAGED_MESSAGE)
+    elif request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in APPOINTMENT_FIELDS}
         try:
             appointment_save(patient=patient, actor=Actor.staff(request.user),
@@ -139,7 +159,8 @@ def appointment_edit(request, pk: int, appointment_id: int | None = None):
             messages.success(request, "Appointment saved.")
             return redirect(patient)
     return render(request, "patients/appointment_form.html",
-                  {"form": form, "patient": patient, "appointment": appointment})
+                  {"form": form, "patient": patient, "appointment": appointment, "managed": managed,
+                   "managed_message": MANAGED_MESSAGE})
 
 
 # --- Import (SPEC P2): upload, preview (a dry run), then import ---------------------------

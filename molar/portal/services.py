@@ -203,8 +203,10 @@ def portal_username_change(*, account: PortalAccount, username: str,
 
 
 def portal_username_offer_done(*, account: PortalAccount) -> PortalAccount:
-    PortalAccount.objects.filter(pk=account.pk).update(username_offer_pending=False)
-    account.username_offer_pending = False
+    # Open Dental's RequireUserNameChange (SPEC O2) is met by the same offer.
+    PortalAccount.objects.filter(pk=account.pk).update(username_offer_pending=False,
+                                                       require_username_change=False)
+    account.username_offer_pending = account.require_username_change = False
     return account
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -81,6 +82,11 @@ def sign_in(request):
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
                 target = ""
+            # SPEC O2: an account Open Dental flagged RequireUserNameChange is
+            # offered a new username at sign-in (after a one-time password
+            # is replaced, the new-password page leads there itself).
+            if account.username_offer_pending and not account.require_password_change:
+                target = reverse("portal:username_offer")
             response = redirect(target or "portal:home")
             if data["remember"]:
                 response.set_cookie(REMEMBER_COOKIE, account.username, max_age=REMEMBER_SECONDS,

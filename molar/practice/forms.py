@@ -16,6 +16,14 @@ class PracticeSettingsForm(forms.ModelForm):
         fields = SETTINGS_FIELDS
         widgets = {"patient_facing_url": forms.URLInput(attrs={"placeholder": "https://"})}
 
+    def __init__(self, *args, **kwargs):
+        from .services import opendental_fields
+
+        super().__init__(*args, **kwargs)
+        for name in opendental_fields():  # SPEC O4: shown, not editable
+            self.fields[name].disabled = True
+            self.fields[name].help_text = "Managed in Open Dental"
+
     def clean_country(self):
         return self.cleaned_data["country"].strip().upper()
 

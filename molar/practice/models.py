@@ -179,5 +179,28 @@ class PracticeSettings(models.Model):
         return ", ".join(p for p in parts if p)
 
 
+class Clinic(models.Model):
+    """A location of the practice. Filled by the Open Dental sync (SPEC O2) when
+    the practice uses clinics there; `is_hidden` marks a retired clinic (Open
+    Dental hides clinics instead of deleting them)."""
+
+    name = models.CharField(max_length=255)
+    abbreviation = models.CharField(max_length=255, blank=True)
+    address1 = models.CharField("Address line 1", max_length=255, blank=True)
+    address2 = models.CharField("Address line 2", max_length=255, blank=True)
+    city = models.CharField(max_length=255, blank=True)
+    state = models.CharField(max_length=255, blank=True)
+    zip = models.CharField("ZIP", max_length=255, blank=True)
+    phone = models.CharField(max_length=255, blank=True)
+    is_hidden = models.BooleanField(default=False)
+    od_clinic_num = models.BigIntegerField("Open Dental ClinicNum", null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name or self.abbreviation or f"Clinic #{self.pk}"
+
+
 _cache: dict[str, tuple["PracticeSettings | None", float]] = {}
 _cache_lock = threading.Lock()

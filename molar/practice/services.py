@@ -14,6 +14,17 @@ EDITABLE_FIELDS = (
 )
 
 
+# SPEC O2/O4: read from Open Dental's preferences while the sync is configured.
+OPENDENTAL_FIELDS = ("practice_name", "practice_phone", "address1", "address2", "city", "state", "zip")
+MANAGED_IN_OPENDENTAL = "Managed in Open Dental: change it there; the next sync brings it here."
+
+
+def opendental_fields() -> tuple[str, ...]:
+    from django.conf import settings
+
+    return OPENDENTAL_FIELDS if settings.OPENDENTAL_DATABASE_URL else ()
+
+
 class SettingsInvalid(Exception):
     def __init__(self, errors: dict[str, list[str]]):
         self.errors = errors
@@ -25,9 +36,11 @@ class SettingsInvalid(Exception):
 
 
 @transaction.atomic
-def practice_settings_update(*, actor: Actor, **changes) -> PracticeSettings:
+def practice_settings_update(*, actor: Actor, opendental: bool = False, **changes) -> PracticeSettings:
     """Validate and save practice settings; audit which fields changed (not their
-    values: a settings row holds no secrets today, but the trail stays lean)."""
+    values: a settings row holds no secrets today, but the trail stays lean).
+    `opendental`: the sync writing what Open Dental holds (SPEC O2); anyone else
+    is refused a change to those fields while the sync is configured (O4)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise SettingsInvalid({name: [f"Unknown setting {name}."] for name in sorted(unknown)})
@@ -35,6 +48,9 @@ def practice_settings_update(*, actor: Actor, **changes) -> PracticeSettings:
     if isinstance(changes.get("patient_facing_url"), str):
         changes["patient_facing_url"] = changes["patient_facing_url"].strip()
     changed = sorted(k for k, v in changes.items() if getattr(practice, k) != v)
+    managed = [] if opendental else [name for name in changed if name in opendental_fields()]
+    if managed:
+        raise SettingsInvalid({name: [MANAGED_IN_OPENDENTAL] for name in managed})
     for name, value in changes.items():
         setattr(practice, name, value)
     try:

@@ -11,7 +11,7 @@ from django.db import transaction
 from molar.audit.services import Actor, audit_record
 
 FRONT_DESK = ("patients.view_patient", "patients.add_patient", "patients.change_patient",
-              "access.manage_portal_access")
+              "access.manage_portal_access", "opendental.view_syncpass")
 ADMIN = (*FRONT_DESK, "practice.manage_settings")
 
 

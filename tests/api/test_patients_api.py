@@ -13,6 +13,12 @@ from molar.patients.models import Patient
 FIELDS = ["first_name", "middle_name", "last_name", "preferred_name", "address1", "address2",
           "city", "state", "zip", "birth_date", "home_phone", "wireless_phone", "work_phone",
           "email", "status"]
+# Read-only in the answer: links, clinic, guardians and the Open Dental ids (SPEC O2).
+OUT_ONLY = ["gender", "language", "guarantor_id", "responsible_party_id", "primary_provider", "clinic",
+            "guardians", "opendental_patnum", "managed_in_opendental"]
+EMPTY_OUT = {"gender": "", "language": "", "guarantor_id": None, "responsible_party_id": None,
+             "primary_provider": None, "clinic": None, "guardians": [], "opendental_patnum": None,
+             "managed_in_opendental": False}
 STATUSES = ["patient", "non_patient", "inactive", "archived", "deceased", "prospective"]
 FULL = {
     "first_name": "Ana", "middle_name": "Luisa", "last_name": "Ortega", "preferred_name": "Lu",
@@ -39,7 +45,7 @@ def test_create_patient_is_201_with_every_field_and_id(desk_api):
 
     assert response.status_code == 201
     body = response.json()
-    assert set(body) == {"id", *FIELDS}
+    assert set(body) == {"id", *FIELDS, *OUT_ONLY}
     assert {k: body[k] for k in FIELDS} == FULL
     patient = Patient.objects.get(pk=body["id"])
     assert patient.birth_date == datetime.date(1990, 7, 4)
@@ -68,7 +74,7 @@ def test_get_patient_returns_every_field(desk_api):
     response = desk_api.get(f"/patients/{patient_id}")
 
     assert response.status_code == 200
-    assert response.json() == {"id": patient_id, **FULL}
+    assert response.json() == {"id": patient_id, **FULL, **EMPTY_OUT}
 
 
 def test_patch_patient_changes_only_the_given_fields(desk_api, complete_patient):
@@ -99,7 +105,7 @@ def test_list_patients_searches_pages_and_shows_fields(desk_api, make_patient):
 
     assert found.status_code == 200
     assert len(found.json()) == 4
-    assert set(found.json()[0]) == {"id", *FIELDS}
+    assert set(found.json()[0]) == {"id", *FIELDS, *OUT_ONLY}
     assert [p["first_name"] for p in omars.json()] == ["Omar", "Omar"]
     assert len(rest.json()) == 1
     assert [p["last_name"] for p in zoe.json()] == ["Quill"]

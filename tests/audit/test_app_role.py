@@ -18,8 +18,10 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 def app_role():
     name, password = f"molar_app_{secrets.token_hex(4)}", secrets.token_urlsafe(16)
     db = connection.settings_dict
-    argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"app={name}", "-v", f"password='{password}'",
-            "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432), "-U", db["USER"], "-d", db["NAME"],
+    argv = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-v", f"app={name}",
+            "-v", f"password='{password}'",
+            "-h", db["HOST"] or "127.0.0.1", "-p", str(db["PORT"] or 5432), "-U", db["USER"],
+            "-d", db["NAME"],
             "-f", "scripts/postgres-app-role.sql"]
     subprocess.run(argv, check=True, capture_output=True, text=True)
     yield name, password

@@ -212,3 +212,40 @@ def test_the_worker_lives_in_ops_only():
     with pytest.raises(ModuleNotFoundError):
         importlib.import_module("molar.invites.management.commands.worker")
     assert importlib.import_module("molar.ops.management.commands.worker").Command
+
+
+release = threading.Event()
+started: list[str] = []
+
+
+def slow_job() -> None:
+    started.append("slow")
+    release.wait(timeout=30)
+
+
+def test_a_background_job_runs_in_its_own_thread_and_once_at_a_time(monkeypatch, db):
+    """SPEC Q3: a long job (a first Open Dental sync) must not hold up invites
+    and emails, and a second copy must not start while the first runs."""
+    monkeypatch.setattr(jobs, "PERIODIC_JOBS", [])
+    monkeypatch.setattr(jobs, "BACKGROUND_JOBS", [("slow", 60, "tests.ops.test_worker.slow_job")])
+    started.clear()
+    release.clear()
+    now = [1000.0]
+    schedule = JobSchedule(clock=lambda: now[0])
+    assert schedule.run_due() == ["slow"]  # returned while the job still runs
+    thread = schedule.running["slow"]
+    assert thread.is_alive()
+    now[0] += 61
+    assert schedule.run_due() == []  # due again, but not twice at once
+    release.set()
+    thread.join(timeout=10)
+    assert schedule.run_due() == ["slow"]
+    schedule.wait(timeout=10)
+    assert started == ["slow", "slow"]
+
+
+def test_the_open_dental_sync_is_a_background_job_only_when_configured(settings):
+    name, every, path = next(job for job in jobs.BACKGROUND_JOBS if job[0] == "opendental-sync")
+    assert path == "molar.opendental.services.opendental_sync_if_due"
+    settings.OPENDENTAL_POLL_SECONDS = 0
+    assert jobs.job_interval(every) is None

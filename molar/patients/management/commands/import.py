@@ -12,16 +12,33 @@ KINDS = {
     "fhir": "patients from a FHIR R4 Bundle of Patient resources (JSON)",
     "opendental-accounts": "portal accounts exported from Open Dental's userweb table",
 }
+ACCOUNTS_FORMATS = (
+    "FILE is either format, UTF-8, first line naming the columns. "
+    "(1) Molar's CSV: PatNum,UserName,Password[,RequireUserNameChange,RequirePasswordChange,"
+    "DateTimeLastLogin]. "
+    "(2) A raw export of Open Dental's userweb table with its own column names (UserWebNum, FKey, "
+    "FKeyType, UserName, Password, PasswordResetCode, RequireUserNameChange, DateTimeLastLogin, "
+    "RequirePasswordChange), tab-separated (mysql -B, most SQL tools) or comma-separated; FKey is "
+    "the PatNum, rows with FKeyType other than 1 are refused, PasswordResetCode is ignored. "
+    "Password: SHA3_512$salt$hash, MD5 (bare or MD5$$), MD5_ECW$$hex, or None$$ (the username is "
+    "kept with no access). RequirePasswordChange=1 makes the password one-time; "
+    "RequireUserNameChange=1 offers a new username at the next sign-in. The patient is found by "
+    "the PatNum a sync or an import gave it. Hashes keep working and become Argon2id at the first "
+    "sign-in.")
 
 
 class Command(BaseCommand):
     help = ("Import records: `molar import patients FILE.csv`, `molar import fhir FILE.json`, "
-            "`molar import opendental-accounts FILE.csv`.")
+            "`molar import opendental-accounts FILE` (Molar's CSV or a raw userweb export; "
+            "see `molar import opendental-accounts --help`).")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="kind", required=True)
         for kind, text in KINDS.items():
-            sub.add_parser(kind, help=text).add_argument("file")
+            description = ACCOUNTS_FORMATS if kind == "opendental-accounts" else text
+            sub.add_parser(kind, help=text, description=description).add_argument(
+                "file", help="the file to import" + (" (either format described above)"
+                                                     if kind == "opendental-accounts" else ""))
 
     def handle(self, *args, kind, file, **options):
         if kind == "opendental-accounts":

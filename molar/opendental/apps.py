@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class OpenDentalConfig(AppConfig):
+    name = "molar.opendental"
+    label = "opendental"
+    verbose_name = "Open Dental sync"
