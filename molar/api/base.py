@@ -1,11 +1,14 @@
 """The API object: Bearer-key auth, and one error shape for every refusal:
-`{"errors": ["message", ...]}`."""
+`{"errors": ["message", ...]}`, declared in the OpenAPI document for each
+operation (`error_responses`) and answered for any error, an unexpected one
+included (500, logged, without details)."""
 
 import json
+import logging
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer
@@ -20,6 +23,9 @@ from molar.transient import TRANSIENT
 
 from .keys import apikey_user
 
+logger = logging.getLogger(__name__)
+
+SERVER_ERROR = "Something went wrong on the server; nothing was changed. Please try again later."
 
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request, token):
@@ -68,7 +74,56 @@ class ObjectParser(Parser):
         return super().parse_querydict(data, list_fields, request)
 
 
-api = NinjaAPI(
+# What each error status means, as the OpenAPI document describes it.
+ERROR_STATUSES = {
+    400: "The body is not a JSON object, or the request holds NUL characters.",
+    401: "No valid API key (Authorization: Bearer <key>).",
+    403: "The key's staff user lacks the permission (audited).",
+    404: "No such record.",
+    409: "Conflicts with the current state (e.g. access already provided, username taken).",
+    413: "The request body is too large.",
+    422: "Input, eligibility, settings or policy problems: one message each.",
+    503: "The database is briefly unavailable; try again (Retry-After).",
+}
+
+
+class Errors(Schema):
+    errors: list[str]
+
+
+def error_responses(operation: dict, path: str) -> list[int]:
+    """The error statuses an operation can answer, from its shape: every
+    operation needs a key with a permission and may meet a database blip;
+    input can be refused; a body can be unreadable or too large; a path id
+    can name nothing. 409 is declared by the routes that can conflict."""
+    has_body = "requestBody" in operation
+    has_query = any(p.get("in") == "query" for p in operation.get("parameters", []))
+    statuses = [401, 403, 503]
+    statuses += [400] if has_body or has_query else []
+    statuses += [404] if "{" in path else []
+    statuses += [413] if has_body else []
+    statuses += [422] if has_body or operation.get("parameters") else []
+    return sorted(statuses)
+
+
+class MolarAPI(NinjaAPI):
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["Errors"] = Errors.model_json_schema()
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                for status in error_responses(operation, path):
+                    responses.setdefault(str(status), {})
+                for status, response in responses.items():
+                    if int(status) >= 400:  # routes declare 409 by status only
+                        response.update(description=ERROR_STATUSES[int(status)], content=content)
+        return schema
+
+
+api = MolarAPI(
     title="Molar API",
     version="1",
     description="Patient portal access for dental practices.",
@@ -122,6 +177,20 @@ def on_http_error(request, exc):
     elif exc.status_code == 400 and message.startswith("Cannot parse request body"):
         message = "The request body is not valid JSON."
     return errors(request, [message], exc.status_code)
+
+
+@api.exception_handler(SuspiciousOperation)
+def on_suspicious(request, exc):
+    # Django's own answer to these (too many fields, a malformed header) is a 400.
+    return errors(request, ["The request is malformed."], 400)
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request, exc):
+    """Anything no handler above expected: a JSON 500 that tells nothing
+    about the server, with the traceback in the log."""
+    logger.exception("API server error for %s %s", request.method, request.path)
+    return errors(request, [SERVER_ERROR], 500)
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -3,6 +3,8 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import ConfigDict
 
 from molar.audit.services import Actor
 from molar.patients.models import Patient
@@ -18,9 +20,12 @@ PatientStatus = Literal["patient", "non_patient", "inactive", "archived", "decea
 
 
 class PatientIn(Schema):
-    first_name: str = Field("", max_length=100)
+    """A patient as a whole. SPEC P4: a first and a last name, not blank
+    (the rule itself is the model's, shared with the pages and imports)."""
+
+    first_name: str = Field(max_length=100, min_length=1)
     middle_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=100)
+    last_name: str = Field(max_length=100, min_length=1)
     preferred_name: str = Field("", max_length=100)
     address1: str = Field("", max_length=100)
     address2: str = Field("", max_length=100)
@@ -35,8 +40,20 @@ class PatientIn(Schema):
     status: PatientStatus = "patient"
 
 
+class PatientPatch(PatientIn):
+    """The fields to change (at least one); those left out keep their values."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    first_name: str = Field(None, max_length=100, min_length=1)
+    last_name: str = Field(None, max_length=100, min_length=1)
+
+
 class PatientOut(PatientIn):
     id: int
+    # Records from before SPEC P4 (or another system) may lack a name: shown as they are.
+    first_name: str
+    last_name: str
 
 
 def patient_or_404(patient_id: int) -> Patient:
@@ -70,8 +87,10 @@ def get_patient(request, patient_id: int):
 
 
 @router.patch("/patients/{patient_id}", response=PatientOut)
-def update_patient(request, patient_id: int, payload: PatientIn):
+def update_patient(request, patient_id: int, payload: PatientPatch):
     require(request, CHANGE_PATIENTS, patient_id)
     patient = patient_or_404(patient_id)
     changes = payload.dict(exclude_unset=True)
+    if not changes:
+        raise HttpError(422, "The request body names no field to change.")
     return patient_update(patient=patient, actor=Actor.staff(request.user), **changes)

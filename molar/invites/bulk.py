@@ -24,6 +24,7 @@ from molar.access.models import PortalAccount
 from molar.access.printout import letters_pdf
 from molar.access.services import AccessRefused, access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
+from molar.dates import day_after, day_start
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
@@ -71,9 +72,7 @@ def _with_access() -> Q:
 def bulk_candidates(criteria: Criteria) -> QuerySet[Patient]:
     """Patients with a (not broken) appointment in the date range, by the
     practice's local days; optionally only those without access yet."""
-    zone = timezone.get_current_timezone()
-    start = datetime.datetime.combine(criteria.start, datetime.time(), zone)
-    end = datetime.datetime.combine(criteria.end + datetime.timedelta(days=1), datetime.time(), zone)
+    start, end = day_start(criteria.start), day_after(criteria.end)  # SPEC X4: clamped
     visits = Appointment.objects.filter(start__gte=start, start__lt=end).exclude(
         status=Appointment.Status.BROKEN)
     patients = Patient.objects.filter(pk__in=visits.values("patient_id"))
