@@ -1,4 +1,3 @@
-import datetime
 from typing import Literal
 
 from django.http import Http404
@@ -12,7 +11,7 @@ from molar.patients.selectors import patients_search
 from molar.patients.services import patient_create, patient_update
 from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS
 
-from .base import require
+from .base import Day, require
 
 router = Router(tags=["patients"])
 
@@ -32,7 +31,7 @@ class PatientIn(Schema):
     city: str = Field("", max_length=60)
     state: str = Field("", max_length=30)
     zip: str = Field("", max_length=15)
-    birth_date: datetime.date | None = None
+    birth_date: Day | None = None
     home_phone: str = Field("", max_length=30)
     wireless_phone: str = Field("", max_length=30)
     work_phone: str = Field("", max_length=30)

@@ -18,6 +18,7 @@ from .importing import ImportRefused, ImportSummary, Record, patients_import
 MAX_BYTES = 100 * 1024 * 1024  # parsed whole: about 100,000 patients
 MAX_DEPTH = 64  # a Patient with extensions nests about 10 levels
 TOO_DEEP = object()
+ONE_LINE = str.maketrans({"\r": "\\r", "\n": "\\n", "\t": "\\t"})
 PHONE_FIELDS = {"home": "home_phone", "mobile": "wireless_phone", "work": "work_phone"}
 
 
@@ -26,7 +27,8 @@ def _reasons(exc: ValidationError, limit: int = 3) -> str:
     for error in exc.errors()[:limit]:
         where = ".".join(str(part) for part in error["loc"])
         reasons.append(f"{where}: {error['msg'].removeprefix('Value error, ').rstrip('.')}")
-    return "; ".join(reasons)
+    # One line per bad entry: FHIR's patterns hold control characters (\r, \n, \t).
+    return "; ".join(reasons).translate(ONE_LINE)
 
 
 def _depth(data) -> int:

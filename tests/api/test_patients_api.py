@@ -66,7 +66,8 @@ def test_create_patient_with_only_names_uses_defaults(desk_api):
 def test_create_patient_without_a_body_or_names_is_422_and_creates_nothing(desk_api, raw):
     """SPEC P4: a null or empty body is a 422, not a nameless patient."""
     assert refusal(desk_api.post("/patients", raw=raw), 422) in (
-        ["first_name: Field required", "last_name: Field required"], ["Field required"])
+        ["first_name: Field required", "last_name: Field required"], ["Field required"],
+        ["The request body must be a JSON object, not null."])
     assert not Patient.objects.exists()
 
 
@@ -83,10 +84,12 @@ def test_blank_names_are_422_on_create_and_patch(desk_api, complete_patient, nam
     assert complete_patient.first_name == "Maria" and Patient.objects.count() == 1
 
 
-@pytest.mark.parametrize("raw", ["{}", "null"])
-def test_patch_without_any_field_is_422(desk_api, complete_patient, raw):
-    assert refusal(desk_api.patch(f"/patients/{complete_patient.pk}", raw=raw), 422) == [
-        "The request body names no field to change."]
+@pytest.mark.parametrize(("raw", "message"), [
+    ("{}", "The request body names no field to change."),
+    ("null", "The request body must be a JSON object, not null."),
+])
+def test_patch_without_any_field_is_422(desk_api, complete_patient, raw, message):
+    assert refusal(desk_api.patch(f"/patients/{complete_patient.pk}", raw=raw), 422) == [message]
 
 
 def test_get_patient_returns_every_field(desk_api):
