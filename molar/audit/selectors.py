@@ -21,7 +21,7 @@ KNOWN_ACTIONS = (
     "access_provided", "access_removed", "access_imported", "password_generated", "password_typed",
     "username_changed", "printed", "credentials_issued", "sheet_credentials_issued", "sheet_created",
     "sheet_reprinted", "invite_sent", "invite_skipped", "invite_failed", "bulk_invite_started",
-    "bulk_grant", "sign_in", "lock", "unlock", "password_changed", "reset_requested",
+    "bulk_grant", "bulk_letters_taken", "sign_in", "lock", "unlock", "password_changed", "reset_requested",
     "reset_completed", "activation_completed", "access_denied", "phi_view", "phi_download",
     "phi_transmit", "settings_changed", "invite_rule_created", "invite_rule_changed",
     "invite_rule_deleted", "permission_denied", "patient_created", "patient_updated",
