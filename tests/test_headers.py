@@ -40,7 +40,8 @@ def test_deploy_check_passes_with_the_documented_production_environment(tmp_path
            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres", "HTTPS": "true",
            "TRUST_X_FORWARDED_PROTO": "true", "ALLOWED_HOSTS": "portal.example.com",
            "EMAIL_HOST": "smtp.example.com", "EMAIL_PORT": "587", "EMAIL_USE_TLS": "true",
-           "DEFAULT_FROM_EMAIL": "portal@example.com"}
+           "DEFAULT_FROM_EMAIL": "portal@example.com",
+           "AUDIT_SIGNING_KEY": "Lx0hVu1dAgS6nN2XkNqGm7o4HqWl3kqK0R6oY5v3a9E="}
     result = subprocess.run([sys.executable, "-m", "molar.cli", "check", "--deploy"],
                             env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
