@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second test run (pytest-django creates and drops test_molar).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/molar
 
-.PHONY: demo test test-sqlite test-postgres test-deps bench lint clean
+.PHONY: demo test test-sqlite test-postgres test-deps bench fuzz lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/molar_bench
 bench: $(BIN)/.installed
 	@sh scripts/bench-deps.sh
 	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench
+
+# schemathesis against the API with many more examples per operation than the
+# test command's few (SCHEMATHESIS_EXAMPLES=N to choose; a few minutes at 500).
+FUZZ_EXAMPLES ?= 500
+
+fuzz: $(BIN)/.installed
+	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -89,6 +89,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "molar.headers.SecurityHeadersMiddleware",
+    "molar.api.middleware.ApiErrorsAsJsonMiddleware",
     "molar.ops.middleware.TransientDatabaseErrorMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "molar.audit.middleware.RequestContextMiddleware",

@@ -9,7 +9,7 @@ from molar.access.throttle import lock_state
 from molar.audit.services import Actor
 from molar.staff import MANAGE_ACCESS
 
-from .base import require
+from .base import Errors, require
 from .patients import patient_or_404
 
 router = Router(tags=["portal access"])
@@ -72,7 +72,7 @@ def get_access(request, patient_id: int):
     return _state(PortalAccount.objects.filter(patient=patient).first())
 
 
-@router.post("/patients/{patient_id}/portal-access", response={201: ProvideOut})
+@router.post("/patients/{patient_id}/portal-access", response={201: ProvideOut, 409: Errors})
 def provide_access(request, patient_id: int):
     patient = _patient(request, patient_id)
     credentials = services.access_provide(
@@ -81,14 +81,14 @@ def provide_access(request, patient_id: int):
     return Status(201, credentials)
 
 
-@router.delete("/patients/{patient_id}/portal-access", response={204: None})
+@router.delete("/patients/{patient_id}/portal-access", response={204: None, 409: Errors})
 def remove_access(request, patient_id: int):
     patient = _patient(request, patient_id)
     services.access_remove(patient=patient, actor=Actor.staff(request.user))
     return Status(204, None)
 
 
-@router.patch("/patients/{patient_id}/portal-access", response=AccessOut)
+@router.patch("/patients/{patient_id}/portal-access", response={200: AccessOut, 409: Errors})
 def rename(request, patient_id: int, payload: UsernameIn):
     patient = _patient(request, patient_id)
     account = services.access_rename(
@@ -97,7 +97,7 @@ def rename(request, patient_id: int, payload: UsernameIn):
     return _state(account)
 
 
-@router.post("/patients/{patient_id}/portal-access/password", response=PasswordOut)
+@router.post("/patients/{patient_id}/portal-access/password", response={200: PasswordOut, 409: Errors})
 def new_password(request, patient_id: int, payload: PasswordIn | None = None):
     """No body: generate a one-time password. `{"password"}`: set the typed one."""
     patient = _patient(request, patient_id)
@@ -109,7 +109,7 @@ def new_password(request, patient_id: int, payload: PasswordIn | None = None):
 
 
 @router.post("/patients/{patient_id}/portal-access/printout",
-             response={200: None}, openapi_extra={
+             response={200: None, 409: Errors}, openapi_extra={
                  "responses": {"200": {"content": {"application/pdf": {}}}}})
 def printout(request, patient_id: int, payload: PrintoutIn | None = None):
     patient = _patient(request, patient_id)

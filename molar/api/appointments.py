@@ -3,14 +3,13 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Field, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Provider
 from molar.patients.services import PatientInvalid, appointment_save
 from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS
 
-from .base import require
+from .base import Moment, require
 from .patients import patient_or_404
 
 router = Router(tags=["appointments"])
@@ -19,14 +18,14 @@ AppointmentStatus = Literal["scheduled", "complete", "broken"]
 
 
 class AppointmentIn(Schema):
-    start: AwareDatetime = Field(description="ISO 8601 with offset, e.g. 2026-12-01T09:30:00-05:00")
+    start: Moment = Field(description="ISO 8601 with offset, e.g. 2026-12-01T09:30:00-05:00")
     duration_minutes: int = Field(60, ge=5, le=720)
     provider: str | None = Field(None, max_length=20, description="provider abbreviation")
     status: AppointmentStatus = "scheduled"
 
 
 class AppointmentPatch(Schema):
-    start: AwareDatetime | None = None
+    start: Moment | None = None
     duration_minutes: int | None = Field(None, ge=5, le=720)
     provider: str | None = Field(None, max_length=20)
     status: AppointmentStatus | None = None

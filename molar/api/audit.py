@@ -8,19 +8,24 @@ from pydantic_core import PydanticCustomError
 from molar.audit.selectors import DEFAULT_SORT, SORT_FIELDS, SORTS, audit_events
 from molar.staff import MANAGE_SETTINGS
 
-from .base import require
+from .base import Day, require
 
 router = Router(tags=["audit"])
 
 ActorType = Literal["staff", "patient", "representative", "system", "anonymous"]
 
 
+def _blank_allowed(schema: dict) -> None:
+    schema["anyOf"] = [*schema.get("anyOf", []), {"type": "string", "enum": [""]}]
+
+
 class AuditFilters(Schema):
-    start: datetime.date | None = None
-    end: datetime.date | None = None
-    patient: int | None = Field(None, ge=1)
+    # Blank is "any" (as the staff report's form sends it), and the document says so.
+    start: Day | None = Field(None, json_schema_extra=_blank_allowed)
+    end: Day | None = Field(None, json_schema_extra=_blank_allowed)
+    patient: int | None = Field(None, ge=1, json_schema_extra=_blank_allowed)
     actor: str = Field("", max_length=150, description="actor name contains")
-    actor_type: ActorType | None = None
+    actor_type: ActorType | None = Field(None, json_schema_extra=_blank_allowed)
     action: str = Field("", max_length=64, description="exact action; phi_* for a prefix")
     sort: str = Field(DEFAULT_SORT, description=f"one of {', '.join(SORT_FIELDS)}; - for descending")
     limit: int = Field(50, ge=1, le=500)

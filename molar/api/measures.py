@@ -7,7 +7,7 @@ from molar.ehr.measures import DESCRIPTION, electronic_copy_access, with_names
 from molar.patients.models import Provider
 from molar.staff import MANAGE_ACCESS
 
-from .base import require
+from .base import Day, require
 
 router = Router(tags=["measures"])
 
@@ -37,7 +37,7 @@ class MeasureOut(Schema):
 
 
 @router.get("/measures/electronic-copy-access", response=MeasureOut)
-def electronic_copy_access_measure(request, start: datetime.date, end: datetime.date,
+def electronic_copy_access_measure(request, start: Day, end: Day,
                                    provider: int | None = Query(None, ge=1),
                                    patients: bool = True):
     """SPEC E1. `patients=false` leaves out the per-patient list."""

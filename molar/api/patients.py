@@ -1,8 +1,9 @@
-import datetime
 from typing import Literal
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.errors import HttpError
+from pydantic import ConfigDict
 
 from molar.audit.services import Actor
 from molar.patients.models import Patient
@@ -10,7 +11,7 @@ from molar.patients.selectors import patients_search
 from molar.patients.services import patient_create, patient_update
 from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS
 
-from .base import require
+from .base import Day, require
 
 router = Router(tags=["patients"])
 
@@ -19,16 +20,19 @@ PatientGender = Literal["", "male", "female", "other", "unknown"]
 
 
 class PatientIn(Schema):
-    first_name: str = Field("", max_length=100)
+    """A patient as a whole. SPEC P4: a first and a last name, not blank
+    (the rule itself is the model's, shared with the pages and imports)."""
+
+    first_name: str = Field(max_length=100, min_length=1)
     middle_name: str = Field("", max_length=100)
-    last_name: str = Field("", max_length=100)
+    last_name: str = Field(max_length=100, min_length=1)
     preferred_name: str = Field("", max_length=100)
     address1: str = Field("", max_length=100)
     address2: str = Field("", max_length=100)
-    city: str = Field("", max_length=60)
-    state: str = Field("", max_length=30)
-    zip: str = Field("", max_length=15)
-    birth_date: datetime.date | None = None
+    city: str = Field("", max_length=100)
+    state: str = Field("", max_length=100)
+    zip: str = Field("", max_length=100)
+    birth_date: Day | None = None
     home_phone: str = Field("", max_length=30)
     wireless_phone: str = Field("", max_length=30)
     work_phone: str = Field("", max_length=30)
@@ -44,8 +48,20 @@ class GuardianOut(Schema):
     is_guardian: bool
 
 
+class PatientPatch(PatientIn):
+    """The fields to change (at least one); those left out keep their values."""
+
+    model_config = ConfigDict(json_schema_extra={"minProperties": 1})
+
+    first_name: str = Field(None, max_length=100, min_length=1)
+    last_name: str = Field(None, max_length=100, min_length=1)
+
+
 class PatientOut(PatientIn):
     id: int
+    # Records from before SPEC P4 (or another system) may lack a name: shown as they are.
+    first_name: str
+    last_name: str
     guarantor_id: int | None
     responsible_party_id: int | None
     primary_provider: str | None = Field(None, description="provider abbreviation")
@@ -113,9 +129,11 @@ def get_patient(request, patient_id: int):
 
 
 @router.patch("/patients/{patient_id}", response=PatientOut)
-def update_patient(request, patient_id: int, payload: PatientIn):
+def update_patient(request, patient_id: int, payload: PatientPatch):
     require(request, CHANGE_PATIENTS, patient_id)
     patient = patient_or_404(patient_id)
     changes = payload.dict(exclude_unset=True)
+    if not changes:
+        raise HttpError(422, "The request body names no field to change.")
     patient_update(patient=patient, actor=Actor.staff(request.user), **changes)
     return patient_or_404(patient_id)

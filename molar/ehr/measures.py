@@ -15,6 +15,7 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from molar.access.models import AccessEvent
+from molar.dates import day_after, day_start
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
 
@@ -65,9 +66,7 @@ class MeasureResult:
 
 
 def _local_bounds(start: datetime.date, end: datetime.date):
-    zone = timezone.get_current_timezone()
-    return (datetime.datetime.combine(start, datetime.time(), zone),
-            datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone))
+    return day_start(start), day_after(end)  # SPEC X4: clamped, never an overflow
 
 
 # PostgreSQL: both aggregates in one statement, joined by hash, the local days

@@ -24,6 +24,7 @@ from molar.access.models import PortalAccount
 from molar.access.printout import letters_pdf
 from molar.access.services import AccessRefused, access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
+from molar.dates import day_after, day_start
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
@@ -57,6 +58,7 @@ class GrantSummary:
     granted: int = 0
     reissued: int = 0  # letters a stopped run had not written: new one-time passwords
     skipped: list[PlanRow] = field(default_factory=list)
+    patient_ids: list[int] = field(default_factory=list)  # the selection: whose letters are owed
 
     @property
     def letters(self) -> int:
@@ -71,9 +73,7 @@ def _with_access() -> Q:
 def bulk_candidates(criteria: Criteria) -> QuerySet[Patient]:
     """Patients with a (not broken) appointment in the date range, by the
     practice's local days; optionally only those without access yet."""
-    zone = timezone.get_current_timezone()
-    start = datetime.datetime.combine(criteria.start, datetime.time(), zone)
-    end = datetime.datetime.combine(criteria.end + datetime.timedelta(days=1), datetime.time(), zone)
+    start, end = day_start(criteria.start), day_after(criteria.end)  # SPEC X4: clamped
     visits = Appointment.objects.filter(start__gte=start, start__lt=end).exclude(
         status=Appointment.Status.BROKEN)
     patients = Patient.objects.filter(pk__in=visits.values("patient_id"))
@@ -149,10 +149,13 @@ def bulk_progress(run: BulkRun) -> dict[str, int]:
     return counts
 
 
-def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None) -> GrantSummary:
+def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None,
+               letters_taken: bool = True) -> GrantSummary:
     """Provide access to every selected patient who can have it, one short
     transaction each, then write one letter each to `target` (a path or a
-    binary file). Run again after an interruption, it finishes the job."""
+    binary file). Run again after an interruption, it finishes the job.
+    `letters_taken=False` (the web page, whose letters wait to be opened):
+    the letters stay owed until `bulk_letters_taken`."""
     practice = PracticeSettings.load()
     patients = list(bulk_candidates(criteria)[:MAX_LETTERS + 1])
     if len(patients) > MAX_LETTERS:
@@ -169,12 +172,26 @@ def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None) -> Gr
         if progress:
             progress(number, len(patients))
     letters_pdf(target, practice=practice, letters=letters)
-    owed = PendingLetter.objects.filter(patient__in=patients, lettered_at__isnull=True)
-    owed.update(lettered_at=timezone.now())
+    summary.patient_ids = [patient.pk for patient in patients]
+    if letters_taken:
+        _lettered(summary.patient_ids)
     audit_record(action="bulk_grant", actor=actor,
                  detail={"run": run.pk, "granted": summary.granted, "reissued": summary.reissued,
                          "skipped": len(summary.skipped), **criteria.as_dict()})
     return summary
+
+
+def _lettered(patient_ids: list[int]) -> int:
+    owed = PendingLetter.objects.filter(patient_id__in=patient_ids, lettered_at__isnull=True)
+    return owed.update(lettered_at=timezone.now())
+
+
+def bulk_letters_taken(*, patient_ids: list[int], letters: int, actor: Actor) -> None:
+    """SPEC I7: the letters of a web bulk grant were opened: nothing is owed
+    to these patients any more (until then a new run re-issues them)."""
+    with transaction.atomic():
+        _lettered(patient_ids)
+        audit_record(action="bulk_letters_taken", actor=actor, detail={"letters": letters})
 
 
 def _grant_run(criteria: Criteria, actor: Actor) -> BulkRun:

@@ -1,7 +1,8 @@
 import datetime
 
 from django.db.models import QuerySet
-from django.utils import timezone
+
+from molar.dates import day_after, day_start
 
 from .models import Invite
 
@@ -15,10 +16,8 @@ def invites_filtered(*, status: str = "", patient_id: int | None = None,
         rows = rows.filter(status=status)
     if patient_id:
         rows = rows.filter(patient_id=patient_id)
-    zone = timezone.get_current_timezone()
-    if start:
-        rows = rows.filter(created_at__gte=datetime.datetime.combine(start, datetime.time(), zone))
+    if start:  # SPEC X4: clamped days, never an overflow
+        rows = rows.filter(created_at__gte=day_start(start))
     if end:
-        after = datetime.datetime.combine(end + datetime.timedelta(days=1), datetime.time(), zone)
-        rows = rows.filter(created_at__lt=after)
+        rows = rows.filter(created_at__lt=day_after(end))
     return rows.order_by("-created_at", "-id")

@@ -1,18 +1,22 @@
 import io
+import secrets
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from molar.access.services import AccessRefused
 from molar.audit.services import Actor
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 
-from .bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bulk_progress
+from .bulk import Criteria, bulk_grant, bulk_invite, bulk_letters_taken, bulk_plan, bulk_progress
 from .forms import BulkForm, InviteFilterForm, InviteRuleForm
 from .models import BulkRun, InviteRule
+from .sealed import MAX_AGE_SECONDS, letters_discard, letters_open, letters_seal, letters_waiting
 from .selectors import invites_filtered
 from .services import (
     RULE_FIELDS,
@@ -100,16 +104,10 @@ def bulk(request):
             run = bulk_invite(criteria=criteria, rule=data["rule"], actor=actor)
             return redirect("invites:bulk_run", pk=run.pk)
         if "run" in request.POST:
-            buffer = io.BytesIO()
             try:
-                summary = bulk_grant(criteria=criteria, actor=actor, target=buffer)
+                return _grant_and_seal(request, criteria, actor)
             except AccessRefused as exc:
                 form.add_error(None, " ".join(exc.messages))
-            else:
-                response = HttpResponse(buffer.getvalue(), content_type="application/pdf")
-                response["Content-Disposition"] = 'attachment; filename="online-access-letters.pdf"'
-                response["X-Granted"] = str(summary.granted)
-                return response
         plan = bulk_plan(action=data["action"], criteria=criteria, rule=data["rule"])
     return render(request, "invites/bulk.html", {
         "form": form, "plan": plan,
@@ -125,3 +123,72 @@ def bulk_run(request, pk: int):
     return render(request, "invites/bulk_run.html", {
         "run": run, "counts": counts, "done": done, "invites": invites,
         "finished": done >= run.total})
+
+
+# --- SPEC I7: the web bulk grant's letters, offered once -----------------------------------
+
+GRANTS_SESSION_KEY = "bulk_grants"
+LETTERS_COOKIE = "molar_letters"
+KEPT_RESULTS = 5
+
+
+def _grant_and_seal(request, criteria: Criteria, actor: Actor):
+    """Grant, seal the letters (the key goes to this browser only), then
+    Post/Redirect/Get to the result page."""
+    buffer = io.BytesIO()
+    summary = bulk_grant(criteria=criteria, actor=actor, target=buffer, letters_taken=False)
+    token, key = letters_seal(buffer.getvalue()) if summary.letters else (secrets.token_urlsafe(32), "")
+    results = request.session.get(GRANTS_SESSION_KEY, {})
+    for old_token, old in results.items():
+        # Unopened letters for the same patients hold passwords this run replaced.
+        if not old["taken"] and set(old["patients"]) & set(summary.patient_ids):
+            letters_discard(old_token)
+    results = dict(list(results.items())[-(KEPT_RESULTS - 1):])
+    results[token] = {
+        "granted": summary.granted, "reissued": summary.reissued, "letters": summary.letters,
+        "skipped": [[row.patient.pk, str(row.patient), row.reason] for row in summary.skipped],
+        "patients": summary.patient_ids, "taken": False,
+    }
+    request.session[GRANTS_SESSION_KEY] = results
+    response = redirect("invites:bulk_letters", token=token)
+    if key:
+        response.set_cookie(LETTERS_COOKIE, key, max_age=MAX_AGE_SECONDS,
+                            path=reverse("invites:bulk_letters_pdf", args=[token]), httponly=True,
+                            secure=settings.SESSION_COOKIE_SECURE or request.is_secure(), samesite="Strict")
+    return response
+
+
+def _grant_result(request, token: str) -> dict:
+    """This browser's own result; anyone else's is a 404."""
+    result = request.session.get(GRANTS_SESSION_KEY, {}).get(token)
+    if result is None:
+        raise Http404("No such bulk grant in this session.")
+    return result
+
+
+@staff_view(MANAGE_ACCESS)
+def bulk_letters(request, token: str):
+    result = _grant_result(request, token)
+    waiting = bool(request.COOKIES.get(LETTERS_COOKIE)) and letters_waiting(token)
+    return render(request, "invites/bulk_letters.html", {
+        "token": token, "result": result, "waiting": waiting, "max_minutes": MAX_AGE_SECONDS // 60})
+
+
+@require_POST
+@staff_view(MANAGE_ACCESS)
+def bulk_letters_pdf(request, token: str):
+    result = _grant_result(request, token)
+    pdf = letters_open(token, request.COOKIES.get(LETTERS_COOKIE, ""))
+    if pdf is None:
+        messages.error(request, "These letters were already opened, or were not opened within the hour, "
+                                "and are not kept. See below how to get new ones.")
+        return redirect("invites:bulk_letters", token=token)
+    bulk_letters_taken(patient_ids=result["patients"], letters=result["letters"],
+                       actor=Actor.staff(request.user))
+    result["taken"] = True
+    request.session.modified = True
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="online-access-letters.pdf"'
+    response["Cache-Control"] = "no-store"
+    response.delete_cookie(LETTERS_COOKIE, path=request.path, samesite="Strict")
+    return response

@@ -42,6 +42,8 @@ PERIODIC_JOBS: list[tuple[str, Every, str]] = [
     ("audit-seal", "AUDIT_SEAL_SECONDS", "molar.audit.sealing.audit_seal"),
     # SPEC T7: each finished minute's anonymous refusals become one event.
     ("audit-tallies", 30, "molar.audit.services.audit_flush_tallies"),
+    # SPEC I7: sealed letters of a web bulk grant nobody opened within the hour.
+    ("bulk-letters-prune", 300, "molar.invites.sealed.letters_prune"),
 ]
 
 # Jobs that may run for minutes (a first Open Dental sync of a large practice)

@@ -15,6 +15,10 @@ from pydantic import ValidationError
 
 from .importing import ImportRefused, ImportSummary, Record, patients_import
 
+MAX_BYTES = 100 * 1024 * 1024  # parsed whole: about 100,000 patients
+MAX_DEPTH = 64  # a Patient with extensions nests about 10 levels
+TOO_DEEP = object()
+ONE_LINE = str.maketrans({"\r": "\\r", "\n": "\\n", "\t": "\\t"})
 PHONE_FIELDS = {"home": "home_phone", "mobile": "wireless_phone", "work": "work_phone"}
 
 
@@ -23,17 +27,41 @@ def _reasons(exc: ValidationError, limit: int = 3) -> str:
     for error in exc.errors()[:limit]:
         where = ".".join(str(part) for part in error["loc"])
         reasons.append(f"{where}: {error['msg'].removeprefix('Value error, ').rstrip('.')}")
-    return "; ".join(reasons)
+    # One line per bad entry: FHIR's patterns hold control characters (\r, \n, \t).
+    return "; ".join(reasons).translate(ONE_LINE)
+
+
+def _depth(data) -> int:
+    """How deeply `data` nests, walked with a list, not recursion."""
+    deepest, pending = 0, [(data, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth <= MAX_DEPTH:
+                pending.extend((child, depth + 1)
+                               for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
 
 
 def _load(path: Path) -> list:
+    """The Bundle's entries; the file as a whole is refused (SPEC X4) when it
+    is not JSON, too large or too deeply nested to be a Bundle of patients."""
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise ImportRefused(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+                                "split the Bundle into smaller files and import each one.")
         with open(path, encoding="utf-8-sig") as handle:
             data = json.load(handle)
     except OSError as exc:
         raise ImportRefused(f"Cannot read {path}: {exc.strerror}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ImportRefused(f"The file is not JSON ({exc}).") from None
+    except RecursionError:
+        data = TOO_DEEP  # nested deeper than the parser goes: refused just below
+    if data is TOO_DEEP or _depth(data) > MAX_DEPTH:
+        raise ImportRefused(f"The file nests more than {MAX_DEPTH} levels deep; "
+                            "it is not a FHIR Bundle of patients.")
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise ImportRefused("The file is not a FHIR Bundle: its resourceType must be “Bundle”.")
     entries = data.get("entry", [])

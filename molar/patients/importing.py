@@ -22,7 +22,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from molar.audit.services import Actor
 
@@ -151,6 +151,15 @@ def _save(fields: dict, actor: Actor) -> tuple[str, Patient]:
     return (UPDATED if changed else UNCHANGED), after
 
 
+def _drop_nul(fields: dict, problems: list[str]) -> None:
+    """PostgreSQL cannot store a NUL character: a record with one is reported
+    (SPEC X4), validated without it so its other problems show, and not saved."""
+    for name, value in fields.items():
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(f"{name}: contains a NUL character.")
+            fields[name] = value.replace("\x00", "")
+
+
 class _Importer:
     def __init__(self, *, actor: Actor, dry_run: bool, progress, on_problem, preview_rows: int):
         self.actor, self.dry_run, self.progress = actor, dry_run, progress
@@ -171,6 +180,7 @@ class _Importer:
             self.progress(done)
 
     def _record(self, where: str, fields: dict, problems: list[str]) -> None:
+        _drop_nul(fields, problems)
         external_id = fields.get("external_id")
         if external_id == "" or (external_id is None and not problems):
             problems.append("external_id: required; later imports find the patient by it.")
@@ -191,6 +201,8 @@ class _Importer:
             except IntegrityError:
                 problems.append("external_id: another patient was given this id during the import; "
                                 "run the import again.")
+            except DataError as exc:  # a value the database cannot store: this record only
+                problems.append(f"cannot be stored ({str(exc).strip().splitlines()[0][:120]}).")
         if problems:
             return self.problem(where, " ".join(problems))
         self.seen.add(external_id)
@@ -248,9 +260,7 @@ def _fields(values: list[str], columns: list[tuple[int, str]]) -> tuple[dict, li
     fields, problems = {}, []
     for index, name in columns:
         value = values[index].strip()
-        if "\x00" in value:
-            problems.append(f"{name}: contains a NUL character.")
-        elif name == "status" and not value:
+        if name == "status" and not value:
             continue  # a blank status keeps the patient's (or the default for a new one)
         elif name in ("birth_date", "status"):
             try:

@@ -6,9 +6,16 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from molar.dates import FIRST_DAY, LAST_DAY, WINDOW_TEXT
+
 from .languages import LANGUAGE_CHOICES
 
+# The input rules of SPEC P4 and X4, in one place each. Every door (staff
+# pages, API, CSV and FHIR imports, command line) saves through
+# patient_create / patient_update / appointment_save, whose full_clean runs them.
+
 EARLIEST_BIRTH_DATE = datetime.date(1880, 1, 1)
+NAME_REQUIRED = {"first_name": "First name is required.", "last_name": "Last name is required."}
 MANAGED_IN_OPENDENTAL = "Managed in Open Dental"
 
 
@@ -21,6 +28,22 @@ def opendental_configured() -> bool:
 def validate_birth_date(value: datetime.date) -> None:
     if value < EARLIEST_BIRTH_DATE or value > timezone.localdate():
         raise ValidationError("Birth date must be between 1880-01-01 and today.")
+
+
+def validate_visit_start(value: datetime.datetime) -> None:
+    """SPEC X4: visits from 1900 to 2100. Checked on the value as given (any
+    offset), before anything converts it to UTC, which for a year-9999 time
+    would overflow or store a year 10000 no page could read back."""
+    day = value.date()
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError(f"The visit must be {WINDOW_TEXT}.")
+
+
+def name_problems(first_name: str, last_name: str) -> dict[str, list[str]]:
+    """SPEC P4: a patient has a first and a last name, whoever saves it."""
+    given = {"first_name": first_name, "last_name": last_name}
+    return {field: [message] for field, message in NAME_REQUIRED.items()
+            if not (given[field] or "").strip()}
 
 
 class Provider(models.Model):
@@ -106,6 +129,11 @@ class Patient(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("patients:chart", args=[self.pk])
 
+    def clean(self) -> None:
+        problems = name_problems(self.first_name, self.last_name)
+        if problems:
+            raise ValidationError(problems)
+
     @property
     def managed_by_opendental(self) -> bool:
         """SPEC O4: Open Dental owns this patient's record while the sync runs."""
@@ -181,6 +209,13 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.patient} {timezone.localtime(self.start):%Y-%m-%d %H:%M}"
+
+    def clean(self) -> None:
+        if self.start is not None:
+            try:
+                validate_visit_start(self.start)
+            except ValidationError as exc:
+                raise ValidationError({"start": exc.messages}) from None
 
     @property
     def managed_by_opendental(self) -> bool:

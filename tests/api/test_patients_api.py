@@ -60,12 +60,42 @@ def test_create_patient_is_audited(desk_api, front_desk):
                                                                 "success")
 
 
-def test_create_patient_with_empty_object_uses_defaults(desk_api):
-    response = desk_api.post("/patients", json={})
+def test_create_patient_with_only_names_uses_defaults(desk_api):
+    response = desk_api.post("/patients", json={"first_name": "Ana", "last_name": "Ortega"})
 
     assert response.status_code == 201
     assert response.json()["status"] == "patient"
     assert response.json()["birth_date"] is None
+
+
+@pytest.mark.parametrize("raw", ["{}", "null", ""])
+def test_create_patient_without_a_body_or_names_is_422_and_creates_nothing(desk_api, raw):
+    """SPEC P4: a null or empty body is a 422, not a nameless patient."""
+    assert refusal(desk_api.post("/patients", raw=raw), 422) in (
+        ["first_name: Field required", "last_name: Field required"], ["Field required"],
+        ["The request body must be a JSON object, not null."])
+    assert not Patient.objects.exists()
+
+
+@pytest.mark.parametrize(("names", "expected"), [
+    ({"first_name": " ", "last_name": "Ortega"}, ["first_name: First name is required."]),
+    ({"first_name": "Ana", "last_name": "\t "}, ["last_name: Last name is required."]),
+    ({"first_name": "", "last_name": ""}, ["first_name: String should have at least 1 character",
+                                           "last_name: String should have at least 1 character"]),
+])
+def test_blank_names_are_422_on_create_and_patch(desk_api, complete_patient, names, expected):
+    assert refusal(desk_api.post("/patients", json={**FULL, **names}), 422) == expected
+    assert refusal(desk_api.patch(f"/patients/{complete_patient.pk}", json=names), 422) == expected
+    complete_patient.refresh_from_db()
+    assert complete_patient.first_name == "Maria" and Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(("raw", "message"), [
+    ("{}", "The request body names no field to change."),
+    ("null", "The request body must be a JSON object, not null."),
+])
+def test_patch_without_any_field_is_422(desk_api, complete_patient, raw, message):
+    assert refusal(desk_api.patch(f"/patients/{complete_patient.pk}", raw=raw), 422) == [message]
 
 
 def test_get_patient_returns_every_field(desk_api):
@@ -148,7 +178,8 @@ def test_non_numeric_patient_id_is_4xx(desk_api):
     ({"city": "x" * 100_000}, "city"),
 ])
 def test_wrong_types_and_values_are_422_naming_the_field(desk_api, complete_patient, body, field):
-    created = refusal(desk_api.post("/patients", json=body), 422)
+    created = refusal(desk_api.post("/patients", json={"first_name": "Ana", "last_name": "Ortega",
+                                                       **body}), 422)
     patched = refusal(desk_api.patch(f"/patients/{complete_patient.pk}", json=body), 422)
 
     assert all(message.startswith(f"{field}: ") for message in created + patched)

@@ -198,13 +198,6 @@ def test_web_dry_run_then_invite_run_shows_progress(desk_client, practice, famil
     assert "2 of 2 processed: 1 sent, 1 skipped" in progress
 
 
-def test_web_grant_returns_the_letters(desk_client, practice, family):
-    form = {"action": "grant", "start": "2026-03-04", "end": "2026-03-04", "no_access_only": "on",
-            "run": "1"}
-    response = desk_client.submit("/staff/invites/bulk/", form)
-    assert response["Content-Type"] == "application/pdf" and response["X-Granted"] == "1"
-
-
 def test_web_form_errors_are_messages(desk_client, practice):
     page = desk_client.submit("/staff/invites/bulk/", {
         "action": "invite", "start": "2026-03-05", "end": "2026-03-04", "dry_run": "1"}).content.decode()

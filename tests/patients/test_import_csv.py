@@ -119,7 +119,7 @@ def test_columns_missing_from_the_file_are_left_alone(tmp_path, make_patient, ca
     ("2", "inactive"), ("Deceased", "deceased"),
 ])
 def test_statuses_by_value_label_or_open_dental_number(tmp_path, db, capsys, value, status):
-    run(csv_file(tmp_path, f"PatNum,LName,PatStatus\n1,Cruz,{value}\n"), capsys)
+    run(csv_file(tmp_path, f"PatNum,FName,LName,PatStatus\n1,Ana,Cruz,{value}\n"), capsys)
     assert Patient.objects.get().status == status
 
 
