@@ -6,7 +6,7 @@ guardian link marked "is guardian". Archived, deceased and prospective
 patients are never listed. Every portal page picks its subject from this set
 and nowhere else, so changing an id in a URL cannot reach anyone outside it."""
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
@@ -30,12 +30,28 @@ def represented_ids_query(patient_id: int, *, guarantor_access: bool) -> QuerySe
     return links.order_by().union(*(part.order_by() for part in parts))
 
 
+def with_family_flags(accounts: QuerySet) -> QuerySet:
+    """Accounts annotated with whether their patient represents anyone, each
+    part an indexed EXISTS in the query that loads the account anyway: most
+    patients represent nobody, and then no family query is needed (SPEC Q1)."""
+    me = OuterRef("patient_id")
+    return accounts.annotate(
+        represents_others=Exists(GuardianLink.objects.filter(guardian_id=me, is_guardian=True))
+        | Exists(Patient.objects.filter(responsible_party_id=me).exclude(pk=me)),
+        guarantees_others=Exists(Patient.objects.filter(guarantor_id=me).exclude(pk=me)),
+    )
+
+
 def represented_ids(patient_id: int, *, guarantor_access: bool) -> set[int]:
     return set(represented_ids_query(patient_id, guarantor_access=guarantor_access)) - {patient_id}
 
 
 def represented_patients(account: PortalAccount, practice: PracticeSettings) -> list[Patient]:
     me = account.patient
+    flags = (getattr(account, "represents_others", True),
+             getattr(account, "guarantees_others", True) and practice.allow_guarantor_access)
+    if not any(flags):
+        return [me]
     ids = represented_ids(me.pk, guarantor_access=practice.allow_guarantor_access)
     if not ids:
         return [me]  # most patients represent nobody: one query, not two

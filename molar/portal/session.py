@@ -12,6 +12,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 
 from molar.access.models import PortalAccount
 
+from .family import with_family_flags
+
 ACCOUNT_KEY = "_portal_account"
 BINDING_KEY = "_portal_binding"
 STARTED_KEY = "_portal_started"
@@ -50,7 +52,7 @@ def portal_session_account(request) -> PortalAccount | None:
     account_id = request.session.get(ACCOUNT_KEY)
     if account_id is None:
         return None
-    account = PortalAccount.objects.select_related("patient").filter(pk=account_id).first()
+    account = with_family_flags(PortalAccount.objects.select_related("patient")).filter(pk=account_id).first()
     started = request.session.get(STARTED_KEY, 0)
     too_old = timezone.now().timestamp() - started > settings.PORTAL_SESSION_MAX_SECONDS
     if (account is None or not account.has_access or too_old

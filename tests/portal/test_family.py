@@ -116,3 +116,27 @@ def test_family_lookup_is_one_query_per_part_without_an_or_across_a_join(db, mak
     sql = queries[0]["sql"].upper()
     assert "UNION" in sql and " OR " not in sql
     assert represented_ids(parent.pk, guarantor_access=False) == {ward.pk}
+
+
+def test_a_patient_who_represents_nobody_costs_no_family_query(db, make_patient, practice):
+    """SPEC Q1: the flags come with the account's own query; only a patient
+    who represents someone pays for the family lookup."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from molar.access.models import PortalAccount
+    from molar.access.services import access_provide
+    from molar.audit.services import Actor
+    from molar.portal.family import represented_patients, with_family_flags
+
+    alone, parent = make_patient(first_name="Alone"), make_patient(first_name="Parent")
+    child = make_patient(first_name="Child", guarantor=parent)
+    for patient in (alone, parent):
+        access_provide(patient=patient, actor=Actor.system("t"))
+    load = lambda p: with_family_flags(PortalAccount.objects.select_related("patient")).get(patient=p)  # noqa: E731
+    with CaptureQueriesContext(connection) as queries:
+        assert represented_patients(load(alone), practice) == [alone]
+    assert len(queries) == 1
+    assert represented_patients(load(parent), practice) == [parent, child]
+    practice.allow_guarantor_access = False
+    assert represented_patients(load(parent), practice) == [parent]
