@@ -57,7 +57,9 @@ class PortalAccount(models.Model):
         self.password = make_password(raw)
 
     def check_password(self, raw: str) -> bool:
-        return check_password(raw, self.password)
+        from .policy import normalize_password
+
+        return check_password(normalize_password(raw), self.password)
 
 
 class AccessEvent(models.Model):

@@ -23,7 +23,7 @@ from molar.practice.models import PracticeSettings
 
 from .credentials import fold_username, generate_password, username_candidate
 from .models import AccessEvent, PortalAccount
-from .policy import password_problems
+from .policy import normalize_password, password_problems
 from .throttle import clear_username_locks
 
 MSG_PORTAL_OFF = "Patient Portal is not enabled. Turn it on in eServices Setup."
@@ -381,6 +381,7 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
     """SPEC W5: staff type a password; it must pass the policy and is one-time."""
     practice = PracticeSettings.load()
     _require_portal_enabled(practice)
+    password = normalize_password(password)  # SPEC K4: as it will be typed at sign-in
     account = _require_access(PortalAccount.objects.filter(patient=patient).first())
     _require_policy(password, practice, account.username, patient.first_name)
     hashed = make_password(password)  # before the transaction (SPEC Q2)
@@ -394,7 +395,7 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
 
 def _require_policy(password: str, practice: PracticeSettings, username: str, first_name: str) -> None:
     problems = password_problems(password, profile=practice.password_policy, username=username,
-                                 first_name=first_name)
+                                 first_name=first_name, practice_name=practice.practice_name)
     if problems:
         raise AccessRefused(problems, "policy")
 

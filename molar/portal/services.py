@@ -15,7 +15,7 @@ from django.utils import timezone
 from molar.access import throttle
 from molar.access.credentials import fold_username, generate_reset_code, normalize_reset_code
 from molar.access.models import PortalAccount, ResetEmail
-from molar.access.policy import MAX_LENGTH, password_problems
+from molar.access.policy import MAX_LENGTH, normalize_password, password_problems
 from molar.access.services import access_rename
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
@@ -80,7 +80,8 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
     SQLite a transaction holds the only write lock, and a hash takes tens of
     milliseconds. The short transaction after it records the outcome."""
     now = timezone.now()
-    username, password = (username or "").strip()[:200], (password or "")[:MAX_LENGTH + 1]
+    username = (username or "").strip()[:200]
+    password = normalize_password((password or "")[:MAX_LENGTH + 1])  # SPEC K4
     account = (PortalAccount.objects.select_related("patient")
                .filter(username_folded=fold_username(username)).first())
     reason, counted, new_hash = _sign_in_problem(account, username, password, address, now)
@@ -150,14 +151,13 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     a refusal is audited on its own, not in a transaction that rolls back."""
     account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
     checked = account.password
+    new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = []
     if current is not None and not account.check_password(current):
         problems.append("The current password is not correct.")
     if new != confirm:
         problems.append("The new passwords do not match.")
-    problems += password_problems(
-        new, profile=PracticeSettings.load().password_policy,
-        username=account.username, first_name=account.patient.first_name)
+    problems += _policy_problems(account, new)
     if account.require_password_change and account.check_password(new):
         problems.append("Choose a password different from the one-time password.")
     if problems:
@@ -277,6 +277,7 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
     account = PortalAccount.objects.select_related("patient").filter(username_folded=folded).first()
     code_hash = account.reset_code_hash if account else ""
     good = _reset_code_ok(account, code, now)
+    new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     failed = _new_password_problems(account, new, confirm) if good else [RESET_CODE_INVALID]
     hashed = make_password(new) if not failed else ""
     with transaction.atomic():
@@ -328,9 +329,14 @@ def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:
 
 def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> list[str]:
     problems = [] if new == confirm else ["The new passwords do not match."]
-    return problems + password_problems(
-        new, profile=PracticeSettings.load().password_policy,
-        username=account.username, first_name=account.patient.first_name)
+    return problems + _policy_problems(account, new)
+
+
+def _policy_problems(account: PortalAccount, new: str) -> list[str]:
+    practice = PracticeSettings.load()
+    return password_problems(new, profile=practice.password_policy, username=account.username,
+                             first_name=account.patient.first_name,
+                             practice_name=practice.practice_name)
 
 
 def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
@@ -343,6 +349,7 @@ def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
     if row is None:
         raise PortalInvalid([ACTIVATION_INVALID])
     account = PortalAccount.objects.select_related("patient").get(pk=row.account_id)
+    new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = _new_password_problems(account, new, confirm)
     if problems:
         raise PortalInvalid(problems)
