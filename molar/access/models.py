@@ -86,8 +86,9 @@ class SignInFailure(models.Model):
     """One failed sign-in, counted per username (any case) and per client address."""
 
     class Scope(models.TextChoices):
-        USERNAME = "username"
+        USERNAME = "username"  # a patient's portal username
         ADDRESS = "address"
+        STAFF = "staff"  # a staff username (SPEC K1)
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
     key = models.CharField(max_length=200)

@@ -48,6 +48,7 @@ MSG_PASSWORD_MISMATCH = (
     "The password does not match the patient's current password. "  # noqa: S105
     "Please generate a new password."
 )
+MSG_NO_FACTORS = "The patient has no two-step sign-in to clear."
 USERNAME_ATTEMPTS = 1000
 
 
@@ -461,3 +462,15 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
     )
     audit_record(action="printed", actor=actor, patient_id=patient.pk)
     return pdf
+
+
+@_audited("second_factors_cleared")
+def access_clear_factors(*, patient: Patient, actor: Actor) -> int:
+    """SPEC K2: staff clear a patient's passkeys, authenticator apps and
+    recovery codes (a lost phone), as they would Generate New; audited."""
+    from molar.factors.services import factors_clear, has_second_factor
+
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is None or not has_second_factor(account):
+        raise AccessRefused([MSG_NO_FACTORS], "conflict")
+    return factors_clear(owner=account, actor=actor)

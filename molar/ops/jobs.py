@@ -40,6 +40,9 @@ PERIODIC_JOBS: list[tuple[str, Every, str]] = [
     ("audit-seal", "AUDIT_SEAL_SECONDS", "molar.audit.sealing.audit_seal"),
     # SPEC T7: each finished minute's anonymous refusals become one event.
     ("audit-tallies", 30, "molar.audit.services.audit_flush_tallies"),
+    # SPEC K1: staff sessions past the idle limit are audited as timeouts, and
+    # expired sessions deleted.
+    ("expired-sessions", 60, "molar.staffauth.session.staff_sessions_expire"),
 ]
 
 

@@ -6,7 +6,6 @@ message, one password-hash computation, whatever the reason."""
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
@@ -14,6 +13,7 @@ from django.utils import timezone
 
 from molar.access import throttle
 from molar.access.credentials import fold_username, generate_reset_code, normalize_reset_code
+from molar.access.hashers import spend_hash_time
 from molar.access.models import PortalAccount, ResetEmail
 from molar.access.policy import MAX_LENGTH, normalize_password, password_problems
 from molar.access.services import access_rename
@@ -51,19 +51,6 @@ class PortalInvalid(Exception):
     def __init__(self, messages: list[str]):
         self.messages = messages
         super().__init__("; ".join(messages))
-
-
-@cache
-def _dummy_hash(hasher_names: tuple[str, ...]) -> str:
-    return make_password("molar-timing-equalizer")
-
-
-def _spend_hash_time(password: str) -> None:
-    """Unknown user, no access or locked: verify against a dummy hash anyway, so
-    the response takes as long as for a real account (SPEC L1)."""
-    from django.conf import settings
-
-    check_password(password, _dummy_hash(tuple(settings.PASSWORD_HASHERS)))
 
 
 def _otp_expired(account: PortalAccount, practice: PracticeSettings, now) -> bool:
@@ -126,13 +113,13 @@ def _sign_in_problem(account, username, password, address, now) -> tuple[str, bo
     """(reason, counted, rehash) for a refused sign-in, ("", False, rehash)
     for a good one; `rehash` holds a new hash when the stored one is legacy."""
     if throttle.address_blocked(address, now):
-        _spend_hash_time(password)
+        spend_hash_time(password)
         return "address blocked", False, None
     if throttle.username_locked(fold_username(username)[:200], account, now):
-        _spend_hash_time(password)
+        spend_hash_time(password)
         return "locked", False, None
     if account is None or not account.has_access:
-        _spend_hash_time(password)
+        spend_hash_time(password)
         return ("unknown user" if account is None else "no access"), True, None
     stale = []
     if not check_password(password, account.password, setter=lambda raw: stale.append(raw)):
@@ -322,7 +309,7 @@ def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:
                   and account.reset_code_created_at is not None
                   and now - account.reset_code_created_at <= RESET_CODE_LIFETIME)
     if not usable:
-        _spend_hash_time(code or "")
+        spend_hash_time(code or "")
         return False
     return check_password(normalize_reset_code(code), account.reset_code_hash)
 
