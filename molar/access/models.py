@@ -117,16 +117,6 @@ class SignInLock(models.Model):
         return f"{self.scope} {self.key} until {self.locked_until:%Y-%m-%d %H:%M}"
 
 
-class ResetEmail(models.Model):
-    """When reset codes were mailed, for the 5-per-hour limit (SPEC L3)."""
-
-    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="reset_emails")
-    sent_at = models.DateTimeField(db_index=True)
-
-    def __str__(self) -> str:
-        return f"reset code for {self.account_id} at {self.sent_at:%Y-%m-%d %H:%M}"
-
-
 class ActivationToken(models.Model):
     """SPEC I2 [ActivationLink]: a single-use link, valid 7 days, that lets the
     patient set a password with no password in the email. Only a digest of

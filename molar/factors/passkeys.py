@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from django.http.request import split_domain_port
+from django.utils.crypto import salted_hmac
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -40,6 +41,11 @@ class RelyingParty:
 
 class PasskeyInvalid(Exception):
     pass
+
+
+def user_handle(realm: str, owner_id: int) -> bytes:
+    """A stable WebAuthn user handle that names nobody (32 bytes; at most 64 allowed)."""
+    return salted_hmac("molar.factors.passkey-user", f"{realm}:{owner_id}", algorithm="sha256").digest()
 
 
 def registration_options(request, rp: RelyingParty, *, user_handle: bytes, user_name: str,

@@ -14,11 +14,12 @@ from django.utils import timezone
 from molar.access import throttle
 from molar.access.credentials import fold_username, generate_reset_code, normalize_reset_code
 from molar.access.hashers import spend_hash_time
-from molar.access.models import PortalAccount, ResetEmail
+from molar.access.models import PortalAccount
 from molar.access.policy import MAX_LENGTH, normalize_password, password_problems
 from molar.access.services import access_rename
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.factors.services import factor_check_code, factor_check_passkey, has_second_factor
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.practice.models import PracticeSettings
@@ -32,9 +33,14 @@ ACTIVATION_INVALID = ("This link no longer works: it was used, is more than 7 da
                       "practice issued a new password. Sign in or call the practice.")
 PASSWORD_CHANGED_MEANWHILE = ("Your password was changed by the practice a moment ago. "  # noqa: S105
                               "Sign in again with the new one.")
+CURRENT_PASSWORD_WRONG = "The current password is not correct."  # noqa: S105
+CURRENT_PASSWORD_LOCKED = ("Too many wrong passwords: changes that need your password are paused "  # noqa: S105
+                           "for 15 minutes. Try again later or call the practice.")
 RESET_CODE_LIFETIME = timedelta(hours=24)
 RESET_CODE_MAX_FAILURES = 10
 RESET_EMAILS_PER_HOUR = 5
+# Why a reset request queued no code (its outbox row is `skipped` at once).
+REFUSALS = ("unknown user", "no access", "no email", "hourly limit")
 FAILURE = AuditEvent.Outcome.FAILURE
 
 
@@ -81,11 +87,66 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
             reason, counted = "password changed meanwhile", False
         if reason:
             _record_sign_in_failure(account, username, address, reason, counted, now)
+        elif has_second_factor(account):  # SPEC K2: signed in only after the second step
+            _record_rehash(account, new_hash)
         else:
             _record_sign_in(account, new_hash, now)
     if reason:
         raise SignInFailed
     return account
+
+
+def portal_second_factor(*, account: PortalAccount, address: str | None, code: str = "", request=None,
+                         rp=None, credential: str = "") -> PortalAccount:
+    """SPEC K2: the second step of a sign-in (an authenticator code, a recovery
+    code or a passkey). Wrong answers count toward the same locks as wrong
+    passwords (SPEC L6); while locked nothing is checked."""
+    now = timezone.now()
+    account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
+    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
+                                                                           account, now):
+        spend_hash_time(code)
+        used, counted, reason = "", False, "locked"
+    elif credential:
+        used = "passkey" if factor_check_passkey(account, request, rp, credential) else ""
+        counted, reason = True, "wrong second factor"
+    else:
+        used = factor_check_code(account, code[:100]) or ""
+        counted, reason = True, "wrong second factor"
+    with transaction.atomic():
+        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
+        if used:
+            _record_sign_in(account, None, now, second_factor=used)
+        else:
+            _record_sign_in_failure(account, account.username, address, reason, counted, now)
+    if not used:
+        raise SignInFailed
+    return account
+
+
+def portal_current_password_ok(*, account: PortalAccount, password: str, address: str | None) -> bool:
+    """SPEC K5: the current password, asked again on the profile page, is
+    throttled like sign-in: a wrong one counts toward the username and
+    address locks, and while locked it is not even checked."""
+    now = timezone.now()
+    password = normalize_password((password or "")[:MAX_LENGTH + 1])
+    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
+                                                                           account, now):
+        spend_hash_time(password)
+        raise PortalInvalid([CURRENT_PASSWORD_LOCKED])
+    if account.check_password(password):
+        return True
+    with transaction.atomic():
+        account = PortalAccount.objects.select_for_update().get(pk=account.pk)
+        throttle.record_failure(username=account.username, address=address, account=account,
+                                counted=True, now=now)
+    return False
+
+
+def _record_rehash(account: PortalAccount, new_hash: _Rehash | None) -> None:
+    if new_hash:  # SPEC C5: a legacy Open Dental hash becomes Argon2id
+        account.password = new_hash.new
+        account.save(update_fields=["password"])
 
 
 def _record_sign_in_failure(account, username, address, reason, counted, now) -> None:
@@ -98,7 +159,7 @@ def _record_sign_in_failure(account, username, address, reason, counted, now) ->
                  detail={"reason": reason, **({"username": account.username} if account else {})})
 
 
-def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now) -> None:
+def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now, second_factor: str = "") -> None:
     account.failed_attempts = 0
     account.last_login = now
     fields = ["failed_attempts", "last_login"]
@@ -106,7 +167,8 @@ def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now) -> No
         account.password = new_hash.new
         fields.append("password")
     account.save(update_fields=fields)
-    audit_record(action="sign_in", actor=Actor.patient(account), patient_id=account.patient_id)
+    audit_record(action="sign_in", actor=Actor.patient(account), patient_id=account.patient_id,
+                 detail={"second_factor": second_factor} if second_factor else None)
 
 
 def _sign_in_problem(account, username, password, address, now) -> tuple[str, bool, _Rehash | None]:
@@ -131,7 +193,7 @@ def _sign_in_problem(account, username, password, address, now) -> tuple[str, bo
 
 
 def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
-                           current: str | None = None) -> PortalAccount:
+                           current: str | None = None, address: str | None = None) -> PortalAccount:
     """Set the patient's own password. `current` is required except right
     after signing in with a one-time password (SPEC L2, L4). Every hash is
     computed before the short transaction that stores the result (SPEC Q2);
@@ -140,8 +202,12 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     checked = account.password
     new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = []
-    if current is not None and not account.check_password(current):
-        problems.append("The current password is not correct.")
+    try:
+        if current is not None and not portal_current_password_ok(account=account, password=current,
+                                                                   address=address):
+            problems.append(CURRENT_PASSWORD_WRONG)
+    except PortalInvalid as exc:  # locked
+        problems += exc.messages
     if new != confirm:
         problems.append("The new passwords do not match.")
     problems += _policy_problems(account, new)
@@ -175,9 +241,11 @@ def _set_own_password(account: PortalAccount, hashed: str) -> None:
 
 
 def portal_username_change(*, account: PortalAccount, username: str,
-                           password: str | None = None) -> PortalAccount:
-    """SPEC U2: at the one-time offer no password is asked; later it is."""
-    if password is not None and not account.check_password(password):
+                           password: str | None = None, address: str | None = None) -> PortalAccount:
+    """SPEC U2: at the one-time offer no password is asked; later it is (and
+    throttled, SPEC K5)."""
+    if password is not None and not portal_current_password_ok(account=account, password=password,
+                                                                address=address):
         raise PortalInvalid(["The password is not correct."])
     from molar.access.services import AccessRefused
 
@@ -196,25 +264,32 @@ def portal_username_offer_done(*, account: PortalAccount) -> PortalAccount:
 
 
 def portal_reset_request(*, username: str) -> None:
-    """SPEC L3: queue a code email when the account exists, has access and an
-    email (SPEC Q2: the worker sends it, and makes the code then). The caller
-    shows the same page whatever happened here."""
+    """SPEC L3, K3: queue a code email when the account exists, has access and
+    an email (SPEC Q2: the worker sends it, and makes the code then). The
+    caller shows the same page whatever happened here.
+
+    K3: a known and an unknown username take the same work, so the time the
+    request takes tells nothing. Neither path hashes anything or talks to a
+    mail server (the code and its hash are made by the worker, when it
+    sends). Both write the same rows: one audit event and one outbox row,
+    `queued` when a code will go out, `skipped` with the reason otherwise
+    (unknown user, no access, no email, hourly limit). The skipped row is
+    never sent and names no address; it is pruned with the other finished
+    rows after 30 days."""
     now = timezone.now()
+    subject, body = emails.reset_code_email(PracticeSettings.cached())
     with transaction.atomic():
         account = (PortalAccount.objects.select_for_update().select_related("patient")
                    .filter(username_folded=fold_username((username or "").strip()[:200])).first())
         reason = _reset_refusal(account, now)
+        patient_id = account.patient_id if account else None
         if reason:
             audit_record(action="reset_requested", actor=Actor.anonymous(), outcome=FAILURE,
-                         patient_id=account.patient_id if account else None,
-                         detail={"reason": reason})
-            return
-        ResetEmail.objects.create(account=account, sent_at=now)
-        audit_record(action="reset_requested", actor=Actor.patient(account),
-                     patient_id=account.patient_id)
-        subject, body = emails.reset_code_email(PracticeSettings.load())
-        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to=account.patient.email, subject=subject,
-                       body=body, patient_id=account.patient_id)
+                         patient_id=patient_id, detail={"reason": reason})
+        else:
+            audit_record(action="reset_requested", actor=Actor.patient(account), patient_id=patient_id)
+        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to="" if reason else account.patient.email,
+                       subject=subject, body=body, patient_id=patient_id, skipped=reason)
 
 
 def portal_reset_code_prepare() -> tuple[str, str]:
@@ -249,7 +324,9 @@ def _reset_refusal(account: PortalAccount | None, now) -> str:
         return "no access"
     if not account.patient.email:
         return "no email"
-    sent = ResetEmail.objects.filter(account=account, sent_at__gt=now - timedelta(hours=1))
+    sent = OutboxEmail.objects.filter(kind=OutboxEmail.Kind.RESET_CODE, patient_id=account.patient_id,
+                                      created_at__gt=now - timedelta(hours=1)).exclude(
+        status=OutboxEmail.Status.SKIPPED, reason__in=REFUSALS)
     if sent.count() >= RESET_EMAILS_PER_HOUR:
         return "hourly limit"
     return ""

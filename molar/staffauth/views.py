@@ -6,7 +6,6 @@ from django.contrib.auth import get_user_model, login, logout
 from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.crypto import salted_hmac
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -175,11 +174,6 @@ def add_totp(request):
         "form": form, "secret": secret, "qr": totp_qr_data_uri(uri), "enrolling": pending is not None})
 
 
-def passkey_user_handle(realm: str, owner_id: int) -> bytes:
-    """A stable WebAuthn user handle that names nobody (64 bytes at most)."""
-    return salted_hmac("molar.factors.passkey-user", f"{realm}:{owner_id}", algorithm="sha256").digest()
-
-
 @never_cache
 def add_passkey(request):
     user, pending = _enrolling(request)
@@ -196,7 +190,7 @@ def add_passkey(request):
         else:
             return _codes_page(request, codes, pending)
     options = passkeys.registration_options(request, _rp(request),
-                                            user_handle=passkey_user_handle(REALM, user.pk),
+                                            user_handle=passkeys.user_handle(REALM, user.pk),
                                             user_name=user.get_username(), existing=passkey_ids(user))
     return render(request, "staffauth/add_passkey.html", {"form": form, "passkey_options": options,
                                                          "enrolling": pending is not None})
