@@ -15,6 +15,9 @@ from tests.staffauth.conftest import shown_codes, shown_secret
 from .conftest import GOOD_PASSWORD, sign_in
 
 
+def clear_url(patient) -> str:
+    return f"/staff/patients/{patient.pk}/portal-access/second-factors/clear/"
+
 
 def signed_in(client) -> bool:
     return client.get("/portal/appointments/").status_code == 200
@@ -22,7 +25,8 @@ def signed_in(client) -> bool:
 
 def add_authenticator(client) -> tuple[str, list[str]]:
     secret = shown_secret(client.get("/portal/profile/authenticator/").content.decode())
-    page = client.submit("/portal/profile/authenticator/", {"code": pyotp.TOTP(secret).now(), "name": "Phone"})
+    page = client.submit("/portal/profile/authenticator/",
+                         {"code": pyotp.TOTP(secret).now(), "name": "Phone"})
     return secret, shown_codes(page.content.decode())
 
 
@@ -71,7 +75,7 @@ def test_staff_clear_a_patients_factors_and_it_is_audited(patient_client, creden
     enrolled(patient_client)
     page = desk_client.get(f"/staff/patients/{complete_patient.pk}/portal-access/").content.decode()
     assert "Clear Two-Step Sign-In" in page and "Authenticator app (Phone)" in page
-    response = desk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/second-factors/clear/")
+    response = desk_client.submit(clear_url(complete_patient))
     assert "Two-step sign-in cleared." in response.content.decode()
     assert not SecondFactor.objects.exists() and not RecoveryCode.objects.exists()
     event = AuditEvent.objects.get(action="second_factors_cleared")
@@ -83,7 +87,7 @@ def test_staff_clear_a_patients_factors_and_it_is_audited(patient_client, creden
 
 def test_staff_without_the_permission_cannot_clear_factors(patient_client, complete_patient, clerk_client):
     enrolled(patient_client)
-    response = clerk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/second-factors/clear/")
+    response = clerk_client.submit(clear_url(complete_patient))
     assert response.status_code == 403 and SecondFactor.objects.exists()
 
 
