@@ -57,10 +57,11 @@ def test_bandit_finds_nothing_of_high_severity_in_molar():
 
 def production_env(tmp_path: Path, **changes: str) -> dict:
     db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG")}
     env.update({
         "MOLAR_HOME": str(tmp_path), "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "DATABASE_URL": url,
         "HTTPS": "true", "TRUST_X_FORWARDED_PROTO": "true", "ALLOWED_HOSTS": "portal.example.com",
         "CSRF_TRUSTED_ORIGINS": "https://portal.example.com", "EMAIL_HOST": "smtp.example.com",
         "EMAIL_PORT": "587", "EMAIL_USE_TLS": "true", "DEFAULT_FROM_EMAIL": "portal@example.com",
