@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -42,6 +43,7 @@ from .session import (
 
 FACTOR_FAILED = ("That code or passkey was not accepted, or sign-in is paused for this account. "
                  "Try again later or call the practice.")
+SIGNED_OUT = "signed-out"
 REMEMBER_COOKIE = "molar_portal_remember"
 REMEMBER_SECONDS = 90 * 24 * 3600
 REMEMBER_PURPOSE = "portal.remember"
@@ -106,6 +108,8 @@ def sign_in(request):
     if request.method == "GET" and portal_session_account(request) is not None:
         return redirect("portal:home")
     remembered = _remembered_username(request)
+    if request.method == "GET" and request.GET.get(SIGNED_OUT):
+        messages.info(request, "You are signed out.")
     form = SignInForm(request.POST or None,
                       initial={"username": remembered, "remember": bool(remembered)})
     if request.method == "POST" and form.is_valid():
@@ -163,9 +167,10 @@ def second_factor(request):
 @require_POST
 def sign_out(request):
     portal_session_end(request)
-    messages.info(request, "You are signed out.")
-    response = redirect("portal:sign_in")
-    response["Clear-Site-Data"] = CLEAR_SITE_DATA  # SPEC K7
+    # SPEC K7: the browser drops every cookie of the site, the messages
+    # cookie included, so the notice travels in the address instead.
+    response = redirect(f"{reverse('portal:sign_in')}?{SIGNED_OUT}=1")
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
 
 

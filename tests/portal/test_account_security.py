@@ -178,3 +178,11 @@ def test_the_remembered_username_follows_a_rename(credentials, complete_patient)
     access_rename(patient=complete_patient, actor=Actor.system("t"), username="Harbor55")
     client.submit("/portal/sign-out/")  # the browser would drop it (Clear-Site-Data); this client keeps it
     assert 'value="Harbor55"' in client.get("/portal/").content.decode()
+
+
+def test_the_signed_out_notice_survives_clear_site_data(patient_client):
+    """The browser drops the messages cookie with the others: the notice is in the address."""
+    response = patient_client.submit("/portal/sign-out/")
+    assert response["Location"] == "/portal/?signed-out=1"
+    fresh = CsrfClient()  # as the browser is after Clear-Site-Data: no cookies at all
+    assert "You are signed out." in fresh.get(response["Location"]).content.decode()

@@ -200,3 +200,19 @@ def test_molar_staff_clear_factors_sends_the_user_back_to_enrollment(admin_passw
     assert not SecondFactor.objects.exists() and not RecoveryCode.objects.exists()
     assert sign_in(CsrfClient(), "admin", admin_password)["Location"] == "/staff/security/"
     assert AuditEvent.objects.get(action="second_factors_cleared").actor_label.startswith("cli:")
+
+
+def test_the_demo_lets_staff_in_with_the_printed_password_and_says_two_factor_is_off(db):
+    """`make demo` alone still works: `molar demo` turns both requirements off."""
+    import io
+    import re
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("demo", "--no-serve", stdout=out)
+    password = re.search(r"Administrator:\s+admin / (\S+)", out.getvalue())[1]
+    client = CsrfClient()
+    sign_in(client, "admin", password)
+    assert signed_in(client)
+    assert 'id="two-factor-banner"' in client.get("/staff/patients/").content.decode()
