@@ -100,3 +100,17 @@ def test_every_command_names_the_os_user(practice, complete_patient):
     labels = set(AuditEvent.objects.filter(action__in=["staff_added", "access_provided"])
                  .values_list("actor_label", flat=True))
     assert labels == {OS_USER}
+
+
+def test_access_clear_factors_removes_a_patients_second_factors(practice, complete_patient):
+    from molar.factors.models import RecoveryCode, SecondFactor
+
+    run("access", "provide", str(complete_patient.pk))
+    account = PortalAccount.objects.get()
+    SecondFactor.objects.create(account=account, kind="totp", name="Phone", secret="sealed")
+    RecoveryCode.objects.create(account=account, lookup="abcd", hashed="md5$x$y")
+    assert "Cleared 1 second factor(s)" in run("access", "clear-factors", str(complete_patient.pk))
+    assert not SecondFactor.objects.exists() and not RecoveryCode.objects.exists()
+    assert event("second_factors_cleared").patient_id == complete_patient.pk
+    with pytest.raises(CommandError, match="no two-step sign-in"):
+        run("access", "clear-factors", str(complete_patient.pk))
