@@ -15,14 +15,16 @@ from molar.ops.worker import WorkerState, worker_turn
 DESK = Actor("staff", 7, "frontdesk")
 
 
-def test_a_worker_turn_seals_what_has_committed(db):
+# transactional_db: a worker turn begins with close_old_connections(), which
+# closes a connection left inside a transaction (the `db` fixture's).
+def test_a_worker_turn_seals_what_has_committed(transactional_db):
     for n in range(3):
         audit_record(action=f"action_{n}", actor=DESK)
     worker_turn(WorkerState(name="t", started_at=timezone.now()), scan_every=60, batch=5)
     assert AuditSeal.objects.count() == AuditEvent.objects.count() >= 3
 
 
-def test_a_worker_turn_folds_finished_minutes_of_anonymous_refusals(db, time_machine):
+def test_a_worker_turn_folds_finished_minutes_of_anonymous_refusals(transactional_db, time_machine):
     time_machine.move_to(datetime.datetime(2026, 3, 2, 9, 0, 5, tzinfo=datetime.UTC))
     for _ in range(5):
         Client(REMOTE_ADDR="203.0.113.7").get("/portal/messages/")
