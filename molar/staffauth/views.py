@@ -54,11 +54,15 @@ def _rp(request) -> passkeys.RelyingParty:
     return passkeys.RelyingParty.of(request, PracticeSettings.cached().practice_name or "Molar")
 
 
-def _finish(request, user, second_factor: str, target: str):
+def _sign_in_now(request, user, second_factor: str) -> None:
     pending_end(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # a new session id
     staff_session_start(request, user)
     staff_signed_in(user=user, second_factor=second_factor)
+
+
+def _finish(request, user, second_factor: str, target: str):
+    _sign_in_now(request, user, second_factor)
     return redirect(_next(request, target))
 
 
@@ -133,8 +137,7 @@ def _codes_page(request, codes: list[str], pending):
     """After a factor is added: signed in now if this was the sign-in's
     enrollment; new recovery codes shown once, in this response only."""
     if pending is not None:
-        user = get_user_model().objects.get(pk=pending["id"])
-        _finish(request, user, "enrolled", pending.get("next", ""))
+        _sign_in_now(request, get_user_model().objects.get(pk=pending["id"]), "enrolled")
     done = _next(request, pending.get("next", "")) if pending else reverse("staffauth:security")
     return render(request, "staffauth/added.html", {"codes": codes, "done": done})
 
