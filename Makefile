@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second test run (pytest-django creates and drops test_molar).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/molar
 
-.PHONY: demo test test-sqlite test-postgres test-deps bench fuzz lint clean
+.PHONY: demo test test-gates test-sqlite test-postgres test-deps bench fuzz lint clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,10 +17,16 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/molar demo --port $(PORT)
 
-# Every test: the whole suite on SQLite (browser tests included), then every
-# database test again on PostgreSQL. Any failure, or no tests at all (pytest
-# exit code 5), fails the target.
-test: test-deps test-sqlite test-postgres
+# Every test: the security gates, the whole suite on SQLite (browser tests
+# included), then every database test again on PostgreSQL. Any failure, or no
+# tests at all (pytest exit code 5), fails the target.
+test: test-deps test-gates test-sqlite test-postgres
+
+# SPEC K10: bandit fails on any high-severity finding. The `check --deploy`
+# gate (production settings) and the bad-input proof of each gate are tests
+# in tests/test_gates.py; the API's schemathesis run is in the suite too.
+test-gates: $(BIN)/.installed
+	$(BIN)/bandit -q -r --severity-level high molar
 
 test-sqlite: $(BIN)/.installed
 	$(BIN)/pytest -q

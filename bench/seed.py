@@ -17,6 +17,8 @@ PRACTICE_SETTINGS = {
     "practice_email": "frontdesk@example.test", "address1": "1 Commercial St", "city": "Portland",
     "state": "ME", "zip": "04101", "country": "US", "portal_enabled": True,
     "patient_facing_url": PRACTICE_URL,
+    # SPEC K2: the benchmark signs staff in with a password, as the demo does.
+    "require_staff_two_factor": False, "require_admin_two_factor": False,
 }
 FIRST_NAMES = (
     "Maria",

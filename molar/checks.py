@@ -74,3 +74,35 @@ def check_audit_signing_key(app_configs, **kwargs):
              "outside the database.",
         id="molar.W005",
     )]
+
+
+@register(Tags.security, deploy=True)
+def check_two_factor(app_configs, **kwargs):
+    """SPEC K2: administrators (and, by default, all staff) sign in with a
+    second factor; the demo turns both off so that it starts with one command."""
+    from django.db import DatabaseError
+
+    from molar.practice.models import PracticeSettings
+
+    try:
+        row = (PracticeSettings.objects.filter(pk=1)
+               .values("require_staff_two_factor", "require_admin_two_factor").first())
+    except DatabaseError as exc:
+        return [Warning(
+            f"The practice's two-factor settings could not be read ({type(exc).__name__}).",
+            hint="Check DATABASE_URL and run `molar migrate`, then run this check again.",
+            id="molar.W008",
+        )]
+    if row is None:  # a new install: both are on by default
+        return []
+    off = [who for who, on in (("staff", row["require_staff_two_factor"]),
+                               ("administrators", row["require_admin_two_factor"])) if not on]
+    if not off:
+        return []
+    return [Warning(
+        f"Two-factor sign-in is not required for {' or '.join(off)}: a stolen password is enough "
+        "to read every patient's record.",
+        hint="Turn on \"Require two-factor sign-in for staff\" and \"... for administrators\" in "
+             "Staff > Settings (the demo turns them off).",
+        id="molar.W007",
+    )]

@@ -1,12 +1,11 @@
-from django.contrib.auth import views as auth_views
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
-from django.views.decorators.debug import sensitive_post_parameters
 
 from molar.api.urls import api
 from molar.ops.views import readyz
 from molar.practice.outbox import outbox
+from molar.staffauth import views as staffauth
 
 
 def healthz(request):
@@ -14,16 +13,13 @@ def healthz(request):
     return HttpResponse("ok", content_type="text/plain")
 
 
-staff_login = sensitive_post_parameters("password")(
-    auth_views.LoginView.as_view(redirect_authenticated_user=True)
-)
-
 urlpatterns = [
     path("", lambda request: redirect("patients:list")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
-    path("staff/login/", staff_login, name="login"),
-    path("staff/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/login/", staffauth.sign_in, name="login"),
+    path("staff/logout/", staffauth.sign_out, name="logout"),
+    path("staff/", include("molar.staffauth.urls")),
     path("staff/patients/", include("molar.patients.urls")),
     path("staff/patients/<int:pk>/portal-access/", include("molar.access.urls")),
     path("staff/settings/", include("molar.practice.urls")),

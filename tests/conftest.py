@@ -106,6 +106,14 @@ def practice(db):
 
 
 @pytest.fixture
+def two_factor_off(db):
+    """Staff sign in with a password alone, as in the demo (SPEC K2 turned off)."""
+    PracticeSettings.objects.update_or_create(
+        pk=1, defaults={"require_staff_two_factor": False, "require_admin_two_factor": False})
+    PracticeSettings.forget_cached()
+
+
+@pytest.fixture
 def make_patient(db):
     def make(**overrides) -> Patient:
         n = next(_numbers)

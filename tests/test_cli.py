@@ -1,6 +1,7 @@
 """The `molar` command line (issue 2 item 9): staff, apikey and access commands call
 the same services as the web and the API; errors are one line and exit non-zero."""
 
+import getpass
 import io
 import os
 import subprocess
@@ -128,7 +129,7 @@ def test_access_provide_grants_access_and_prints_the_password_once(practice, com
     assert website == PORTAL_URL
     assert AccessEvent.objects.get(patient=complete_patient).source == "cli"
     event = AuditEvent.objects.get(action="access_provided", outcome="success")
-    assert (event.actor_type, event.actor_label) == ("system", "cli")
+    assert event.actor_type == "system" and event.actor_label == f"cli:{getpass.getuser()}"
 
 
 def test_access_show_gives_state_but_never_the_password(given_access):

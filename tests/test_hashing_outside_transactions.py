@@ -115,3 +115,28 @@ def test_password_change_reset_and_activation_hash_before_their_transaction(prac
     hashing.CALLS.clear()
     portal_activate(token=token, new="Compass5Sail", confirm="Compass5Sail")
     assert hashed_outside(base)
+
+
+def test_staff_sign_in_second_factors_and_recovery_codes_hash_outside_transactions(db, base):
+    import pyotp
+    import pytest as _pytest
+
+    from molar.factors.services import factor_add_totp, factor_check_code
+    from molar.factors.totp import totp_new_secret
+    from molar.practice.staff import staff_add
+    from molar.staffauth.services import StaffSignInFailed, staff_password_check
+
+    password = staff_add(username="admin", admin=True, actor=DESK)
+    assert hashed_outside(base)
+    user = staff_password_check(username="admin", password=password, address="192.0.2.1")
+    assert hashed_outside(base)
+    for name, typed in (("admin", "wrong"), ("nobody", "wrong")):
+        with _pytest.raises(StaffSignInFailed):
+            staff_password_check(username=name, password=typed, address="192.0.2.1")
+        assert hashed_outside(base)
+    secret = totp_new_secret()
+    codes = factor_add_totp(owner=user, secret=secret, code=pyotp.TOTP(secret).now(), name="", actor=DESK)
+    assert hashed_outside(base)  # ten recovery codes
+    assert factor_check_code(user, codes[0]) == "recovery_code"
+    assert factor_check_code(user, "AAAAA-BBBBB") is None
+    assert hashed_outside(base)

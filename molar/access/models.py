@@ -63,7 +63,9 @@ class PortalAccount(models.Model):
         self.password = make_password(raw)
 
     def check_password(self, raw: str) -> bool:
-        return check_password(raw, self.password)
+        from .policy import normalize_password
+
+        return check_password(normalize_password(raw), self.password)
 
 
 class AccessEvent(models.Model):
@@ -92,8 +94,9 @@ class SignInFailure(models.Model):
     """One failed sign-in, counted per username (any case) and per client address."""
 
     class Scope(models.TextChoices):
-        USERNAME = "username"
+        USERNAME = "username"  # a patient's portal username
         ADDRESS = "address"
+        STAFF = "staff"  # a staff username (SPEC K1)
 
     scope = models.CharField(max_length=8, choices=Scope.choices)
     key = models.CharField(max_length=200)
@@ -120,16 +123,6 @@ class SignInLock(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope} {self.key} until {self.locked_until:%Y-%m-%d %H:%M}"
-
-
-class ResetEmail(models.Model):
-    """When reset codes were mailed, for the 5-per-hour limit (SPEC L3)."""
-
-    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="reset_emails")
-    sent_at = models.DateTimeField(db_index=True)
-
-    def __str__(self) -> str:
-        return f"reset code for {self.account_id} at {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class ActivationToken(models.Model):

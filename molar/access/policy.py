@@ -1,8 +1,14 @@
-"""SPEC C3: the password policy. Messages name the rule that failed."""
+"""SPEC C3, K4: the password policy. Messages name the rule that failed.
 
-from functools import cache
+Every password is NFKC-normalized (`normalize_password`) before it is
+checked or hashed, at sign-in as when it is set: "é" typed as one character
+or as "e" + a combining accent is the same password (SPEC K4)."""
 
-from django.contrib.auth.password_validation import CommonPasswordValidator
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+from .blocklist import is_common, is_practice_name
 
 MAX_LENGTH = 128
 SEED_MIN_LENGTH = 8
@@ -12,16 +18,16 @@ LENGTH_MIN_LENGTH = 15
 MIN_NAME_LENGTH_CHECKED = 3
 
 
-@cache
-def _common_passwords() -> frozenset[str]:
-    # Django's list of 20,000 common passwords, compared lowercased.
-    return frozenset(CommonPasswordValidator().passwords)
+def normalize_password(password: str | None) -> str:
+    return unicodedata.normalize("NFKC", password or "")
 
 
 def password_problems(
-    password: str, *, profile: str = "seed", username: str = "", first_name: str = ""
+    password: str, *, profile: str = "seed", username: str = "", first_name: str = "",
+    practice_name: str = "",
 ) -> list[str]:
     """Every rule the password breaks, in a fixed order; empty when acceptable."""
+    password = normalize_password(password)
     if len(password) > MAX_LENGTH:
         return [f"Password must be at most {MAX_LENGTH} characters."]
     problems = []
@@ -36,10 +42,31 @@ def password_problems(
         if not any(c.isdigit() for c in password):
             problems.append("Password must contain a digit.")
     folded = password.casefold()
-    if password.lower().strip() in _common_passwords():
+    if is_common(password):
         problems.append("Password is too common. Choose one that is harder to guess.")
+    elif practice_name and is_practice_name(password, practice_name):
+        problems.append("Password must not be made from the practice's name.")
     if len(username) >= MIN_NAME_LENGTH_CHECKED and username.casefold() in folded:
         problems.append("Password must not contain the username.")
     if len(first_name) >= MIN_NAME_LENGTH_CHECKED and first_name.casefold() in folded:
         problems.append("Password must not contain the patient's first name.")
     return problems
+
+
+class BlocklistValidator:
+    """SPEC K4 for staff passwords (AUTH_PASSWORD_VALIDATORS): the same
+    blocklist, variants and practice-name words as patients' passwords."""
+
+    def validate(self, password, user=None):
+        from molar.practice.models import PracticeSettings
+
+        password = normalize_password(password)
+        if is_common(password):
+            raise ValidationError("Password is too common. Choose one that is harder to guess.",
+                                  code="password_too_common")
+        if is_practice_name(password, PracticeSettings.cached().practice_name):
+            raise ValidationError("Password must not be made from the practice's name.",
+                                  code="password_practice_name")
+
+    def get_help_text(self):
+        return "Your password can't be a common password or a variant of one."

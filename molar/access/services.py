@@ -15,15 +15,18 @@ from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from molar.audit.context import current
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 
+from . import throttle
 from .credentials import fold_username, generate_password, username_candidate
+from .hashers import spend_hash_time
 from .models import AccessEvent, PortalAccount
-from .policy import password_problems
+from .policy import normalize_password, password_problems
 from .throttle import clear_username_locks
 
 MSG_PORTAL_OFF = "Patient Portal is not enabled. Turn it on in eServices Setup."
@@ -48,6 +51,11 @@ MSG_PASSWORD_MISMATCH = (
     "The password does not match the patient's current password. "  # noqa: S105
     "Please generate a new password."
 )
+MSG_NO_FACTORS = "The patient has no two-step sign-in to clear."
+MSG_OWN_PASSWORD = ("The patient has set their own password, which is never printed. "  # noqa: S105
+                    "Use Generate New for a one-time password to print.")
+MSG_PRINT_LOCKED = ("Sign-in is locked for this patient after too many wrong passwords, so nothing "  # noqa: S105
+                    "is printed. Generate New gives a new one-time password and unlocks it.")
 USERNAME_ATTEMPTS = 1000
 
 
@@ -381,6 +389,7 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
     """SPEC W5: staff type a password; it must pass the policy and is one-time."""
     practice = PracticeSettings.load()
     _require_portal_enabled(practice)
+    password = normalize_password(password)  # SPEC K4: as it will be typed at sign-in
     account = _require_access(PortalAccount.objects.filter(patient=patient).first())
     _require_policy(password, practice, account.username, patient.first_name)
     hashed = make_password(password)  # before the transaction (SPEC Q2)
@@ -394,7 +403,7 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
 
 def _require_policy(password: str, practice: PracticeSettings, username: str, first_name: str) -> None:
     problems = password_problems(password, profile=practice.password_policy, username=username,
-                                 first_name=first_name)
+                                 first_name=first_name, practice_name=practice.practice_name)
     if problems:
         raise AccessRefused(problems, "policy")
 
@@ -441,7 +450,10 @@ def access_rename(*, patient: Patient, actor: Actor, username: str) -> PortalAcc
 
 @_audited("printed")
 def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
-    """SPEC W7: the credentials letter, only for the password that is on record."""
+    """SPEC W7, K6: the credentials letter, only for the one-time password now
+    outstanding. A password the patient chose is never printable (checking it
+    would make this page a way to guess it), and a wrong password counts
+    toward the patient's sign-in lock like a wrong sign-in (SPEC L6)."""
     from .printout import credentials_pdf
 
     practice = PracticeSettings.load()
@@ -449,14 +461,41 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
         raise AccessRefused([MSG_URL_MISSING_PRINT], "settings")
     if not password:
         raise AccessRefused([MSG_PASSWORD_REQUIRED], "input")
-    # No lock and no transaction: checking the hash and drawing the PDF are
-    # slow, and printing changes nothing but the trail.
+    # No lock and no transaction around the hash or the PDF: both are slow,
+    # and printing changes nothing but the trail (and the lock counts).
     account = _require_access(PortalAccount.objects.filter(patient=patient).first())
-    if not account.check_password(password):
-        raise AccessRefused([MSG_PASSWORD_MISMATCH], "input")
+    if not account.require_password_change:
+        raise AccessRefused([MSG_OWN_PASSWORD], "input")
+    _check_printed_password(account, password)
     pdf = credentials_pdf(
         practice=practice, username=account.username, password=password,
         url=practice.patient_facing_url,
     )
     audit_record(action="printed", actor=actor, patient_id=patient.pk)
     return pdf
+
+
+def _check_printed_password(account: PortalAccount, password: str) -> None:
+    now, address = timezone.now(), current.get().client_ip
+    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
+                                                                           account, now):
+        spend_hash_time(password)
+        raise AccessRefused([MSG_PRINT_LOCKED], "input")
+    if not account.check_password(password):
+        with transaction.atomic():
+            account = PortalAccount.objects.select_for_update().get(pk=account.pk)
+            throttle.record_failure(username=account.username, address=address, account=account,
+                                    counted=True, now=now)
+        raise AccessRefused([MSG_PASSWORD_MISMATCH], "input")
+
+
+@_audited("second_factors_cleared")
+def access_clear_factors(*, patient: Patient, actor: Actor) -> int:
+    """SPEC K2: staff clear a patient's passkeys, authenticator apps and
+    recovery codes (a lost phone), as they would Generate New; audited."""
+    from molar.factors.services import factors_clear, has_second_factor
+
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is None or not has_second_factor(account):
+        raise AccessRefused([MSG_NO_FACTORS], "conflict")
+    return factors_clear(owner=account, actor=actor)

@@ -1,7 +1,12 @@
-"""SPEC L6: sign-in throttling, per username (any case) and per client address.
+"""SPEC L6, K1: sign-in throttling, per username (any case) and per client address.
 
 Counted in the database so that every web process and server sees the same
-numbers. Each new lock is audited; staff see locks on the access page."""
+numbers. Each new lock is audited; staff see locks on the access page.
+Patients' usernames are counted in the USERNAME scope, staff usernames in
+STAFF (a patient "admin7" and the staff user "admin" never share a count);
+a client address has one count for both. Every password or second-factor
+guess counts the same way: sign-in, a second factor, the current password on
+the profile page (SPEC K5) and the staff printout (SPEC K6)."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +21,7 @@ from .models import PortalAccount, SignInFailure, SignInLock
 
 USERNAME = SignInFailure.Scope.USERNAME
 ADDRESS = SignInFailure.Scope.ADDRESS
+STAFF = SignInFailure.Scope.STAFF
 
 
 @dataclass(frozen=True)
@@ -47,10 +53,15 @@ def lock_state(account: PortalAccount, now: datetime | None = None) -> LockState
     return LockState(False)
 
 
-def username_locked(folded: str, account: PortalAccount | None, now: datetime) -> bool:
+def username_locked(folded: str, account: PortalAccount | None, now: datetime,
+                    scope: str = USERNAME) -> bool:
     if account is not None and account.hard_locked_at is not None:
         return True
-    return _active_lock(USERNAME, folded, now) is not None
+    return _active_lock(scope, folded, now) is not None
+
+
+def throttle_key(username: str) -> str:
+    return fold_username(username)[:200]
 
 
 def _count_and_maybe_lock(scope, key, limit, practice, now, patient_id) -> None:
@@ -65,14 +76,15 @@ def _count_and_maybe_lock(scope, key, limit, practice, now, patient_id) -> None:
                                   locked_until=now + timedelta(minutes=practice.lock_minutes))
         audit_record(action="lock", actor=Actor.system("throttle"), patient_id=patient_id,
                      detail={"scope": scope, "reason": reason,
-                             **({"username": key} if scope == USERNAME else {})})
+                             **({"username": key} if scope != ADDRESS else {})})
 
 
 def record_failure(*, username: str, address: str | None, account: PortalAccount | None,
-                   counted: bool, now: datetime) -> None:
+                   counted: bool, now: datetime, scope: str = USERNAME) -> None:
     """Count one failed sign-in. `counted` is False when the attempt was refused
     without checking the password (already locked): it then adds to the
-    address count only, so a locked account cannot be pushed to the hard lock."""
+    address count only, so a locked account cannot be pushed to the hard lock.
+    `scope` is STAFF for staff usernames (no account, no hard lock)."""
     practice = PracticeSettings.cached()
     patient_id = account.patient_id if account else None
     if address:
@@ -80,7 +92,7 @@ def record_failure(*, username: str, address: str | None, account: PortalAccount
                               patient_id)
     if not counted:
         return
-    _count_and_maybe_lock(USERNAME, fold_username(username)[:200], practice.lock_username_failures,
+    _count_and_maybe_lock(scope, throttle_key(username), practice.lock_username_failures,
                           practice, now, patient_id)
     if account is not None:
         account.failed_attempts += 1
@@ -102,3 +114,26 @@ def clear_username_locks(account: PortalAccount, actor: Actor) -> None:
     account.hard_locked_at = None
     if was_locked:
         audit_record(action="unlock", actor=actor, patient_id=account.patient_id)
+
+
+def unlock_address(address: str, actor: Actor) -> bool:
+    """`molar access unlock-address` (SPEC K8): lift an address block and
+    forget its failures. True when a block was lifted."""
+    now = timezone.now()
+    lifted = SignInLock.objects.filter(scope=ADDRESS, key=address, locked_until__gt=now).update(
+        locked_until=now)
+    SignInFailure.objects.filter(scope=ADDRESS, key=address).delete()
+    if lifted:
+        audit_record(action="unlock", actor=actor, detail={"scope": ADDRESS, "address": address})
+    return bool(lifted)
+
+
+def unlock_staff(username: str, actor: Actor) -> bool:
+    """`molar staff unlock` (SPEC K8): lift a staff username's lock."""
+    now, key = timezone.now(), throttle_key(username)
+    lifted = SignInLock.objects.filter(scope=STAFF, key=key, locked_until__gt=now).update(
+        locked_until=now)
+    SignInFailure.objects.filter(scope=STAFF, key=key).delete()
+    if lifted:
+        audit_record(action="unlock", actor=actor, detail={"scope": STAFF, "username": key})
+    return bool(lifted)

@@ -11,4 +11,5 @@ urlpatterns = [
     path("password/", views.set_password, name="set_password"),
     path("username/", views.rename, name="rename"),
     path("print/", views.printout, name="print"),
+    path("second-factors/clear/", views.clear_factors, name="clear_factors"),
 ]

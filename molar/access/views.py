@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor
+from molar.factors.services import factors_of
 from molar.practice.models import PracticeSettings
 from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
 
@@ -33,6 +34,7 @@ def _page(request, patient, *, password="", errors=(), notice="", status=200):
         "patient": patient,
         "account": account,
         "lock": lock_state(account) if account is not None else None,
+        "factors": factors_of(account) if account is not None else [],
         "practice": PracticeSettings.cached(),
         "password": password,
         "errors": errors,
@@ -98,6 +100,14 @@ def set_password(request, pk: int):
     return _run(request, pk, services.access_set_password,
                 password=request.POST.get("password", ""),
                 notice="Password set. The patient must change it at first sign-in.")
+
+
+@require_POST
+@staff_view(MANAGE_ACCESS)
+def clear_factors(request, pk: int):
+    return _run(request, pk, services.access_clear_factors,
+                notice="Two-step sign-in cleared. The patient signs in with the password alone and "
+                       "can add a passkey or an authenticator app again from Profile.")
 
 
 @require_POST

@@ -47,3 +47,26 @@ def apikey_user(key: str):
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
     return row.user
+
+
+def apikey_list():
+    return ApiKey.objects.select_related("user").order_by("created_at", "id")
+
+
+class ApiKeyUnknown(Exception):
+    pass
+
+
+@transaction.atomic
+def apikey_revoke(*, prefix: str, actor: Actor) -> ApiKey:
+    """SPEC K8: the key stops working at once; the row stays for the record."""
+    row = ApiKey.objects.select_for_update().select_related("user").filter(prefix=prefix).first()
+    if row is None:
+        raise ApiKeyUnknown(f"No API key with prefix {prefix}.")
+    if row.revoked_at is not None:
+        raise ApiKeyUnknown(f"API key {prefix} is already revoked.")
+    row.revoked_at = timezone.now()
+    row.save(update_fields=["revoked_at"])
+    audit_record(action="apikey_revoked", actor=actor,
+                 detail={"user": row.user.get_username(), "name": row.name, "prefix": prefix})
+    return row

@@ -4,8 +4,10 @@ inside their own transaction, so an action and its event commit together
 into the hash chain happens later, in the worker (sealing.py)."""
 
 import datetime
+import getpass
 import ipaddress
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,6 +39,16 @@ class Actor:
     @classmethod
     def system(cls, label: str = "system") -> "Actor":
         return cls(AuditEvent.ActorType.SYSTEM, None, label)
+
+    @classmethod
+    def cli(cls, label: str = "cli") -> "Actor":
+        """A command run from a shell, naming the operating-system user (SPEC K8):
+        "cli:alice". Every management command acts through this."""
+        try:
+            user = getpass.getuser()
+        except (OSError, KeyError):  # no name for this uid (some containers)
+            user = f"uid {os.getuid()}"
+        return cls.system(f"{label}:{user}")
 
     @classmethod
     def anonymous(cls) -> "Actor":

@@ -44,6 +44,9 @@ PERIODIC_JOBS: list[tuple[str, Every, str]] = [
     ("audit-tallies", 30, "molar.audit.services.audit_flush_tallies"),
     # SPEC I7: sealed letters of a web bulk grant nobody opened within the hour.
     ("bulk-letters-prune", 300, "molar.invites.sealed.letters_prune"),
+    # SPEC K1: staff sessions past the idle limit are audited as timeouts, and
+    # expired sessions deleted.
+    ("expired-sessions", 60, "molar.staffauth.session.staff_sessions_expire"),
 ]
 
 # Jobs that may run for minutes (a first Open Dental sync of a large practice)

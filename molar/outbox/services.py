@@ -49,15 +49,17 @@ _NEEDS_CODE = object()
 
 
 def outbox_enqueue(*, kind: str, to: str, subject: str, body: str, patient_id: int | None = None,
-                   attachment: tuple[str, bytes, str] | None = None) -> OutboxEmail:
-    """Queue one email (`attachment` is (filename, content, mimetype))."""
+                   attachment: tuple[str, bytes, str] | None = None, skipped: str = "") -> OutboxEmail:
+    """Queue one email (`attachment` is (filename, content, mimetype)).
+    `skipped`: the row is written already skipped with this reason, never
+    sent (a request that must write the same rows whatever it decided, K3)."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("outbox_enqueue belongs inside the transaction of the action (SPEC Q2).")
     name, content, mimetype = attachment or ("", None, "")
     return OutboxEmail.objects.create(
         kind=kind, patient_id=patient_id, recipient=to.strip(), subject=" ".join(subject.split())[:300],
         body=body, attachment_name=name, attachment=content, attachment_type=mimetype,
-        next_attempt_at=timezone.now())
+        next_attempt_at=timezone.now(), status=S.SKIPPED if skipped else S.QUEUED, reason=skipped[:300])
 
 
 def outbox_recover(*, now: datetime | None = None) -> int:

@@ -6,7 +6,6 @@ message, one password-hash computation, whatever the reason."""
 
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
@@ -14,11 +13,13 @@ from django.utils import timezone
 
 from molar.access import throttle
 from molar.access.credentials import fold_username, generate_reset_code, normalize_reset_code
-from molar.access.models import PortalAccount, ResetEmail
-from molar.access.policy import MAX_LENGTH, password_problems
+from molar.access.hashers import spend_hash_time
+from molar.access.models import PortalAccount
+from molar.access.policy import MAX_LENGTH, normalize_password, password_problems
 from molar.access.services import access_rename
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.factors.services import factor_check_code, factor_check_passkey, has_second_factor
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.practice.models import PracticeSettings
@@ -32,9 +33,14 @@ ACTIVATION_INVALID = ("This link no longer works: it was used, is more than 7 da
                       "practice issued a new password. Sign in or call the practice.")
 PASSWORD_CHANGED_MEANWHILE = ("Your password was changed by the practice a moment ago. "  # noqa: S105
                               "Sign in again with the new one.")
+CURRENT_PASSWORD_WRONG = "The current password is not correct."  # noqa: S105
+CURRENT_PASSWORD_LOCKED = ("Too many wrong passwords: changes that need your password are paused "  # noqa: S105
+                           "for 15 minutes. Try again later or call the practice.")
 RESET_CODE_LIFETIME = timedelta(hours=24)
 RESET_CODE_MAX_FAILURES = 10
 RESET_EMAILS_PER_HOUR = 5
+# Why a reset request queued no code (its outbox row is `skipped` at once).
+REFUSALS = ("unknown user", "no access", "no email", "hourly limit")
 FAILURE = AuditEvent.Outcome.FAILURE
 
 
@@ -53,19 +59,6 @@ class PortalInvalid(Exception):
         super().__init__("; ".join(messages))
 
 
-@cache
-def _dummy_hash(hasher_names: tuple[str, ...]) -> str:
-    return make_password("molar-timing-equalizer")
-
-
-def _spend_hash_time(password: str) -> None:
-    """Unknown user, no access or locked: verify against a dummy hash anyway, so
-    the response takes as long as for a real account (SPEC L1)."""
-    from django.conf import settings
-
-    check_password(password, _dummy_hash(tuple(settings.PASSWORD_HASHERS)))
-
-
 def _otp_expired(account: PortalAccount, practice: PracticeSettings, now) -> bool:
     """SPEC C2: the optional maximum age of a one-time password."""
     days = practice.otp_max_age_days
@@ -80,7 +73,8 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
     SQLite a transaction holds the only write lock, and a hash takes tens of
     milliseconds. The short transaction after it records the outcome."""
     now = timezone.now()
-    username, password = (username or "").strip()[:200], (password or "")[:MAX_LENGTH + 1]
+    username = (username or "").strip()[:200]
+    password = normalize_password((password or "")[:MAX_LENGTH + 1])  # SPEC K4
     account = (PortalAccount.objects.select_related("patient")
                .filter(username_folded=fold_username(username)).first())
     reason, counted, new_hash = _sign_in_problem(account, username, password, address, now)
@@ -93,11 +87,66 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
             reason, counted = "password changed meanwhile", False
         if reason:
             _record_sign_in_failure(account, username, address, reason, counted, now)
+        elif has_second_factor(account):  # SPEC K2: signed in only after the second step
+            _record_rehash(account, new_hash)
         else:
             _record_sign_in(account, new_hash, now)
     if reason:
         raise SignInFailed
     return account
+
+
+def portal_second_factor(*, account: PortalAccount, address: str | None, code: str = "", request=None,
+                         rp=None, credential: str = "") -> PortalAccount:
+    """SPEC K2: the second step of a sign-in (an authenticator code, a recovery
+    code or a passkey). Wrong answers count toward the same locks as wrong
+    passwords (SPEC L6); while locked nothing is checked."""
+    now = timezone.now()
+    account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
+    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
+                                                                           account, now):
+        spend_hash_time(code)
+        used, counted, reason = "", False, "locked"
+    elif credential:
+        used = "passkey" if factor_check_passkey(account, request, rp, credential) else ""
+        counted, reason = True, "wrong second factor"
+    else:
+        used = factor_check_code(account, code[:100]) or ""
+        counted, reason = True, "wrong second factor"
+    with transaction.atomic():
+        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
+        if used:
+            _record_sign_in(account, None, now, second_factor=used)
+        else:
+            _record_sign_in_failure(account, account.username, address, reason, counted, now)
+    if not used:
+        raise SignInFailed
+    return account
+
+
+def portal_current_password_ok(*, account: PortalAccount, password: str, address: str | None) -> bool:
+    """SPEC K5: the current password, asked again on the profile page, is
+    throttled like sign-in: a wrong one counts toward the username and
+    address locks, and while locked it is not even checked."""
+    now = timezone.now()
+    password = normalize_password((password or "")[:MAX_LENGTH + 1])
+    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
+                                                                           account, now):
+        spend_hash_time(password)
+        raise PortalInvalid([CURRENT_PASSWORD_LOCKED])
+    if account.check_password(password):
+        return True
+    with transaction.atomic():
+        account = PortalAccount.objects.select_for_update().get(pk=account.pk)
+        throttle.record_failure(username=account.username, address=address, account=account,
+                                counted=True, now=now)
+    return False
+
+
+def _record_rehash(account: PortalAccount, new_hash: _Rehash | None) -> None:
+    if new_hash:  # SPEC C5: a legacy Open Dental hash becomes Argon2id
+        account.password = new_hash.new
+        account.save(update_fields=["password"])
 
 
 def _record_sign_in_failure(account, username, address, reason, counted, now) -> None:
@@ -110,7 +159,7 @@ def _record_sign_in_failure(account, username, address, reason, counted, now) ->
                  detail={"reason": reason, **({"username": account.username} if account else {})})
 
 
-def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now) -> None:
+def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now, second_factor: str = "") -> None:
     account.failed_attempts = 0
     account.last_login = now
     fields = ["failed_attempts", "last_login"]
@@ -118,20 +167,21 @@ def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now) -> No
         account.password = new_hash.new
         fields.append("password")
     account.save(update_fields=fields)
-    audit_record(action="sign_in", actor=Actor.patient(account), patient_id=account.patient_id)
+    audit_record(action="sign_in", actor=Actor.patient(account), patient_id=account.patient_id,
+                 detail={"second_factor": second_factor} if second_factor else None)
 
 
 def _sign_in_problem(account, username, password, address, now) -> tuple[str, bool, _Rehash | None]:
     """(reason, counted, rehash) for a refused sign-in, ("", False, rehash)
     for a good one; `rehash` holds a new hash when the stored one is legacy."""
     if throttle.address_blocked(address, now):
-        _spend_hash_time(password)
+        spend_hash_time(password)
         return "address blocked", False, None
     if throttle.username_locked(fold_username(username)[:200], account, now):
-        _spend_hash_time(password)
+        spend_hash_time(password)
         return "locked", False, None
     if account is None or not account.has_access:
-        _spend_hash_time(password)
+        spend_hash_time(password)
         return ("unknown user" if account is None else "no access"), True, None
     stale = []
     if not check_password(password, account.password, setter=lambda raw: stale.append(raw)):
@@ -143,21 +193,24 @@ def _sign_in_problem(account, username, password, address, now) -> tuple[str, bo
 
 
 def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
-                           current: str | None = None) -> PortalAccount:
+                           current: str | None = None, address: str | None = None) -> PortalAccount:
     """Set the patient's own password. `current` is required except right
     after signing in with a one-time password (SPEC L2, L4). Every hash is
     computed before the short transaction that stores the result (SPEC Q2);
     a refusal is audited on its own, not in a transaction that rolls back."""
     account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
     checked = account.password
+    new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = []
-    if current is not None and not account.check_password(current):
-        problems.append("The current password is not correct.")
+    try:
+        if current is not None and not portal_current_password_ok(account=account, password=current,
+                                                                   address=address):
+            problems.append(CURRENT_PASSWORD_WRONG)
+    except PortalInvalid as exc:  # locked
+        problems += exc.messages
     if new != confirm:
         problems.append("The new passwords do not match.")
-    problems += password_problems(
-        new, profile=PracticeSettings.load().password_policy,
-        username=account.username, first_name=account.patient.first_name)
+    problems += _policy_problems(account, new)
     if account.require_password_change and account.check_password(new):
         problems.append("Choose a password different from the one-time password.")
     if problems:
@@ -188,9 +241,11 @@ def _set_own_password(account: PortalAccount, hashed: str) -> None:
 
 
 def portal_username_change(*, account: PortalAccount, username: str,
-                           password: str | None = None) -> PortalAccount:
-    """SPEC U2: at the one-time offer no password is asked; later it is."""
-    if password is not None and not account.check_password(password):
+                           password: str | None = None, address: str | None = None) -> PortalAccount:
+    """SPEC U2: at the one-time offer no password is asked; later it is (and
+    throttled, SPEC K5)."""
+    if password is not None and not portal_current_password_ok(account=account, password=password,
+                                                                address=address):
         raise PortalInvalid(["The password is not correct."])
     from molar.access.services import AccessRefused
 
@@ -211,25 +266,32 @@ def portal_username_offer_done(*, account: PortalAccount) -> PortalAccount:
 
 
 def portal_reset_request(*, username: str) -> None:
-    """SPEC L3: queue a code email when the account exists, has access and an
-    email (SPEC Q2: the worker sends it, and makes the code then). The caller
-    shows the same page whatever happened here."""
+    """SPEC L3, K3: queue a code email when the account exists, has access and
+    an email (SPEC Q2: the worker sends it, and makes the code then). The
+    caller shows the same page whatever happened here.
+
+    K3: a known and an unknown username take the same work, so the time the
+    request takes tells nothing. Neither path hashes anything or talks to a
+    mail server (the code and its hash are made by the worker, when it
+    sends). Both write the same rows: one audit event and one outbox row,
+    `queued` when a code will go out, `skipped` with the reason otherwise
+    (unknown user, no access, no email, hourly limit). The skipped row is
+    never sent and names no address; it is pruned with the other finished
+    rows after 30 days."""
     now = timezone.now()
+    subject, body = emails.reset_code_email(PracticeSettings.cached())
     with transaction.atomic():
         account = (PortalAccount.objects.select_for_update().select_related("patient")
                    .filter(username_folded=fold_username((username or "").strip()[:200])).first())
         reason = _reset_refusal(account, now)
+        patient_id = account.patient_id if account else None
         if reason:
             audit_record(action="reset_requested", actor=Actor.anonymous(), outcome=FAILURE,
-                         patient_id=account.patient_id if account else None,
-                         detail={"reason": reason})
-            return
-        ResetEmail.objects.create(account=account, sent_at=now)
-        audit_record(action="reset_requested", actor=Actor.patient(account),
-                     patient_id=account.patient_id)
-        subject, body = emails.reset_code_email(PracticeSettings.load())
-        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to=account.patient.email, subject=subject,
-                       body=body, patient_id=account.patient_id)
+                         patient_id=patient_id, detail={"reason": reason})
+        else:
+            audit_record(action="reset_requested", actor=Actor.patient(account), patient_id=patient_id)
+        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to="" if reason else account.patient.email,
+                       subject=subject, body=body, patient_id=patient_id, skipped=reason)
 
 
 def portal_reset_code_prepare() -> tuple[str, str]:
@@ -264,7 +326,9 @@ def _reset_refusal(account: PortalAccount | None, now) -> str:
         return "no access"
     if not account.patient.email:
         return "no email"
-    sent = ResetEmail.objects.filter(account=account, sent_at__gt=now - timedelta(hours=1))
+    sent = OutboxEmail.objects.filter(kind=OutboxEmail.Kind.RESET_CODE, patient_id=account.patient_id,
+                                      created_at__gt=now - timedelta(hours=1)).exclude(
+        status=OutboxEmail.Status.SKIPPED, reason__in=REFUSALS)
     if sent.count() >= RESET_EMAILS_PER_HOUR:
         return "hourly limit"
     return ""
@@ -279,6 +343,7 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
     account = PortalAccount.objects.select_related("patient").filter(username_folded=folded).first()
     code_hash = account.reset_code_hash if account else ""
     good = _reset_code_ok(account, code, now)
+    new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     failed = _new_password_problems(account, new, confirm) if good else [RESET_CODE_INVALID]
     hashed = make_password(new) if not failed else ""
     with transaction.atomic():
@@ -323,16 +388,21 @@ def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:
                   and account.reset_code_created_at is not None
                   and now - account.reset_code_created_at <= RESET_CODE_LIFETIME)
     if not usable:
-        _spend_hash_time(code or "")
+        spend_hash_time(code or "")
         return False
     return check_password(normalize_reset_code(code), account.reset_code_hash)
 
 
 def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> list[str]:
     problems = [] if new == confirm else ["The new passwords do not match."]
-    return problems + password_problems(
-        new, profile=PracticeSettings.load().password_policy,
-        username=account.username, first_name=account.patient.first_name)
+    return problems + _policy_problems(account, new)
+
+
+def _policy_problems(account: PortalAccount, new: str) -> list[str]:
+    practice = PracticeSettings.load()
+    return password_problems(new, profile=practice.password_policy, username=account.username,
+                             first_name=account.patient.first_name,
+                             practice_name=practice.practice_name)
 
 
 def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
@@ -345,6 +415,7 @@ def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
     if row is None:
         raise PortalInvalid([ACTIVATION_INVALID])
     account = PortalAccount.objects.select_related("patient").get(pk=row.account_id)
+    new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = _new_password_problems(account, new, confirm)
     if problems:
         raise PortalInvalid(problems)

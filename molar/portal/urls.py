@@ -1,11 +1,16 @@
 from django.urls import include, path
 
-from . import views
+from . import factor_views, views
 
 app_name = "portal"
 urlpatterns = [
     path("", views.sign_in, name="sign_in"),
     path("sign-out/", views.sign_out, name="sign_out"),
+    path("sign-in/second-step/", views.second_factor, name="second_factor"),
+    path("profile/authenticator/", factor_views.add_totp, name="add_totp"),
+    path("profile/passkey/", factor_views.add_passkey, name="add_passkey"),
+    path("profile/sign-in-methods/<int:factor_id>/remove/", factor_views.remove, name="remove_factor"),
+    path("profile/recovery-codes/", factor_views.new_codes, name="new_codes"),
     path("password/new/", views.new_password, name="new_password"),
     path("username/", views.username_offer, name="username_offer"),
     path("home/", views.home, name="home"),

@@ -9,8 +9,15 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import audit_record, audit_tally_denied
+from molar.factors import passkeys
+from molar.factors.forms import CodeForm
+from molar.factors.pending import pending_end, pending_get, pending_matches, pending_start
+from molar.factors.services import factors_of, has_second_factor, passkey_ids, recovery_codes_left
+from molar.practice.models import PracticeSettings
+from molar.secretbox import seal, unseal
 
 from . import services
 from .access import portal_tab, portal_view
@@ -34,8 +41,14 @@ from .session import (
     portal_session_start,
 )
 
-REMEMBER_COOKIE = "molar_portal_username"
+FACTOR_FAILED = ("That code or passkey was not accepted, or sign-in is paused for this account. "
+                 "Try again later or call the practice.")
+SIGNED_OUT = "signed-out"
+REMEMBER_COOKIE = "molar_portal_remember"
 REMEMBER_SECONDS = 90 * 24 * 3600
+REMEMBER_PURPOSE = "portal.remember"
+REALM = "portal"
+CLEAR_SITE_DATA = '"cookies", "storage"'  # SPEC K7
 
 
 @require_POST
@@ -62,12 +75,47 @@ def _errors_to_form(form, exc: PortalInvalid):
         form.add_error(None, message)
 
 
+def _remembered_username(request) -> str:
+    """SPEC K7: the cookie holds a sealed account id (opaque, random each time),
+    not the username; the username is looked up when the page is shown."""
+    token = request.COOKIES.get(REMEMBER_COOKIE, "")
+    account_id = unseal(token, purpose=REMEMBER_PURPOSE, max_age=REMEMBER_SECONDS) if token else None
+    if not account_id or not account_id.isdigit():
+        return ""
+    return PortalAccount.objects.filter(pk=int(account_id)).values_list("username", flat=True).first() or ""
+
+
+def _safe_next(request, target: str) -> str:
+    ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
+    return target if ok else ""
+
+
+def _signed_in(request, account, target: str, remember: bool):
+    portal_session_start(request, account)
+    target = _safe_next(request, target)
+    # SPEC O2: an account Open Dental flagged RequireUserNameChange is offered
+    # a new username at sign-in (after a one-time password is replaced, the
+    # new-password page leads there itself).
+    if account.username_offer_pending and not account.require_password_change:
+        target = reverse("portal:username_offer")
+    response = redirect(target or "portal:home")
+    if remember:
+        response.set_cookie(REMEMBER_COOKIE, seal(str(account.pk), purpose=REMEMBER_PURPOSE),
+                            max_age=REMEMBER_SECONDS, secure=request.is_secure(), httponly=True,
+                            samesite="Lax")
+    else:
+        response.delete_cookie(REMEMBER_COOKIE)
+    return response
+
+
 @never_cache
 @sensitive_post_parameters("password")
 def sign_in(request):
     if request.method == "GET" and portal_session_account(request) is not None:
         return redirect("portal:home")
-    remembered = request.COOKIES.get(REMEMBER_COOKIE, "")
+    remembered = _remembered_username(request)
+    if request.method == "GET" and request.GET.get(SIGNED_OUT):
+        messages.info(request, "You are signed out.")
     form = SignInForm(request.POST or None,
                       initial={"username": remembered, "remember": bool(remembered)})
     if request.method == "POST" and form.is_valid():
@@ -78,30 +126,58 @@ def sign_in(request):
         except SignInFailed as exc:
             form.add_error(None, exc.message)
         else:
-            portal_session_start(request, account)
             target = request.GET.get("next", "")
-            if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-                target = ""
-            # SPEC O2: an account Open Dental flagged RequireUserNameChange is
-            # offered a new username at sign-in (after a one-time password
-            # is replaced, the new-password page leads there itself).
-            if account.username_offer_pending and not account.require_password_change:
-                target = reverse("portal:username_offer")
-            response = redirect(target or "portal:home")
-            if data["remember"]:
-                response.set_cookie(REMEMBER_COOKIE, account.username, max_age=REMEMBER_SECONDS,
-                                    secure=request.is_secure(), httponly=True, samesite="Lax")
-            else:
-                response.delete_cookie(REMEMBER_COOKIE)
-            return response
+            if has_second_factor(account):  # SPEC K2: asked at every sign-in
+                pending_start(request, realm=REALM, owner_id=account.pk, password_hash=account.password,
+                              next=_safe_next(request, target), remember=data["remember"])
+                return redirect("portal:second_factor")
+            return _signed_in(request, account, target, data["remember"])
     return portal_render(request, "portal/sign_in.html", {"form": form})
+
+
+def _pending_account(request):
+    pending = pending_get(request, REALM)
+    account = pending and PortalAccount.objects.filter(pk=pending["id"]).first()
+    if not account or not account.has_access or not pending_matches(pending, account.password):
+        pending_end(request)
+        return None, None
+    return account, pending
+
+
+def _rp(request) -> passkeys.RelyingParty:
+    return passkeys.RelyingParty.of(request, PracticeSettings.cached().practice_name)
+
+
+@never_cache
+@sensitive_post_parameters("code")
+def second_factor(request):
+    account, pending = _pending_account(request)
+    if account is None:
+        return redirect("portal:sign_in")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.portal_second_factor(
+                account=account, address=request.client_ip, code=form.cleaned_data["code"],
+                request=request, rp=_rp(request), credential=form.cleaned_data["credential"])
+        except SignInFailed:
+            form.add_error(None, FACTOR_FAILED)
+        else:
+            pending_end(request)
+            return _signed_in(request, account, pending.get("next", ""), pending.get("remember", False))
+    ids = passkey_ids(account)
+    options = passkeys.authentication_options(request, _rp(request), ids) if ids else ""
+    return portal_render(request, "portal/second_factor.html", {"form": form, "passkey_options": options})
 
 
 @require_POST
 def sign_out(request):
     portal_session_end(request)
-    messages.info(request, "You are signed out.")
-    return redirect("portal:sign_in")
+    # SPEC K7: the browser drops every cookie of the site, the messages
+    # cookie included, so the notice travels in the address instead.
+    response = redirect(f"{reverse('portal:sign_in')}?{SIGNED_OUT}=1")
+    response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    return response
 
 
 @sensitive_post_parameters("new", "confirm")
@@ -184,7 +260,8 @@ def profile(request):
         data = password_form.cleaned_data
         try:
             account = services.portal_password_change(
-                account=account, current=data["current"], new=data["new"], confirm=data["confirm"])
+                account=account, current=data["current"], new=data["new"], confirm=data["confirm"],
+                address=request.client_ip)
         except PortalInvalid as exc:
             _errors_to_form(password_form, exc)
         else:
@@ -195,7 +272,7 @@ def profile(request):
         data = username_form.cleaned_data
         try:
             services.portal_username_change(account=account, username=data["username"],
-                                            password=data["password"])
+                                            password=data["password"], address=request.client_ip)
         except PortalInvalid as exc:
             _errors_to_form(username_form, exc)
         else:
@@ -203,7 +280,8 @@ def profile(request):
             return redirect("portal:profile")
     return portal_render(request, "portal/profile.html",
                    {"account": account, "password_form": password_form,
-                    "username_form": username_form, "tab": "profile"})
+                    "username_form": username_form, "tab": "profile",
+                    "factors": factors_of(account), "codes_left": recovery_codes_left(account)})
 
 
 @never_cache
@@ -270,6 +348,10 @@ def activate(request):
             _errors_to_form(form, exc)
         else:
             request.session.pop(ACTIVATION_SESSION_KEY, None)
+            if has_second_factor(account):  # SPEC K2: a new password is not a second factor
+                pending_start(request, realm=REALM, owner_id=account.pk, password_hash=account.password,
+                              next="", remember=False)
+                return redirect("portal:second_factor")
             portal_session_start(request, account)
             return redirect("portal:username_offer")
     return portal_render(request, "portal/activate.html", {"form": form, "username": row.account.username})

@@ -124,6 +124,11 @@ class PracticeSettings(models.Model):
     lock_minutes = models.PositiveSmallIntegerField("Lock length (minutes)", default=15)
     hard_lock_failures = models.PositiveIntegerField(
         "Consecutive failures that lock until staff generate a new password", default=100)
+    # SPEC K2: on for every new install; `molar demo` turns both off (and its
+    # staff pages say so); `check --deploy` warns while either is off.
+    require_staff_two_factor = models.BooleanField("Require two-factor sign-in for staff", default=True)
+    require_admin_two_factor = models.BooleanField(
+        "Require two-factor sign-in for administrators", default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,8 +1,9 @@
 """The demo's outbox: without EMAIL_HOST, mail is written to files in
 MOLAR_HOME/outbox (Django's file backend) by the worker, which sends what the
-actions queued (SPEC Q2); staff read it here, with the number of emails still
-waiting for the worker. With an SMTP server configured the page says mail
-goes out and shows no mail."""
+actions queued (SPEC Q2); administrators read it here, with the number of
+emails still waiting for the worker. It holds reset codes and one-time
+passwords, so front desk may not (SPEC K9). With an SMTP server configured
+the page says mail goes out and shows no mail."""
 
 import email
 import email.policy
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.shortcuts import render
 
 from molar.outbox.models import OutboxEmail
-from molar.staff import MANAGE_ACCESS, staff_view
+from molar.staff import MANAGE_SETTINGS, staff_view
 
 SEPARATOR = "-" * 79
 MAX_FILES = 200
@@ -42,7 +43,7 @@ def _messages(folder: Path) -> list[OutboxMessage]:
     return found
 
 
-@staff_view(MANAGE_ACCESS)
+@staff_view(MANAGE_SETTINGS)
 def outbox(request):
     uses_files = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
     folder = Path(settings.EMAIL_FILE_PATH)

@@ -11,6 +11,7 @@ EDITABLE_FIELDS = (
     "password_policy", "otp_max_age_days",
     "show_appointments", "show_account", "show_treatment_plan", "show_messages",
     "show_health_summary", "show_documents", "allow_guarantor_access",
+    "require_staff_two_factor", "require_admin_two_factor",
 )
 
 

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from molar.audit.services import Actor
+from molar.practice.models import PracticeSettings
 from molar.practice.staff import staff_add
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -40,6 +41,15 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def staff_sign_in_with_a_password_alone(transactional_db):
+    """Staff sign in with a password, as in the demo (SPEC K2 off); the
+    second-factor journeys (test_second_factors.py) turn it back on."""
+    PracticeSettings.objects.update_or_create(
+        pk=1, defaults={"require_staff_two_factor": False, "require_admin_two_factor": False})
+    PracticeSettings.forget_cached()
 
 
 @pytest.fixture

@@ -87,7 +87,7 @@ def test_patient_portal_row_reads_no_access_then_online(desk_client, practice, c
     assert ">Online</a>" in desk_client.get(chart).content.decode()
 
 
-def test_staff_session_ends_after_15_idle_minutes(front_desk, browser_client, db):
+def test_staff_session_ends_after_15_idle_minutes(front_desk, browser_client, two_factor_off):
     from tests.conftest import staff_add
 
     password = staff_add(username="frontdesk", admin=False, actor=Actor.system("test"))

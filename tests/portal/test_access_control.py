@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from molar.access.services import access_provide
 from molar.audit.models import AuditEvent, DeniedTally
 from molar.audit.services import Actor
+from molar.factors.models import SecondFactor
 from molar.messaging.models import Message, Thread
 from molar.patients.models import Appointment, GuardianLink
 from molar.records.models import Allergy, Document, LedgerEntry, Medication, Problem, Statement
@@ -26,9 +27,11 @@ MARKER = "Zyxquor"  # appears in every piece of the victim's data
 
 # Open to anyone by design (sign-in, recovery, public information). They hold
 # no patient data; the test still checks the victim's marker never shows.
-PUBLIC = {"sign_in", "forgot", "reset", "contact", "activate", "activate_link", "sign_out"}
+PUBLIC = {"sign_in", "forgot", "reset", "contact", "activate", "activate_link", "sign_out",
+          "second_factor"}
 # Signed-in pages that are about the person's own account, not a subject's data.
-OWN = {"new_password", "username_offer", "home", "profile", "switch"}
+OWN = {"new_password", "username_offer", "home", "profile", "switch", "add_totp", "add_passkey",
+       "remove_factor", "new_codes"}
 # Pages that show a subject's data; the id-less ones show the viewer's own.
 SUBJECT_PAGES = {"appointments", "api_appointments", "account", "treatment_plan", "messages",
                  "health_summary", "health_summary_pdf", "health_summary_json", "documents",
@@ -37,7 +40,7 @@ SUBJECT_PAGES = {"appointments", "api_appointments", "account", "treatment_plan"
 BY_ID = {"statement_pdf": "statement", "document_download": "document",
          "message_thread": "thread"}
 ROUTES = PUBLIC | OWN | SUBJECT_PAGES | set(BY_ID)
-POST_ONLY = {"switch", "sign_out", "health_summary_send"}
+POST_ONLY = {"switch", "sign_out", "health_summary_send", "remove_factor", "new_codes"}
 
 
 def portal_route_names() -> set[str]:
@@ -82,7 +85,10 @@ def victim(make_patient, practice, settings, tmp_path):
     Message.objects.create(thread=thread, body=f"{MARKER} body", author_kind="patient",
                            author_label="Anne", author_patient=patient)
     access_provide(patient=patient, actor=Actor.system("t"))
-    return {"patient": patient, "statement": statement, "document": document, "thread": thread}
+    factor = SecondFactor.objects.create(account=patient.portal_account, kind="totp", name=f"{MARKER} phone",
+                                         secret="not-used")
+    return {"patient": patient, "statement": statement, "document": document, "thread": thread,
+            "factor": factor}
 
 
 def signed_in_as(make_patient, **fields) -> tuple[CsrfClient, object]:
@@ -113,6 +119,8 @@ def url_for(name: str, victim) -> str:
         return reverse(f"portal:{name}", args=[victim[BY_ID[name]].pk])
     if name == "activate_link":
         return reverse("portal:activate_link", args=["not-a-token"])
+    if name == "remove_factor":
+        return reverse("portal:remove_factor", args=[victim["factor"].pk])
     return reverse(f"portal:{name}")
 
 
@@ -153,6 +161,14 @@ def test_nobody_outside_the_family_gets_the_victims_data(name, victim, personas)
             assert refusals_recorded() > before, (persona, name)
 
 
+def test_nobody_else_removes_the_victims_second_factor(victim, personas):
+    from tests.portal.conftest import GOOD_PASSWORD
+
+    for persona, client in personas.items():
+        client.submit(url_for("remove_factor", victim), {"password": GOOD_PASSWORD})
+        assert SecondFactor.objects.filter(pk=victim["factor"].pk).exists(), persona
+
+
 def test_switching_to_the_victim_is_refused_for_every_persona(victim, personas):
     for persona, client in personas.items():
         response = client.submit("/portal/switch/", {"patient": victim["patient"].pk})
@@ -168,6 +184,7 @@ def test_the_owner_reaches_the_same_objects(victim):
     from tests.portal.conftest import set_new_password, sign_in
 
     patient = victim["patient"]
+    victim["factor"].delete()  # the second step has its own tests (tests/portal/test_second_factor.py)
     password = access_generate_password(patient=patient, actor=Actor.system("t"))
     client = CsrfClient()
     sign_in(client, patient.portal_account.username, password)

@@ -227,7 +227,7 @@ def test_mail_server_down_gives_the_same_page_and_the_worker_tries_again(smtp, a
     with caplog.at_level(logging.WARNING):
         real = _page(forgot(CsrfClient(), account.username))
     assert real == unknown
-    email = OutboxEmail.objects.get(kind="reset_code")
+    email = OutboxEmail.objects.exclude(status="skipped").get(kind="reset_code")
     assert email.status == "queued" and email.reason.startswith("retrying: ConnectionRefusedError")
     assert email.patient_id == account.patient_id and email.attempts == 1
     assert not CODE.search(caplog.text) and not CODE.search(email.body)

@@ -42,7 +42,7 @@ class Command(BaseCommand):
             return self._dry_run(action, criteria, template)
         if action == "grant":
             return self._grant(criteria, output)
-        run = bulk_invite(criteria=criteria, rule=template, actor=Actor.system("cli"))
+        run = bulk_invite(criteria=criteria, rule=template, actor=Actor.cli())
         self.stdout.write(f"Bulk run {run.pk}: {run.total} invite(s) recorded; sending.")
         invites_send_due(worker=worker_name(), progress=lambda s: self._bar(s.processed, run.total))
         counts = bulk_progress(run)
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         with letters:
             buffer = io.BytesIO()
             try:
-                summary = bulk_grant(criteria=criteria, actor=Actor.system("cli"), target=buffer,
+                summary = bulk_grant(criteria=criteria, actor=Actor.cli(), target=buffer,
                                      progress=self._bar)
             except AccessRefused as exc:
                 raise CommandError(" ".join(exc.messages)) from None

@@ -64,7 +64,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{where}: {message}")
 
         try:
-            summary = importer(path=file, actor=Actor.system("import"), progress=progress,
+            summary = importer(path=file, actor=Actor.cli("import"), progress=progress,
                                on_problem=problem)
         except ImportRefused as exc:
             raise CommandError(str(exc)) from None
@@ -83,7 +83,7 @@ class Command(BaseCommand):
             raise CommandError(f"Cannot read {file}: {exc.strerror}.") from None
         with handle:
             try:
-                report = access_import_opendental(lines=handle, actor=Actor.system("import"))
+                report = access_import_opendental(lines=handle, actor=Actor.cli("import"))
             except UnicodeDecodeError:
                 raise CommandError(f"{file} is not UTF-8 text.") from None
         for line, problem in report.problems:

@@ -25,8 +25,8 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 1 and 65535.")
         call_command("migrate", interactive=False, verbosity=0)
         demo_load(port=port)
-        front = staff_add(username="frontdesk", admin=False, actor=Actor.system("demo"))
-        admin = staff_add(username="admin", admin=True, actor=Actor.system("demo"))
+        front = staff_add(username="frontdesk", admin=False, actor=Actor.cli("demo"))
+        admin = staff_add(username="admin", admin=True, actor=Actor.cli("demo"))
         base = f"http://127.0.0.1:{port}"
         mail = ("" if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") else
                 f"  Email outbox:    {base}/staff/outbox/ (no EMAIL_HOST: mail is kept here)\n")

@@ -1,0 +1,30 @@
+from django import forms
+
+
+class CodeForm(forms.Form):
+    """The second step of a sign-in: an authenticator code or a recovery code."""
+
+    code = forms.CharField(label="Code from your authenticator app, or a recovery code", max_length=40,
+                           required=False,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
+                                                         "autocapitalize": "characters",
+                                                         "spellcheck": "false"}))
+    credential = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("code") and not data.get("credential"):
+            raise forms.ValidationError("Enter the code, or use your passkey.")
+        return data
+
+
+class TotpForm(forms.Form):
+    code = forms.CharField(label="The 6-digit code the app shows now", max_length=10,
+                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
+                                                         "inputmode": "numeric"}))
+    name = forms.CharField(label="Name (e.g. \u201cMy phone\u201d)", max_length=60, required=False)
+
+
+class PasskeyForm(forms.Form):
+    credential = forms.CharField(max_length=20_000, widget=forms.HiddenInput)
+    name = forms.CharField(label="Name (e.g. \u201cWork laptop\u201d)", max_length=60, required=False)
