@@ -6,7 +6,7 @@ PORT ?= 8000
 # PostgreSQL for the second test run (pytest-django creates and drops test_molar).
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/molar
 
-.PHONY: demo test test-gates test-sqlite test-postgres test-deps bench fuzz lint clean
+.PHONY: demo test test-gates test-sqlite test-postgres test-deps bench fuzz lint clean screenshots
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ FUZZ_EXAMPLES ?= 500
 
 fuzz: $(BIN)/.installed
 	SCHEMATHESIS_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -q -p no:cacheprovider tests/api/test_schemathesis.py
+
+# SPEC V1-V9: the page crawl at phone and desk widths, writing screenshots
+# (portal home at 320/375/1280 px, the access page at 1280 px, ...) for review.
+SCREENSHOTS ?= var/screenshots
+screenshots: test-deps
+	MOLAR_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(BIN)/pytest -q tests/browser/test_experience.py -k fits
+	@ls $(SCREENSHOTS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

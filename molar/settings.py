@@ -97,6 +97,7 @@ MIDDLEWARE = [
     "molar.audit.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "molar.session_activity.SessionActivityMiddleware",
+    "molar.i18n.PortalLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -120,6 +121,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "molar.staffauth.context.two_factor_banner",
+                "molar.session_activity.session_timeout",
             ],
         },
     },
@@ -192,6 +194,8 @@ LOGOUT_REDIRECT_URL = "login"
 # Sessions: 15 idle minutes; activity pushes the expiry forward (at most once
 # a minute, see molar/session_activity.py).
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
+# SPEC V4: pages warn this long before the idle limit, with "Stay signed in".
+SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_SECONDS", 120)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -215,7 +219,12 @@ X_FRAME_OPTIONS = "DENY"
 if env_bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = "en"
+# SPEC V10: the portal, its emails and letters in English and Spanish.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# SPEC V9: dates in the practice's style ("Nov 26, 2026, 3:05 PM"), per language.
+FORMAT_MODULE_PATH = ["molar.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "America/New_York")
 USE_I18N = True
 USE_TZ = True

@@ -1,10 +1,12 @@
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from molar.api.urls import api
 from molar.ops.views import readyz
 from molar.practice.outbox import outbox
+from molar.session_activity import keepalive
 from molar.staffauth import views as staffauth
 
 
@@ -17,6 +19,8 @@ urlpatterns = [
     path("", lambda request: redirect("patients:list")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("session/keepalive", keepalive, name="keepalive"),
+    path("portal/language/", set_language, name="set_language"),
     path("staff/login/", staffauth.sign_in, name="login"),
     path("staff/logout/", staffauth.sign_out, name="logout"),
     path("staff/", include("molar.staffauth.urls")),

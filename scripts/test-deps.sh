@@ -1,6 +1,7 @@
 #!/bin/sh
 # What the tests need besides Python packages: Debian's chromium for the
-# browser tests, and a PostgreSQL server on 127.0.0.1:5432 (trust auth).
+# browser tests, poppler-utils and gettext for the PDF and translation tests,
+# and a PostgreSQL server on 127.0.0.1:5432 (trust auth).
 set -eu
 
 if [ ! -x /usr/bin/chromium ]; then
@@ -10,6 +11,23 @@ if [ ! -x /usr/bin/chromium ]; then
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   else
     echo "Browser tests need /usr/bin/chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
+# SPEC V6: the PDF tests read PDFs back with poppler's pdftotext. SPEC V10:
+# the catalog test runs makemessages, which needs GNU gettext.
+need=""
+command -v pdftotext >/dev/null 2>&1 || need="$need poppler-utils"
+command -v msgmerge >/dev/null 2>&1 || need="$need gettext"
+if [ -n "$need" ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "Installing$need (PDF and translation tests)..."
+    apt-get update -qq
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need >/dev/null
+  else
+    echo "The tests need:$need (sudo apt-get install$need)" >&2
     exit 1
   fi
 fi

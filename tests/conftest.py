@@ -74,6 +74,18 @@ def fresh_practice_settings():
 
 
 @pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the default language: a Spanish request earlier in
+    the same thread must not leave Spanish behind for code run outside one."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fast_hasher(request, settings):
     """A fast hasher everywhere except tests marked `real_hasher` (about hashing)."""
     if not request.node.get_closest_marker("real_hasher"):

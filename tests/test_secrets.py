@@ -31,7 +31,7 @@ def all_logs():
 def test_one_time_password_and_reset_code_are_nowhere(desk_client, practice, complete_patient,
                                                       all_logs, mailoutbox):
     # Staff provide access: the one-time password is shown once.
-    page = desk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/provide/")
+    page = desk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/provide/", follow=True)
     otp = re.search(r'id="online-password" class="secret">([^<]+)<', page.content.decode()).group(1)
     username = PortalAccount.objects.get().username
     # A wrong print attempt and a good one.

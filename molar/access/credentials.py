@@ -52,10 +52,21 @@ def username_candidate(first_name: str) -> str:
     return f"{username_stem(first_name)}{USERNAME_MIN_NUMBER + secrets.randbelow(span)}"
 
 
+# Kana voicing marks are combining characters too, but "が" and "か" are
+# different syllables, not an accent on one: they stay.
+_KEPT_MARKS = {"\u3099", "\u309a"}
+
+
 def fold_username(username: str) -> str:
-    """The form usernames are compared and made unique in: NFC + Unicode case
-    folding, so 'STRAUSS' and 'Strauß' are the same name."""
-    return unicodedata.normalize("NFC", username).casefold()
+    """The form usernames are compared and made unique in (SPEC V7, U1):
+    compatibility decomposition, combining marks (accents) dropped, Unicode
+    case folding, recomposed. 'Sofía35324' signs in as 'sofia35324' and
+    'STRAUSS' is 'Strauß'. The one function for sign-in, renames, generated
+    names and imports; usernames are still shown as written."""
+    text = unicodedata.normalize("NFKD", username).casefold()
+    text = unicodedata.normalize("NFKD", text)  # folding can make new decomposable letters
+    text = "".join(c for c in text if not unicodedata.combining(c) or c in _KEPT_MARKS)
+    return unicodedata.normalize("NFC", text)
 
 
 # SPEC L3: reset codes are typed from an email, so: capitals and digits

@@ -7,6 +7,7 @@ or as "e" + a combining accent is the same password (SPEC K4)."""
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _  # SPEC V10: patients read these
 
 from .blocklist import is_common, is_practice_name
 
@@ -29,27 +30,27 @@ def password_problems(
     """Every rule the password breaks, in a fixed order; empty when acceptable."""
     password = normalize_password(password)
     if len(password) > MAX_LENGTH:
-        return [f"Password must be at most {MAX_LENGTH} characters."]
+        return [_("Password must be at most %(count)d characters.") % {"count": MAX_LENGTH}]
     problems = []
     minimum = LENGTH_MIN_LENGTH if profile == "length" else SEED_MIN_LENGTH
     if len(password) < minimum:
-        problems.append(f"Password must be at least {minimum} characters.")
+        problems.append(_("Password must be at least %(count)d characters.") % {"count": minimum})
     if profile != "length":
         if not any(c.isupper() for c in password):
-            problems.append("Password must contain an uppercase letter.")
+            problems.append(_("Password must contain an uppercase letter."))
         if not any(c.islower() for c in password):
-            problems.append("Password must contain a lowercase letter.")
+            problems.append(_("Password must contain a lowercase letter."))
         if not any(c.isdigit() for c in password):
-            problems.append("Password must contain a digit.")
+            problems.append(_("Password must contain a digit."))
     folded = password.casefold()
     if is_common(password):
-        problems.append("Password is too common. Choose one that is harder to guess.")
+        problems.append(_("Password is too common. Choose one that is harder to guess."))
     elif practice_name and is_practice_name(password, practice_name):
-        problems.append("Password must not be made from the practice's name.")
+        problems.append(_("Password must not be made from the practice's name."))
     if len(username) >= MIN_NAME_LENGTH_CHECKED and username.casefold() in folded:
-        problems.append("Password must not contain the username.")
+        problems.append(_("Password must not contain the username."))
     if len(first_name) >= MIN_NAME_LENGTH_CHECKED and first_name.casefold() in folded:
-        problems.append("Password must not contain the patient's first name.")
+        problems.append(_("Password must not contain the patient's first name."))
     return problems
 
 

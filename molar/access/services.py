@@ -14,10 +14,12 @@ from functools import wraps
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import override
 
 from molar.audit.context import current
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
@@ -467,10 +469,11 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
     if not account.require_password_change:
         raise AccessRefused([MSG_OWN_PASSWORD], "input")
     _check_printed_password(account, password)
-    pdf = credentials_pdf(
-        practice=practice, username=account.username, password=password,
-        url=practice.patient_facing_url,
-    )
+    with override(language_for(patient)):  # SPEC V10: the patient's language
+        pdf = credentials_pdf(
+            practice=practice, username=account.username, password=password,
+            url=practice.patient_facing_url,
+        )
     audit_record(action="printed", actor=actor, patient_id=patient.pk)
     return pdf
 

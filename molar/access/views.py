@@ -1,22 +1,31 @@
 """The Patient Portal Access page (SPEC section 4). Thin: parse, call a service, render.
 
-A plaintext password is only ever in the response to the POST that made it
-(never in the session, the URL or a redirect), and no response here is cached."""
+Every action answers with a redirect back to the page (SPEC V5): reloading
+never repeats it. A new one-time password reaches that next page through
+`shown_once` (an encrypted, single-use cookie), never the database, the
+session store or the URL; refusals wait in the session (they hold no secret).
+No response here is cached."""
 
+from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor
 from molar.factors.services import factors_of
+from molar.patients.eligibility import eligibility_problem_fields
 from molar.practice.models import PracticeSettings
 from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
 
 from . import services
 from .services import AccessRefused
+from .shown_once import shown_once_forget, shown_once_keep, shown_once_take
 from .throttle import lock_state
+
+ERRORS_KEY = "_access_errors"
 
 
 def _return_to(request) -> str:
@@ -27,45 +36,68 @@ def _return_to(request) -> str:
     return ""
 
 
-def _page(request, patient, *, password="", errors=(), notice="", status=200):
-    patient = patient_for_staff(patient.pk)  # fresh: the action may have changed it
-    account = getattr(patient, "portal_account", None)
-    context = {
-        "patient": patient,
-        "account": account,
-        "lock": lock_state(account) if account is not None else None,
-        "factors": factors_of(account) if account is not None else [],
-        "practice": PracticeSettings.cached(),
-        "password": password,
-        "errors": errors,
-        "notice": notice,
-        "next": _return_to(request),
-        "invites": patient.invites.select_related("appointment").order_by("-created_at")[:20],
-    }
-    return render(request, "access/access.html", context, status=status)
+def _back_to_page(request, pk: int):
+    target = reverse("access:page", args=[pk])
+    back = _return_to(request)
+    return redirect(f"{target}?{urlencode({'next': back})}" if back else target)
 
 
-def _run(request, pk, action, *, notice, **kwargs):
-    patient = patient_for_staff(pk)
-    try:
-        result = action(patient=patient, actor=Actor.staff(request.user), **kwargs)
-    except AccessRefused as exc:
-        return _page(request, patient, errors=exc.messages)
-    # The password to show once: generated (Credentials or str) or, for a
-    # typed one, the staff member's own input, so that it can be printed.
-    # Never anything else: an account's `.password` is its hash (SPEC W4).
-    if isinstance(result, services.Credentials):
-        password = result.password
-    elif isinstance(result, str):
-        password = result
-    else:
-        password = kwargs.get("password", "")
-    return _page(request, patient, password=password, notice=notice)
+def _readiness(practice: PracticeSettings, patient) -> tuple[list[str], list[tuple[str, str]]]:
+    """What stops Provide now (SPEC V8): settings problems, then eligibility
+    problems with the field that fixes each."""
+    settings_problems = []
+    if not practice.portal_enabled:
+        settings_problems.append(services.MSG_PORTAL_OFF)
+    if not practice.patient_facing_url:
+        settings_problems.append(services.MSG_URL_MISSING)
+    return settings_problems, eligibility_problem_fields(patient, country=practice.country)
 
 
 @staff_view(MANAGE_ACCESS)
 def access_page(request, pk: int):
-    return _page(request, patient_for_staff(pk))
+    patient = patient_for_staff(pk)
+    account = getattr(patient, "portal_account", None)
+    practice = PracticeSettings.cached()
+    stored = request.session.get(ERRORS_KEY)
+    errors = request.session.pop(ERRORS_KEY)["errors"] if stored and stored.get("patient") == pk else []
+    has_access = account is not None and account.has_access
+    settings_problems, eligibility = ([], []) if has_access else _readiness(practice, patient)
+    context = {
+        "patient": patient,
+        "account": account,
+        "has_access": has_access,
+        "lock": lock_state(account) if account is not None else None,
+        "factors": factors_of(account) if account is not None else [],
+        "practice": practice,
+        "errors": errors,
+        "settings_problems": settings_problems,
+        "eligibility": eligibility,
+        "next": _return_to(request),
+        "invites": patient.invites.select_related("appointment").order_by("-created_at")[:20],
+    }
+    context["password"] = shown_once_take(request, patient_id=pk) if has_access else ""
+    response = render(request, "access/access.html", context)
+    shown_once_forget(request, response, patient_id=pk)
+    return response
+
+
+def _run(request, pk, action, *, notice, **kwargs):
+    patient = patient_for_staff(pk)
+    response = _back_to_page(request, pk)
+    try:
+        result = action(patient=patient, actor=Actor.staff(request.user), **kwargs)
+    except AccessRefused as exc:
+        request.session[ERRORS_KEY] = {"patient": pk, "errors": exc.messages}
+        return response
+    # The password to show once: generated (Credentials or str) or, for a
+    # typed one, the staff member's own input, so that it can be printed.
+    # Never anything else: an account's `.password` is its hash (SPEC W4).
+    password = (result.password if isinstance(result, services.Credentials)
+                else result if isinstance(result, str) else kwargs.get("password", ""))
+    if password:
+        shown_once_keep(request, response, patient_id=pk, password=password)
+    messages.success(request, notice)
+    return response
 
 
 @require_POST
@@ -121,6 +153,7 @@ def rename(request, pk: int):
 @sensitive_post_parameters("password")
 @staff_view(MANAGE_ACCESS)
 def printout(request, pk: int):
+    """SPEC W7, V8: the letter opens in the browser (a new tab), ready to print."""
     patient = patient_for_staff(pk)
     password = request.POST.get("password", "")
     try:
@@ -128,8 +161,8 @@ def printout(request, pk: int):
             patient=patient, actor=Actor.staff(request.user), password=password
         )
     except AccessRefused as exc:
-        return _page(request, patient, password="", errors=exc.messages)
+        request.session[ERRORS_KEY] = {"patient": pk, "errors": exc.messages}
+        return _back_to_page(request, pk)
     response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="online-access-{patient.pk}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="online-access-{patient.pk}.pdf"'
     return response
-

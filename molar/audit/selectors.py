@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _  # SPEC V10: the portal's history
 
 from molar.dates import day_after, day_start
 
@@ -62,30 +63,30 @@ def audit_events(*, start: datetime.date | None = None, end: datetime.date | Non
 # Done to the patient's access by staff (or the practice's jobs): shown only
 # when they happened, with who did it.
 _BY_STAFF = {
-    "access_provided": "Online access provided",
-    "access_removed": "Online access removed",
-    "password_generated": "New one-time password generated",
-    "password_typed": "One-time password set",
-    "printed": "Sign-in letter printed",
-    "credentials_issued": "Sign-in details issued",
-    "sheet_credentials_issued": "Sign-in details issued on a form",
-    "username_changed": "Username changed",
-    "lock": "Sign-in locked after failed attempts",
-    "unlock": "Sign-in unlocked",
-    "invite_sent": "Invitation email sent",
+    "access_provided": _("Online access provided"),
+    "access_removed": _("Online access removed"),
+    "password_generated": _("New one-time password generated"),
+    "password_typed": _("One-time password set"),
+    "printed": _("Sign-in letter printed"),
+    "credentials_issued": _("Sign-in details issued"),
+    "sheet_credentials_issued": _("Sign-in details issued on a form"),
+    "username_changed": _("Username changed"),
+    "lock": _("Sign-in locked after failed attempts"),
+    "unlock": _("Sign-in unlocked"),
+    "invite_sent": _("Invitation email sent"),
 }
 # Done in the portal: failures matter to the patient too (someone guessing).
 _IN_PORTAL = {
-    "sign_in": ("Signed in", "Failed sign-in"),
-    "password_changed": ("Password changed", "Password change refused"),
-    "reset_requested": ("Password reset requested", "Password reset request refused"),
-    "reset_completed": ("Password reset", "Failed password reset"),
-    "activation_completed": ("Account activated", "Account activation failed"),
+    "sign_in": (_("Signed in"), _("Failed sign-in")),
+    "password_changed": (_("Password changed"), _("Password change refused")),
+    "reset_requested": (_("Password reset requested"), _("Password reset request refused")),
+    "reset_completed": (_("Password reset"), _("Failed password reset")),
+    "activation_completed": (_("Account activated"), _("Account activation failed")),
 }
 _PHI = {
-    "phi_view": "Health information viewed",
-    "phi_download": "Health information downloaded",
-    "phi_transmit": "Health information sent",
+    "phi_view": _("Health information viewed"),
+    "phi_download": _("Health information downloaded"),
+    "phi_transmit": _("Health information sent"),
 }
 
 
@@ -120,9 +121,11 @@ def history_phrase(event: AuditEvent) -> str:
     if event.action in _IN_PORTAL:
         return _IN_PORTAL[event.action][failed]
     if event.action.startswith("phi_"):
-        phrase = _PHI.get(event.action, "Health information accessed") + (" (failed)" if failed else "")
+        phrase = _PHI.get(event.action, _("Health information accessed"))
+        if failed:
+            phrase = _("%(what)s (failed)") % {"what": phrase}
     else:
         phrase = _BY_STAFF.get(event.action, event.action)
     if event.actor_type == AuditEvent.ActorType.STAFF and event.actor_label:
-        return f"{phrase} by {event.actor_label}"
-    return phrase
+        return _("%(what)s by %(who)s") % {"what": phrase, "who": event.actor_label}
+    return str(phrase)

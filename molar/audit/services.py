@@ -62,7 +62,8 @@ def _event(**fields) -> AuditEvent:
     fields["actor_label"] = (fields.get("actor_label") or "")[:150]
     if fields.get("client_ip"):
         fields["client_ip"] = str(ipaddress.ip_address(fields["client_ip"]))
-    fields["detail"] = json.loads(json.dumps(fields.get("detail") or {}))
+    # default=str: a translated message (a lazy string) is recorded as its text.
+    fields["detail"] = json.loads(json.dumps(fields.get("detail") or {}, default=str))
     return AuditEvent(**fields)
 
 

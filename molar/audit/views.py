@@ -1,4 +1,3 @@
-import json
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
@@ -36,6 +35,24 @@ def _headers(request, sort: str) -> list[dict]:
     return headers
 
 
+def detail_readable(detail) -> str:
+    """SPEC V9: an event's detail as words staff read ("Source: window ·
+    Reasons: Missing patient city."), not JSON; the CSV keeps the JSON."""
+    if not isinstance(detail, dict):
+        return "" if detail in (None, "", [], {}) else str(detail)
+    parts = []
+    for key in sorted(detail):
+        value = detail[key]
+        if isinstance(value, dict):
+            value = detail_readable(value)
+        elif isinstance(value, list | tuple):
+            value = " ".join(str(item) for item in value)
+        elif isinstance(value, bool):
+            value = "yes" if value else "no"
+        parts.append(f"{key.replace('_', ' ').capitalize()}: {value}")
+    return " · ".join(parts)
+
+
 @staff_view(MANAGE_SETTINGS)
 def report(request):
     """SPEC T2: the trail by date, patient, actor and action."""
@@ -55,7 +72,8 @@ def _report_page(request, form):
         has_next = len(events) > PAGE_SIZE
         events = events[:PAGE_SIZE]
         for event in events:
-            event.detail_text = json.dumps(event.detail, sort_keys=True) if event.detail else ""
+            event.detail_text = detail_readable(event.detail)
+            event.action_text = event.action.replace("_", " ").capitalize()
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/report.html", {

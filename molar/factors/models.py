@@ -4,6 +4,7 @@ codes, for a staff user or a patient's portal account (exactly one owner)."""
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from molar.access.models import PortalAccount
 
@@ -13,8 +14,8 @@ ONE_OWNER = ((Q(user__isnull=False) & Q(account__isnull=True))
 
 class SecondFactor(models.Model):
     class Kind(models.TextChoices):
-        TOTP = "totp", "Authenticator app"
-        PASSKEY = "passkey", "Passkey"
+        TOTP = "totp", _("Authenticator app")
+        PASSKEY = "passkey", _("Passkey")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="second_factors")

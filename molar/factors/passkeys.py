@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.http.request import split_domain_port
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_lazy as _
 from webauthn import (
     generate_authentication_options,
     generate_registration_options,
@@ -73,7 +74,7 @@ def authentication_options(request, rp: RelyingParty, credentials: list[str]) ->
 def _challenge(request) -> bytes:
     challenge = request.session.pop(CHALLENGE_KEY, "")  # one answer per challenge
     if not challenge:
-        raise PasskeyInvalid("No passkey request is open. Try again.")
+        raise PasskeyInvalid(_("No passkey request is open. Try again."))
     return base64url_to_bytes(challenge)
 
 
@@ -84,7 +85,7 @@ def verify_registration(request, rp: RelyingParty, credential: str) -> tuple[str
             credential=credential, expected_challenge=_challenge(request), expected_rp_id=rp.id,
             expected_origin=rp.origin)
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
-        raise PasskeyInvalid("The passkey could not be registered. Try again.") from exc
+        raise PasskeyInvalid(_("The passkey could not be registered. Try again.")) from exc
     return bytes_to_base64url(verified.credential_id), verified.credential_public_key, verified.sign_count
 
 
@@ -105,5 +106,5 @@ def verify_authentication(request, rp: RelyingParty, credential: str, *, public_
             expected_origin=rp.origin, credential_public_key=public_key,
             credential_current_sign_count=sign_count)
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
-        raise PasskeyInvalid("The passkey was not accepted.") from exc
+        raise PasskeyInvalid(_("The passkey was not accepted.")) from exc
     return verified.new_sign_count

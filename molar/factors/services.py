@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from molar.access.hashers import spend_hash_time
 from molar.access.models import PortalAccount
@@ -21,14 +22,14 @@ from .totp import totp_matching_step
 
 Owner = AbstractBaseUser | PortalAccount
 SECRET_PURPOSE = "factors.totp"  # noqa: S105 (a key-derivation label)
-CODE_WRONG = "That code is not right. Check the time on your phone and try again."
+CODE_WRONG = _("That code is not right. Check the time on your phone and try again.")
 NAME_MAX = 60
 
 
 class FactorInvalid(Exception):
     def __init__(self, messages: list[str]):
         self.messages = messages
-        super().__init__("; ".join(messages))
+        super().__init__("; ".join(str(m) for m in messages))
 
 
 def _owned(owner: Owner) -> dict:
@@ -96,7 +97,7 @@ def factor_add_passkey(*, owner: Owner, request, rp: passkeys.RelyingParty, cred
     except passkeys.PasskeyInvalid as exc:
         raise FactorInvalid([str(exc)]) from None
     if SecondFactor.objects.filter(credential_id=credential_id).exists():
-        raise FactorInvalid(["This passkey is already registered."])
+        raise FactorInvalid([_("This passkey is already registered.")])
     return _add(owner, actor, kind=SecondFactor.Kind.PASSKEY, credential_id=credential_id,
                 public_key=public_key, sign_count=sign_count, name=_clean_name(name, "Passkey"))
 
@@ -155,7 +156,7 @@ def factor_remove(*, owner: Owner, factor_id: int, actor: Actor) -> None:
     with transaction.atomic():
         factor = factors_of(owner).select_for_update().filter(pk=factor_id).first()
         if factor is None:
-            raise FactorInvalid(["That sign-in method no longer exists."])
+            raise FactorInvalid([_("That sign-in method no longer exists.")])
         factor.delete()
         if not factors_of(owner).exists():
             RecoveryCode.objects.filter(**_owned(owner)).delete()
@@ -176,7 +177,7 @@ def factors_clear(*, owner: Owner, actor: Actor) -> int:
 
 def recovery_codes_renew(*, owner: Owner, actor: Actor) -> list[str]:
     if not has_second_factor(owner):
-        raise FactorInvalid(["Add an authenticator app or a passkey first."])
+        raise FactorInvalid([_("Add an authenticator app or a passkey first.")])
     made = recovery_new_codes()
     with transaction.atomic():
         _replace_codes(owner, made)

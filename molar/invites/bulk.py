@@ -25,6 +25,7 @@ from molar.access.printout import letters_pdf
 from molar.access.services import AccessRefused, access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
 from molar.dates import day_after, day_start
+from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
@@ -166,7 +167,8 @@ def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None,
     for number, patient in enumerate(patients, start=1):
         credentials, reason = _grant_one(run, patient, practice, actor, summary)
         if credentials is not None:
-            letters.append((credentials.username, credentials.password, credentials.patient_facing_url))
+            letters.append((credentials.username, credentials.password, credentials.patient_facing_url,
+                            language_for(patient)))
         if reason:
             summary.skipped.append(PlanRow(patient, reason))
         if progress:

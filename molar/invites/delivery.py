@@ -33,6 +33,7 @@ from molar.access.services import (
 )
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.i18n import patient_language
 from molar.outbox.sending import (
     INTERRUPTED,
     LEASE,
@@ -285,8 +286,11 @@ def _template(invite: Invite) -> InviteRule | None:
 
 def _message(practice: PracticeSettings, outgoing) -> EmailMessage:
     rule = _template(outgoing[0][0])  # not None: skip_reason refused rule-less invites
-    subject = render(rule.subject, outgoing[0][1]).replace("\n", " ")
-    body = "\n\n----------\n\n".join(render(rule.body, values) for _, values in outgoing)
+    # SPEC V10: the rule's Spanish text for a patient whose language is
+    # Spanish (the first of a family sharing the address), if it has one.
+    subject, body = rule.template_for(patient_language(outgoing[0][0].patient))
+    subject = render(subject, outgoing[0][1]).replace("\n", " ")
+    body = "\n\n----------\n\n".join(render(body, values) for _, values in outgoing)
     return EmailMessage(subject=subject, body=body, to=[outgoing[0][0].recipient],
                         reply_to=[practice.practice_email] if practice.practice_email else None)
 

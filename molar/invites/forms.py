@@ -6,11 +6,14 @@ from .models import BulkRun, Invite, InviteRule
 class InviteRuleForm(forms.ModelForm):
     class Meta:
         model = InviteRule
-        fields = ["timing", "days", "hours", "mode", "revisit_days", "enabled", "subject", "body"]
-        widgets = {"body": forms.Textarea(attrs={"rows": 12, "cols": 70})}
+        fields = ["timing", "days", "hours", "mode", "revisit_days", "enabled", "subject", "body",
+                  "subject_es", "body_es"]
+        widgets = {"body": forms.Textarea(attrs={"rows": 12}), "body_es": forms.Textarea(attrs={"rows": 12})}
         help_texts = {
             "body": "Tags: [NameF] [NamePreferredOrFirst] [OfficeName] [OfficePhone] [ApptDate] "
                     "[ApptTime] [UserName] [Password] [PatientPortalURL] [ActivationLink]",
+            "body_es": "Optional. Patients whose language is Spanish get this version; leave both "
+                       "Spanish fields blank to send everyone the one above. Same tags.",
         }
 
 

@@ -40,6 +40,10 @@ class InviteRule(models.Model):
     enabled = models.BooleanField(default=False)
     subject = models.CharField(max_length=200, validators=[validate_not_blank])
     body = models.TextField(max_length=10_000, validators=[validate_not_blank])
+    # SPEC V10: a Spanish version, as Open Dental's rules have a language per
+    # rule; patients whose language is Spanish get it, others the one above.
+    subject_es = models.CharField("Subject (Spanish)", max_length=200, blank=True)
+    body_es = models.TextField("Body (Spanish)", max_length=10_000, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -52,6 +56,16 @@ class InviteRule(models.Model):
     @property
     def offset(self) -> timedelta:
         return timedelta(days=self.days, hours=self.hours)
+
+    def template_for(self, language: str) -> tuple[str, str]:
+        """(subject, body) in `language` when the rule has one, else the default."""
+        if language == "es" and self.subject_es.strip() and self.body_es.strip():
+            return self.subject_es, self.body_es
+        return self.subject, self.body
+
+    def clean(self) -> None:
+        if bool(self.subject_es.strip()) != bool(self.body_es.strip()):
+            raise ValidationError({"body_es": "Give the Spanish version a subject and a body, or neither."})
 
 
 class BulkRun(models.Model):

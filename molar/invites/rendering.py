@@ -79,3 +79,27 @@ DEFAULT_BODY = {
         "Questions? Call us at [OfficePhone].\n"
     ),
 }
+
+# SPEC V10: Spanish versions, offered in the demo and as an example for practices.
+SPANISH_SUBJECT = {
+    "before": "Su cita en [OfficeName]: su portal del paciente",
+    "after": "Gracias por visitar [OfficeName]: su portal del paciente",
+}
+SPANISH_BODY = {
+    "before": (
+        "Estimado/a [NamePreferredOrFirst]:\n\n"
+        "Tiene una cita en [OfficeName] el [ApptDate] a las [ApptTime].\n\n"
+        "En nuestro portal del paciente puede ver sus citas y su información de salud.\n"
+        "Elija su contraseña con este enlace (sirve una vez, durante 7 días):\n[ActivationLink]\n\n"
+        "Su nombre de usuario: [UserName]\nDirección del portal: [PatientPortalURL]\n\n"
+        "¿Preguntas? Llámenos al [OfficePhone].\n"
+    ),
+    "after": (
+        "Estimado/a [NamePreferredOrFirst]:\n\n"
+        "Gracias por su visita a [OfficeName] el [ApptDate].\n\n"
+        "Su información de salud ya está en nuestro portal del paciente.\n"
+        "Elija su contraseña con este enlace (sirve una vez, durante 7 días):\n[ActivationLink]\n\n"
+        "Su nombre de usuario: [UserName]\nDirección del portal: [PatientPortalURL]\n\n"
+        "¿Preguntas? Llámenos al [OfficePhone].\n"
+    ),
+}

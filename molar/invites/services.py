@@ -10,7 +10,8 @@ from molar.practice.models import PracticeSettings
 from .models import InviteRule
 from .rendering import DEFAULT_BODY, DEFAULT_SUBJECT, unknown_tags
 
-RULE_FIELDS = ("timing", "days", "hours", "mode", "revisit_days", "enabled", "subject", "body")
+RULE_FIELDS = ("timing", "days", "hours", "mode", "revisit_days", "enabled", "subject", "body",
+               "subject_es", "body_es")
 # SPEC I1: "Add before" is 7 days before, "Add after" 1 hour after; 30-day revisit span.
 DEFAULTS = {
     "before": {"days": 7, "hours": 0},
@@ -29,7 +30,8 @@ class RuleInvalid(Exception):
 
 
 def rule_warnings(rule: InviteRule) -> list[str]:
-    return [f"Unknown tag {tag} will be sent as typed." for tag in unknown_tags(rule.subject, rule.body)]
+    texts = (rule.subject, rule.body, rule.subject_es, rule.body_es)
+    return [f"Unknown tag {tag} will be sent as typed." for tag in unknown_tags(*texts)]
 
 
 def _save(rule: InviteRule, changes: dict, actor: Actor, action: str) -> InviteRule:
@@ -37,7 +39,8 @@ def _save(rule: InviteRule, changes: dict, actor: Actor, action: str) -> InviteR
     if unknown:
         raise RuleInvalid({name: [f"Unknown field {name}."] for name in sorted(unknown)})
     for name, value in changes.items():
-        setattr(rule, name, value.strip() if name == "subject" and isinstance(value, str) else value)
+        stripped = name in ("subject", "subject_es") and isinstance(value, str)
+        setattr(rule, name, value.strip() if stripped else value)
     try:
         rule.full_clean()
     except ValidationError as exc:

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from .selectors import STATUS_FILTERS
 
@@ -7,14 +8,13 @@ from .selectors import STATUS_FILTERS
 
 
 def _body() -> forms.CharField:
-    return forms.CharField(label="Message", required=False,
-                           help_text="Up to 5,000 characters.",
-                           widget=forms.Textarea(attrs={"rows": 6, "cols": 60}))
+    return forms.CharField(label=_("Message"), required=False,
+                           help_text=_("Up to 5,000 characters."),
+                           widget=forms.Textarea(attrs={"rows": 6}))
 
 
 class NewThreadForm(forms.Form):
-    subject = forms.CharField(label="Subject", required=False,
-                              widget=forms.TextInput(attrs={"size": 50}))
+    subject = forms.CharField(label=_("Subject"), required=False)
     body = _body()
 
 

@@ -4,6 +4,7 @@ practice (SPEC L7 Messages, L8)."""
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from molar.patients.models import Patient
 
@@ -13,8 +14,8 @@ class Thread(models.Model):
     to, which for a representative writing for a child is the child."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="message_threads")
     subject = models.CharField(max_length=200)

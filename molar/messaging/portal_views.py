@@ -4,6 +4,7 @@ threads, on the child's behalf (SPEC L8)."""
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext_lazy
 
 from molar.portal.access import portal_tab, subject_object
 from molar.portal.pages import portal_render
@@ -13,7 +14,7 @@ from .models import Thread
 from .selectors import thread_messages, threads_for_patient
 from .services import MessageInvalid, message_reply_from_patient, message_thread_start, thread_mark_read
 
-SENT = "Message sent. The practice will answer here; you get an email when they do."
+SENT = gettext_lazy("Message sent. The practice will answer here; you get an email when they do.")
 
 
 @portal_tab("messages")

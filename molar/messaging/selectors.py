@@ -27,6 +27,12 @@ def threads_for_patient(patient: Patient) -> QuerySet[Thread]:
             .order_by("-updated_at", "-id"))
 
 
+def unread_for_patient(patient: Patient) -> int:
+    """Messages of the patient's threads not yet read on the patient's side:
+    the number on the portal's Messages tab (SPEC V2)."""
+    return Message.objects.filter(thread__patient=patient, read_by_patient_at__isnull=True).count()
+
+
 def thread_messages(thread: Thread) -> list[Message]:
     return list(thread.messages.order_by("sent_at", "id"))
 

@@ -8,10 +8,12 @@ need not see it (SPEC T1: no secrets, and no more PHI than the ids)."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.patients.models import Patient
@@ -23,10 +25,12 @@ from .models import Message, Thread
 
 BODY_MAX = 5000
 SUBJECT_MAX = 200
-MSG_BODY_BLANK = "Write a message before sending."
-MSG_SUBJECT_BLANK = "Give your message a subject."
-MSG_CLOSED = "This conversation is closed. Start a new message to write to the practice again."
-MSG_NUL = "The text contains a character that cannot be stored. Remove it and send again."
+MSG_BODY_BLANK = gettext_lazy("Write a message before sending.")
+MSG_SUBJECT_BLANK = gettext_lazy("Give your message a subject.")
+MSG_CLOSED = gettext_lazy("This conversation is closed. Start a new message to write to the practice again.")
+MSG_NUL = gettext_lazy("The text contains a character that cannot be stored. Remove it and send again.")
+MSG_SUBJECT_LONG = gettext_lazy("The subject can be at most %(limit)s characters; this one has %(count)s.")
+MSG_BODY_LONG = gettext_lazy("A message can be at most %(limit)s characters; this one has %(count)s.")
 
 
 class MessageInvalid(Exception):
@@ -41,11 +45,11 @@ class MessageInvalid(Exception):
         return [m for problems in self.errors.values() for m in problems]
 
 
-def _text_problems(value: str, *, limit: int, blank: str, what: str) -> list[str]:
+def _text_problems(value: str, *, limit: int, blank: str, too_long) -> list[str]:
     if not value:
         return [blank]
     if len(value) > limit:
-        return [f"{what} can be at most {limit:,} characters; this one has {len(value):,}."]
+        return [too_long % {"limit": f"{limit:,}", "count": f"{len(value):,}"}]
     if "\x00" in value:  # PostgreSQL text cannot hold it
         return [MSG_NUL]
     return []
@@ -56,8 +60,8 @@ def _validated(*, body: str, subject: str | None = None) -> tuple[str, str]:
     errors = {}
     if subject is not None:
         errors["subject"] = _text_problems(subject_text, limit=SUBJECT_MAX, blank=MSG_SUBJECT_BLANK,
-                                           what="The subject")
-    errors["body"] = _text_problems(body, limit=BODY_MAX, blank=MSG_BODY_BLANK, what="A message")
+                                           too_long=MSG_SUBJECT_LONG)
+    errors["body"] = _text_problems(body, limit=BODY_MAX, blank=MSG_BODY_BLANK, too_long=MSG_BODY_LONG)
     errors = {field: problems for field, problems in errors.items() if problems}
     if errors:
         raise MessageInvalid(errors)
@@ -154,7 +158,7 @@ def _queue_notice(thread: Thread) -> None:
                      outcome=AuditEvent.Outcome.FAILURE,
                      detail={"email": "new message", "error": "no email address"})
         return
-    subject, body = emails.new_message_email(PracticeSettings.load())
+    subject, body = emails.new_message_email(PracticeSettings.load(), language_for(thread.patient))
     outbox_enqueue(kind=OutboxEmail.Kind.NEW_MESSAGE, to=address, subject=subject, body=body,
                    patient_id=thread.patient_id)
 

@@ -5,6 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from molar.dates import FIRST_DAY, LAST_DAY, WINDOW_TEXT
 
@@ -182,9 +183,9 @@ class Appointment(models.Model):
     dashboard (SPEC E1); `scheduled` ones drive invites (SPEC I1)."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        COMPLETE = "complete", "Complete"
-        BROKEN = "broken", "Broken"
+        SCHEDULED = "scheduled", _("Scheduled")
+        COMPLETE = "complete", _("Complete")
+        BROKEN = "broken", _("Broken")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
     provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.SET_NULL,

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -54,7 +55,7 @@ def _info_rows(patient: Patient, practice: PracticeSettings) -> list[tuple[str, 
     values = {
         "name": " ".join(p for p in (patient.first_name, patient.middle_name, patient.last_name) if p),
         "preferred_name": patient.preferred_name,
-        "birth_date": patient.birth_date.isoformat() if patient.birth_date else "",
+        "birth_date": date_format(patient.birth_date) if patient.birth_date else "",  # SPEC V9
         "age": str(patient.age_on(timezone.localdate()) or ""),
         "address": ", ".join(p for p in (patient.address1, patient.address2, patient.city,
                                           f"{patient.state} {patient.zip}".strip()) if p),

@@ -11,6 +11,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from molar.audit.models import AuditEvent
@@ -18,7 +19,7 @@ from molar.audit.services import audit_record, audit_tally_denied
 from molar.practice.models import PracticeSettings
 
 from .family import choose_subject, portal_actor, represented_patients
-from .session import portal_session_account
+from .session import SIGNED_IN_COOKIE, portal_session_account
 
 
 def portal_view(*, restricted: bool = False, json: bool = False):
@@ -31,11 +32,16 @@ def portal_view(*, restricted: bool = False, json: bool = False):
                 # SPEC T7: counted per address and minute, not one row each.
                 audit_tally_denied(path=request.path)
                 if json:
-                    return JsonResponse({"errors": ["Sign in first."]}, status=401)
-                return redirect(f"{reverse('portal:sign_in')}?{urlencode({'next': request.path})}")
+                    return JsonResponse({"errors": [gettext("Sign in first.")]}, status=401)
+                query = {"next": request.path}
+                if request.COOKIES.get(SIGNED_IN_COOKIE):  # was signed in: the session ran out
+                    query["timeout"] = "1"
+                response = redirect(f"{reverse('portal:sign_in')}?{urlencode(query)}")
+                response.delete_cookie(SIGNED_IN_COOKIE)
+                return response
             if account.require_password_change and not restricted:
                 if json:
-                    return JsonResponse({"errors": ["Set a new password first."]}, status=403)
+                    return JsonResponse({"errors": [gettext("Set a new password first.")]}, status=403)
                 return redirect("portal:new_password")
             request.portal_account = account
             if not account.require_password_change:

@@ -4,6 +4,7 @@
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
@@ -34,7 +35,7 @@ def _actor(request):
 
 
 def _added(request, codes: list[str]):
-    messages.success(request, "Two-step sign-in is on: it is asked at every sign-in.")
+    messages.success(request, _("Two-step sign-in is on: it is asked at every sign-in."))
     return portal_render(request, "portal/factor_added.html", {"codes": codes, "tab": "profile"})
 
 
@@ -103,7 +104,7 @@ def remove(request, factor_id: int):
         except FactorInvalid as exc:
             messages.error(request, exc.messages[0])
         else:
-            messages.success(request, "Sign-in method removed.")
+            messages.success(request, _("Sign-in method removed."))
     return redirect("portal:profile")
 
 

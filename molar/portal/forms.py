@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 PASSWORD_MAX = 200  # longer input gets the policy's own message, not a crash
 
@@ -9,37 +10,37 @@ def _password(label: str, autocomplete: str) -> forms.CharField:
 
 
 class SignInForm(forms.Form):
-    username = forms.CharField(label="User Name", max_length=200,
+    username = forms.CharField(label=_("User Name"), max_length=200,
                                widget=forms.TextInput(attrs={"autocomplete": "username",
                                                              "autocapitalize": "none"}))
-    password = _password("Password", "current-password")
-    remember = forms.BooleanField(label="Remember User Name", required=False)
+    password = _password(_("Password"), "current-password")
+    remember = forms.BooleanField(label=_("Remember User Name"), required=False)
 
 
 class NewPasswordForm(forms.Form):
-    new = _password("New password", "new-password")
-    confirm = _password("New password again", "new-password")
+    new = _password(_("New password"), "new-password")
+    confirm = _password(_("New password again"), "new-password")
 
 
 class ChangePasswordForm(NewPasswordForm):
-    current = _password("Current password", "current-password")
+    current = _password(_("Current password"), "current-password")
     field_order = ["current", "new", "confirm"]
 
 
 class UsernameForm(forms.Form):
-    username = forms.CharField(label="New user name", max_length=200)
+    username = forms.CharField(label=_("New user name"), max_length=200)
 
 
 class ChangeUsernameForm(UsernameForm):
-    password = _password("Password", "current-password")
+    password = _password(_("Password"), "current-password")
 
 
 class ForgotForm(forms.Form):
-    username = forms.CharField(label="User Name", max_length=200)
+    username = forms.CharField(label=_("User Name"), max_length=200)
 
 
 class ResetForm(NewPasswordForm):
-    username = forms.CharField(label="User Name", max_length=200)
-    code = forms.CharField(label="Reset code", max_length=40,
+    username = forms.CharField(label=_("User Name"), max_length=200)
+    code = forms.CharField(label=_("Reset code"), max_length=40,
                            widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}))
     field_order = ["username", "code", "new", "confirm"]

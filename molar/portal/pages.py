@@ -1,18 +1,20 @@
 """Rendering portal pages: the shared context, and the list of tabs."""
 
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 
+from molar.messaging.selectors import unread_for_patient
 from molar.practice.models import PracticeSettings
 
 # SPEC L7: the tabs, in order, with the names patients see; each is the name
 # of its URL ("portal:<tab>") and of its PracticeSettings switch ("show_<tab>").
 TABS = [
-    ("appointments", "Appointments"),
-    ("account", "Account"),
-    ("treatment_plan", "Treatment Plan"),
-    ("messages", "Messages"),
-    ("health_summary", "Health Summary"),
-    ("documents", "Documents"),
+    ("appointments", _("Appointments")),
+    ("account", _("Account")),
+    ("treatment_plan", _("Treatment Plan")),
+    ("messages", _("Messages")),
+    ("health_summary", _("Health Summary")),
+    ("documents", _("Documents")),
 ]
 
 
@@ -23,6 +25,10 @@ def portal_render(request, template, context=None, status=200):
     if hasattr(request, "portal_account"):
         base["account"] = request.portal_account
     if hasattr(request, "portal_subject"):
+        practice = base["practice"]
         base.update(family=request.portal_family, subject=request.portal_subject,
-                    tabs=[(t, label) for t, label in TABS if base["practice"].tab_enabled(t)])
+                    tabs=[(t, label) for t, label in TABS if practice.tab_enabled(t)])
+        # SPEC V2: the Messages tab shows how many answers are unread (one query).
+        if practice.tab_enabled("messages"):
+            base["unread"] = unread_for_patient(request.portal_subject)
     return render(request, template, {**base, **(context or {})}, status=status)

@@ -39,6 +39,13 @@ def appointments_for(patient: Patient) -> tuple[list[Visit], list[Visit]]:
     return upcoming, past
 
 
+def next_appointment(patient: Patient) -> list[Visit]:
+    """The next scheduled visit, as a list of at most one (SPEC V2 home)."""
+    rows = Appointment.objects.filter(patient=patient, start__gte=timezone.now(),
+                                      status=Appointment.Status.SCHEDULED)
+    return _visits(rows.order_by("start")[:1])
+
+
 @dataclass(frozen=True)
 class AppointmentRow:
     """One table row, formatted once here: the template engine's date filter

@@ -10,32 +10,48 @@ from datetime import timedelta
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from molar.access import throttle
 from molar.access.credentials import fold_username, generate_reset_code, normalize_reset_code
 from molar.access.hashers import spend_hash_time
 from molar.access.models import PortalAccount
 from molar.access.policy import MAX_LENGTH, normalize_password, password_problems
-from molar.access.services import access_rename
+from molar.access.services import (
+    MSG_USERNAME_BLANK,
+    MSG_USERNAME_CHARS,
+    MSG_USERNAME_LONG,
+    MSG_USERNAME_TAKEN,
+    access_rename,
+)
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.factors.services import factor_check_code, factor_check_passkey, has_second_factor
+from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.practice.models import PracticeSettings
 
 from . import emails
 
-SIGN_IN_FAILED = ("The user name or password is incorrect, or sign-in is paused for this "
-                  "account. Try again later or call the practice.")
-RESET_CODE_INVALID = "That code is not valid. Request a new code and try again."
-ACTIVATION_INVALID = ("This link no longer works: it was used, is more than 7 days old, or the "
-                      "practice issued a new password. Sign in or call the practice.")
-PASSWORD_CHANGED_MEANWHILE = ("Your password was changed by the practice a moment ago. "  # noqa: S105
-                              "Sign in again with the new one.")
-CURRENT_PASSWORD_WRONG = "The current password is not correct."  # noqa: S105
-CURRENT_PASSWORD_LOCKED = ("Too many wrong passwords: changes that need your password are paused "  # noqa: S105
-                           "for 15 minutes. Try again later or call the practice.")
+SIGN_IN_FAILED = _("The user name or password is incorrect, or sign-in is paused for this "
+                   "account. Try again later or call the practice.")
+RESET_CODE_INVALID = _("That code is not valid. Request a new code and try again.")
+ACTIVATION_INVALID = _("This link no longer works: it was used, is more than 7 days old, or the "
+                       "practice issued a new password. Sign in or call the practice.")
+PASSWORD_CHANGED_MEANWHILE = _("Your password was changed by the practice a moment ago. "  # noqa: S105
+                               "Sign in again with the new one.")
+CURRENT_PASSWORD_WRONG = _("The current password is not correct.")  # noqa: S105
+CURRENT_PASSWORD_LOCKED = _("Too many wrong passwords: changes that need your password are paused "  # noqa: S105
+                            "for 15 minutes. Try again later or call the practice.")
+PASSWORD_NOT_CORRECT = _("The password is not correct.")  # noqa: S105
+# SPEC V10: the staff page's words for a refused username, as a patient reads them.
+USERNAME_WORDS = {
+    MSG_USERNAME_BLANK: _("Enter a user name."),
+    MSG_USERNAME_TAKEN: _("That user name is already taken. Choose another one."),
+    MSG_USERNAME_CHARS: _("A user name can contain only letters, digits and . _ - @"),
+    MSG_USERNAME_LONG: _("A user name can be at most 64 characters."),
+}
 RESET_CODE_LIFETIME = timedelta(hours=24)
 RESET_CODE_MAX_FAILURES = 10
 RESET_EMAILS_PER_HOUR = 5
@@ -56,7 +72,7 @@ class SignInFailed(Exception):
 class PortalInvalid(Exception):
     def __init__(self, messages: list[str]):
         self.messages = messages
-        super().__init__("; ".join(messages))
+        super().__init__("; ".join(str(m) for m in messages))
 
 
 def _otp_expired(account: PortalAccount, practice: PracticeSettings, now) -> bool:
@@ -205,7 +221,7 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     try:
         if current is not None and not portal_current_password_ok(account=account, password=current,
                                                                    address=address):
-            problems.append(CURRENT_PASSWORD_WRONG)
+            problems.append(str(CURRENT_PASSWORD_WRONG))  # str: audited as JSON
     except PortalInvalid as exc:  # locked
         problems += exc.messages
     if new != confirm:
@@ -246,14 +262,14 @@ def portal_username_change(*, account: PortalAccount, username: str,
     throttled, SPEC K5)."""
     if password is not None and not portal_current_password_ok(account=account, password=password,
                                                                 address=address):
-        raise PortalInvalid(["The password is not correct."])
+        raise PortalInvalid([PASSWORD_NOT_CORRECT])
     from molar.access.services import AccessRefused
 
     try:
         account = access_rename(patient=account.patient, actor=Actor.patient(account),
                                 username=username)
     except AccessRefused as exc:
-        raise PortalInvalid(exc.messages) from None
+        raise PortalInvalid([USERNAME_WORDS.get(m, m) for m in exc.messages]) from None
     return portal_username_offer_done(account=account)
 
 
@@ -279,10 +295,11 @@ def portal_reset_request(*, username: str) -> None:
     never sent and names no address; it is pruned with the other finished
     rows after 30 days."""
     now = timezone.now()
-    subject, body = emails.reset_code_email(PracticeSettings.cached())
     with transaction.atomic():
         account = (PortalAccount.objects.select_for_update().select_related("patient")
                    .filter(username_folded=fold_username((username or "").strip()[:200])).first())
+        subject, body = emails.reset_code_email(PracticeSettings.cached(),
+                                                language_for(account.patient if account else None))
         reason = _reset_refusal(account, now)
         patient_id = account.patient_id if account else None
         if reason:
@@ -377,7 +394,8 @@ def _count_bad_code(account: PortalAccount | None) -> None:
 def _queue_password_changed(account: PortalAccount) -> None:
     """SPEC L3: a completed reset mails a notice, in the reset's transaction (Q2)."""
     if account.patient.email:
-        subject, body = emails.password_changed_email(PracticeSettings.load())
+        subject, body = emails.password_changed_email(PracticeSettings.load(),
+                                                      language_for(account.patient))
         outbox_enqueue(kind=OutboxEmail.Kind.PASSWORD_CHANGED, to=account.patient.email,
                        subject=subject, body=body, patient_id=account.patient_id)
 

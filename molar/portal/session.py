@@ -17,6 +17,9 @@ from .family import with_family_flags
 ACCOUNT_KEY = "_portal_account"
 BINDING_KEY = "_portal_binding"
 STARTED_KEY = "_portal_started"
+# SPEC V4: a browser cookie (no data in it) saying a portal session was open,
+# so a request after the session ran out can say why it is asked to sign in.
+SIGNED_IN_COOKIE = "molar_portal_was_signed_in"
 
 
 def _binding(account: PortalAccount) -> str:

@@ -21,6 +21,7 @@ urlpatterns = [
     path("forgot/", views.forgot, name="forgot"),
     path("reset/", views.reset, name="reset"),
     path("contact/", views.contact, name="contact"),
+    path("logo", views.logo, name="logo"),
     path("activate/", views.activate, name="activate"),
     path("activate/<str:token>/", views.activate_link, name="activate_link"),
     path("api/appointments", views.appointments_json, name="api_appointments"),

@@ -1,10 +1,12 @@
 """Patient portal pages (SPEC section 6). Thin: parse, call a service, render."""
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, JsonResponse
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -16,11 +18,13 @@ from molar.factors import passkeys
 from molar.factors.forms import CodeForm
 from molar.factors.pending import pending_end, pending_get, pending_matches, pending_start
 from molar.factors.services import factors_of, has_second_factor, passkey_ids, recovery_codes_left
+from molar.i18n import patient_language
 from molar.practice.models import PracticeSettings
+from molar.records.selectors import balance_of
 from molar.secretbox import seal, unseal
 
 from . import services
-from .access import portal_tab, portal_view
+from .access import portal_audit, portal_tab, portal_view
 from .family import SUBJECT_KEY
 from .forms import (
     ChangePasswordForm,
@@ -32,9 +36,10 @@ from .forms import (
     UsernameForm,
 )
 from .pages import TABS, portal_render
-from .selectors import PAST_SHOWN, appointment_rows, appointments_for
+from .selectors import PAST_SHOWN, appointment_rows, appointments_for, next_appointment
 from .services import PortalInvalid, SignInFailed
 from .session import (
+    SIGNED_IN_COOKIE,
     portal_session_account,
     portal_session_end,
     portal_session_rebind,
@@ -105,6 +110,9 @@ def _signed_in(request, account, target: str, remember: bool):
                             samesite="Lax")
     else:
         response.delete_cookie(REMEMBER_COOKIE)
+    # SPEC V4: lets the next page tell a session that ran out from none at all.
+    response.set_cookie(SIGNED_IN_COOKIE, "1", secure=request.is_secure(), httponly=True, samesite="Lax")
+    _prefer_patient_language(request, response, account.patient)
     return response
 
 
@@ -115,7 +123,7 @@ def sign_in(request):
         return redirect("portal:home")
     remembered = _remembered_username(request)
     if request.method == "GET" and request.GET.get(SIGNED_OUT):
-        messages.info(request, "You are signed out.")
+        messages.info(request, _("You are signed out."))
     form = SignInForm(request.POST or None,
                       initial={"username": remembered, "remember": bool(remembered)})
     if request.method == "POST" and form.is_valid():
@@ -132,7 +140,19 @@ def sign_in(request):
                               next=_safe_next(request, target), remember=data["remember"])
                 return redirect("portal:second_factor")
             return _signed_in(request, account, target, data["remember"])
-    return portal_render(request, "portal/sign_in.html", {"form": form})
+    # SPEC V4: a session that ended for inactivity says so (session.js adds
+    # ?timeout=1; portal_view does for a link followed after the end).
+    return portal_render(request, "portal/sign_in.html",
+                         {"form": form, "timed_out": request.GET.get("timeout") == "1"})
+
+
+def _prefer_patient_language(request, response, patient) -> None:
+    """SPEC V10: the portal in the patient's preferred language, unless this
+    browser chose one with the switch."""
+    language = patient_language(patient)
+    if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
+                            secure=request.is_secure())
 
 
 def _pending_account(request):
@@ -177,6 +197,7 @@ def sign_out(request):
     # cookie included, so the notice travels in the address instead.
     response = redirect(f"{reverse('portal:sign_in')}?{SIGNED_OUT}=1")
     response["Clear-Site-Data"] = CLEAR_SITE_DATA
+    response.delete_cookie(SIGNED_IN_COOKIE)
     return response
 
 
@@ -216,17 +237,42 @@ def username_offer(request):
         except PortalInvalid as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, "Your user name is changed.")
+            messages.success(request, _("Your user name is changed."))
             return redirect("portal:home")
     return portal_render(request, "portal/username_offer.html", {"form": form, "account": account})
 
 
 @portal_view()
 def home(request):
-    """The first tab the practice shows."""
-    practice = request.portal_practice
-    first = next((tab for tab, _ in TABS if practice.tab_enabled(tab)), None)
-    return redirect(f"portal:{first}" if first else "portal:profile")
+    """SPEC V2: the next appointment, the balance and unread messages at a
+    glance, each only while the practice shows its tab; a fixed number of
+    queries. A view of health information, audited like a tab."""
+    practice, subject = request.portal_practice, request.portal_subject
+    context = {"tab": "home", "enabled": {tab for tab, label in TABS if practice.tab_enabled(tab)}}
+    if practice.tab_enabled("appointments"):
+        upcoming = appointment_rows(next_appointment(subject))
+        context["next_visit"] = upcoming[0] if upcoming else None
+    if practice.tab_enabled("account"):
+        context["balance"] = balance_of(subject)
+    response = portal_render(request, "portal/home.html", context)
+    portal_audit(request, "phi_view", tab="home")
+    return response
+
+
+def logo(request):
+    """SPEC V3: the practice's logo, for the sign-in page and every portal
+    page; served by this view, never from MEDIA directly."""
+    practice = PracticeSettings.cached()
+    if not practice.logo:
+        raise Http404("No logo.")
+    try:
+        handle = practice.logo.open("rb")
+    except FileNotFoundError:
+        raise Http404("No logo.") from None
+    response = FileResponse(handle, content_type=practice.logo_type or "image/png")
+    response["Cache-Control"] = "public, max-age=86400"  # the URL changes with each upload (?v=)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @portal_tab("appointments")
@@ -266,7 +312,7 @@ def profile(request):
             _errors_to_form(password_form, exc)
         else:
             portal_session_rebind(request, account)
-            messages.success(request, "Your password is changed. Other devices are signed out.")
+            messages.success(request, _("Your password is changed. Other devices are signed out."))
             return redirect("portal:profile")
     if which == "username" and username_form.is_valid():
         data = username_form.cleaned_data
@@ -276,7 +322,7 @@ def profile(request):
         except PortalInvalid as exc:
             _errors_to_form(username_form, exc)
         else:
-            messages.success(request, "Your user name is changed.")
+            messages.success(request, _("Your user name is changed."))
             return redirect("portal:profile")
     return portal_render(request, "portal/profile.html",
                    {"account": account, "password_form": password_form,
@@ -290,8 +336,8 @@ def forgot(request):
     if request.method == "POST" and form.is_valid():
         services.portal_reset_request(username=form.cleaned_data["username"])
         # SPEC L3: the same answer whether or not the account exists.
-        messages.info(request, "If that user name has an account with an email address, a reset "
-                               "code is on its way. It is valid for 24 hours.")
+        messages.info(request, _("If that user name has an account with an email address, a reset "
+                                 "code is on its way. It is valid for 24 hours."))
         return redirect("portal:reset")
     return portal_render(request, "portal/forgot.html", {"form": form})
 
@@ -308,7 +354,7 @@ def reset(request):
         except PortalInvalid as exc:
             _errors_to_form(form, exc)
         else:
-            messages.success(request, "Your password is reset. Sign in with it now.")
+            messages.success(request, _("Your password is reset. Sign in with it now."))
             return redirect("portal:sign_in")
     return portal_render(request, "portal/reset.html", {"form": form})
 

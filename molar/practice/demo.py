@@ -67,10 +67,12 @@ def demo_load(*, port: int) -> None:
     GuardianLink.objects.create(patient=sofia, guardian=maria, relationship="Mother", is_guardian=True)
     GuardianLink.objects.create(patient=sofia, guardian=daniel, relationship="Father", is_guardian=True)
     _appointments(made, provider)
+    from molar.invites.rendering import SPANISH_BODY, SPANISH_SUBJECT
     from molar.invites.services import invite_rule_create
 
     for timing in ("before", "after"):
-        invite_rule_create(actor=actor, timing=timing, enabled=True)
+        invite_rule_create(actor=actor, timing=timing, enabled=True, subject_es=SPANISH_SUBJECT[timing],
+                           body_es=SPANISH_BODY[timing])
     _records(maria, sofia, actor)
 
 

@@ -129,6 +129,10 @@ class PracticeSettings(models.Model):
     require_staff_two_factor = models.BooleanField("Require two-factor sign-in for staff", default=True)
     require_admin_two_factor = models.BooleanField(
         "Require two-factor sign-in for administrators", default=True)
+    # SPEC V3: the logo on the sign-in page and every portal page (PNG or
+    # JPEG, checked by content; served by a view, never from MEDIA directly).
+    logo = models.FileField(upload_to="practice/", blank=True)
+    logo_type = models.CharField(max_length=20, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

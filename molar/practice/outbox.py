@@ -7,7 +7,9 @@ the page says mail goes out and shows no mail."""
 
 import email
 import email.policy
+import email.utils
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
@@ -22,7 +24,7 @@ MAX_FILES = 200
 
 @dataclass(frozen=True)
 class OutboxMessage:
-    sent: str
+    sent: datetime | None
     to: str
     subject: str
     body: str
@@ -32,12 +34,15 @@ def _messages(folder: Path) -> list[OutboxMessage]:
     files = sorted(folder.glob("*.log"), key=lambda p: p.stat().st_mtime, reverse=True)
     found = []
     for path in files[:MAX_FILES]:
-        for chunk in path.read_text(errors="replace").split(SEPARATOR):
+        # Bytes, not text: a UTF-8 body sent as 8bit must be decoded by the
+        # email parser with its charset ("Sofía", not "Sof\ufffda").
+        for chunk in path.read_bytes().split(SEPARATOR.encode()):
             if not chunk.strip():
                 continue
-            message = email.message_from_string(chunk.strip(), policy=email.policy.default)
+            message = email.message_from_bytes(chunk.strip(), policy=email.policy.default)
             part = message.get_body(preferencelist=("plain",)) if message.is_multipart() else message
-            found.append(OutboxMessage(sent=str(message["Date"] or ""), to=str(message["To"] or ""),
+            sent = email.utils.parsedate_to_datetime(message["Date"]) if message["Date"] else None
+            found.append(OutboxMessage(sent=sent, to=str(message["To"] or ""),
                                        subject=str(message["Subject"] or ""),
                                        body=part.get_content() if part else ""))
     return found

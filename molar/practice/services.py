@@ -62,3 +62,57 @@ def practice_settings_update(*, actor: Actor, opendental: bool = False, **change
     if changed:
         audit_record(action="settings_changed", actor=actor, detail={"fields": changed})
     return practice
+
+
+LOGO_MAX_BYTES = 512 * 1024
+LOGO_MAX_SIDE = 2000
+LOGO_TYPES = {"PNG": ("image/png", ".png"), "JPEG": ("image/jpeg", ".jpg")}
+MSG_LOGO_TYPE = "The logo must be a PNG or JPEG image."
+MSG_LOGO_SIZE = f"The logo must be at most {LOGO_MAX_BYTES // 1024} KB."
+MSG_LOGO_SIDE = f"The logo must be at most {LOGO_MAX_SIDE} pixels wide and high."
+
+
+def _logo_kind(data: bytes) -> tuple[str, str]:
+    """(content type, extension) of a PNG or JPEG, judged by its content with
+    Pillow (not by its name or the browser's word); refused otherwise."""
+    from io import BytesIO
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(BytesIO(data)) as image:
+            kind, (width, height) = image.format, image.size
+            image.verify()
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise SettingsInvalid({"logo": [MSG_LOGO_TYPE]}) from None
+    if kind not in LOGO_TYPES:
+        raise SettingsInvalid({"logo": [MSG_LOGO_TYPE]})
+    if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
+        raise SettingsInvalid({"logo": [MSG_LOGO_SIDE]})
+    return LOGO_TYPES[kind]
+
+
+def practice_logo_set(*, actor: Actor, upload) -> PracticeSettings:
+    """SPEC V3: a new logo (or none with upload=None); the old file is removed."""
+    from django.core.files.base import ContentFile
+
+    content_type, suffix, data = "", "", b""
+    if upload is not None:
+        if upload.size > LOGO_MAX_BYTES:
+            raise SettingsInvalid({"logo": [MSG_LOGO_SIZE]})
+        data = upload.read(LOGO_MAX_BYTES + 1)
+        content_type, suffix = _logo_kind(data)
+    with transaction.atomic():
+        practice = PracticeSettings.objects.select_for_update().get(pk=PracticeSettings.load().pk)
+        old = practice.logo.name if practice.logo else ""
+        if data:
+            practice.logo.save(f"logo{suffix}", ContentFile(data), save=False)
+        else:
+            practice.logo = ""
+        practice.logo_type = content_type
+        practice.save()
+        audit_record(action="settings_changed", actor=actor,
+                     detail={"fields": ["logo"], "removed": not data})
+    if old and old != practice.logo.name:
+        practice.logo.storage.delete(old)
+    return practice

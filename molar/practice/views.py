@@ -6,7 +6,7 @@ from molar.staff import MANAGE_SETTINGS, staff_view
 
 from .forms import SETTINGS_FIELDS, DisplayFieldsForm, PracticeSettingsForm
 from .models import PracticeSettings
-from .services import SettingsInvalid, practice_settings_update
+from .services import SettingsInvalid, practice_logo_set, practice_settings_update
 
 
 def _apply(request, form, changes) -> bool:
@@ -32,9 +32,23 @@ def settings_page(request):
         if _apply(request, form, {name: form.cleaned_data[name] for name in SETTINGS_FIELDS}):
             messages.success(request, "Settings saved.")
             return redirect("practice:settings")
+    logo_errors = []
+    if which == "logo":
+        upload = None if request.POST.get("remove") else request.FILES.get("logo")
+        if upload is None and not request.POST.get("remove"):
+            logo_errors = ["Choose a PNG or JPEG file."]
+        else:
+            try:
+                practice_logo_set(actor=Actor.staff(request.user), upload=upload)
+            except SettingsInvalid as exc:
+                logo_errors = exc.messages
+            else:
+                messages.success(request, "Logo removed." if upload is None else "Logo saved.")
+                return redirect("practice:settings")
     if which == "display" and fields_form.is_valid():
         if _apply(request, fields_form, {"display_fields": fields_form.chosen()}):
             messages.success(request, "Display fields saved.")
             return redirect("practice:settings")
     return render(request, "practice/settings.html",
-                  {"form": form, "fields_form": fields_form, "practice": practice})
+                  {"form": form, "fields_form": fields_form, "practice": practice,
+                   "logo_errors": logo_errors})

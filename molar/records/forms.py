@@ -1,6 +1,7 @@
 """Forms parse what staff and patients type; the services decide what is allowed."""
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from .models import Allergy, LedgerEntry, Medication, Problem, TreatmentPlan
 from .services import DOCUMENT_MAX_BYTES
@@ -79,4 +80,4 @@ class DocumentForm(forms.Form):
 class SendSummaryForm(forms.Form):
     """SPEC L7 transmit: the patient's own choice of addressee."""
 
-    email = forms.EmailField(label="Email address", max_length=254)
+    email = forms.EmailField(label=gettext_lazy("Email address"), max_length=254)

@@ -5,6 +5,7 @@ the subject patient."""
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from molar.patients.models import Patient
 
@@ -31,9 +32,9 @@ class LedgerEntry(models.Model):
     credits negative, so the balance is the plain sum."""
 
     class Kind(models.TextChoices):
-        CHARGE = "charge", "Charge"
-        PAYMENT = "payment", "Payment"
-        ADJUSTMENT = "adjustment", "Adjustment"
+        CHARGE = "charge", _("Charge")
+        PAYMENT = "payment", _("Payment")
+        ADJUSTMENT = "adjustment", _("Adjustment")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="ledger_entries")
     date = models.DateField()
@@ -75,9 +76,9 @@ class Statement(models.Model):
 
 class TreatmentPlan(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        ACCEPTED = "accepted", "Accepted"
-        INACTIVE = "inactive", "Inactive"
+        ACTIVE = "active", _("Active")
+        ACCEPTED = "accepted", _("Accepted")
+        INACTIVE = "inactive", _("Inactive")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="treatment_plans")
     name = models.CharField(max_length=100)
@@ -110,8 +111,8 @@ class PlannedProcedure(models.Model):
 
 class Problem(models.Model):
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        RESOLVED = "resolved", "Resolved"
+        ACTIVE = "active", _("Active")
+        RESOLVED = "resolved", _("Resolved")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="problems")
     name = models.CharField(max_length=200)
@@ -143,9 +144,9 @@ class Medication(models.Model):
 
 class Allergy(models.Model):
     class Severity(models.TextChoices):
-        MILD = "mild", "Mild"
-        MODERATE = "moderate", "Moderate"
-        SEVERE = "severe", "Severe"
+        MILD = "mild", _("Mild")
+        MODERATE = "moderate", _("Moderate")
+        SEVERE = "severe", _("Severe")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="allergies")
     substance = models.CharField(max_length=200)

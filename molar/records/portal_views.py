@@ -11,6 +11,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from molar.audit.models import AuditEvent
@@ -123,19 +124,19 @@ def _transmits_this_hour(request) -> int:
 def health_summary_send(request):
     form = SendSummaryForm(request.POST)
     if not form.is_valid():
-        for error in form.errors.get("email", ["Enter a valid email address."]):
-            messages.error(request, f"Not sent: {error}")
+        for error in form.errors.get("email", [_("Enter a valid email address.")]):
+            messages.error(request, _("Not sent: %(reason)s") % {"reason": error})
         return redirect("portal:health_summary")
     if _transmits_this_hour(request) >= TRANSMITS_PER_HOUR:
-        messages.error(request, "Not sent: you have sent the summary many times this hour. "
-                                "Try again later.")
+        messages.error(request, _("Not sent: you have sent the summary many times this hour. "
+                                  "Try again later."))
         return redirect("portal:health_summary")
     address = form.cleaned_data["email"]
     subject = request.portal_subject
     pdf = summary_pdf(practice=request.portal_practice, summary=health_summary_of(subject))
     health_summary_transmit(patient=subject, to=address, pdf=pdf, practice=request.portal_practice,
                             actor=request.portal_actor, detail=portal_audit_detail(request))
-    messages.success(request, f"The health summary is on its way to {address}.")
+    messages.success(request, _("The health summary is on its way to %(address)s.") % {"address": address})
     return redirect("portal:health_summary")
 
 

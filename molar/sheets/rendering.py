@@ -9,17 +9,17 @@ import io
 from django.utils import timezone
 from reportlab.lib.pagesizes import letter
 from reportlab.lib.units import inch
-from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
 from molar.patients.models import Patient
+from molar.pdffonts import draw_string, sans, wrap
 from molar.practice.models import PracticeSettings
 
 from .models import CREDENTIALS_TAG, SheetField
 
 MASKED_PASSWORD = "********"  # noqa: S105 (what a stored sheet shows instead of the password)
 
-BODY_FONT = ("Helvetica", 11)
+BODY_SIZE = 11
 LEADING = 15
 MARGIN = inch
 
@@ -92,31 +92,27 @@ def sheet_pdf(*, practice_name: str, template_name: str, lines: list[str],
     """Practice name, template name and date, then the lines, wrapped to the
     page width; more pages when the lines do not fit on one."""
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=letter, pageCompression=1)
+    pdf = canvas.Canvas(buffer, pagesize=letter, pageCompression=1, initialFontName=sans())
     pdf.setTitle(template_name)
     pdf.setAuthor(practice_name)
     width, height = letter
     text_width = width - 2 * MARGIN
     y = height - 1.1 * inch
-    pdf.setFont("Helvetica-Bold", 16)
-    pdf.drawString(MARGIN, y, practice_name or "Your dental practice")
+    draw_string(pdf, MARGIN, y, practice_name or "Your dental practice", 16, heavy=True)
     y -= 0.4 * inch
-    pdf.setFont("Helvetica-Bold", 13)
-    pdf.drawString(MARGIN, y, template_name)
+    draw_string(pdf, MARGIN, y, template_name, 13, heavy=True)
     y -= 0.25 * inch
-    pdf.setFont("Helvetica", 9)
-    pdf.drawString(MARGIN, y, timezone.localtime(created_at).date().isoformat())
+    draw_string(pdf, MARGIN, y, timezone.localtime(created_at).date().isoformat(), 9)
     y -= 0.45 * inch
     page = 1
     for line in lines:
-        for piece in simpleSplit(line, *BODY_FONT, text_width) or [""]:
+        for piece in wrap(line, BODY_SIZE, text_width):
             if y < MARGIN:
                 _footer(pdf, page)
                 pdf.showPage()
                 page += 1
                 y = height - MARGIN
-            pdf.setFont(*BODY_FONT)
-            pdf.drawString(MARGIN, y, piece)
+            draw_string(pdf, MARGIN, y, piece, BODY_SIZE)
             y -= LEADING
     if page > 1:
         _footer(pdf, page)
@@ -126,5 +122,4 @@ def sheet_pdf(*, practice_name: str, template_name: str, lines: list[str],
 
 
 def _footer(pdf: canvas.Canvas, page: int) -> None:
-    pdf.setFont("Helvetica", 9)
-    pdf.drawRightString(letter[0] - MARGIN, 0.6 * inch, f"Page {page}")
+    draw_string(pdf, letter[0] - MARGIN, 0.6 * inch, f"Page {page}", 9, right=True)

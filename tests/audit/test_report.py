@@ -165,3 +165,15 @@ def test_api_refuses_front_desk_and_audits_it(desk_api, db):
     response = desk_api.get("/audit")
     assert response.status_code == 403 and "manage_settings" in response.json()["errors"][0]
     assert AuditEvent.objects.filter(action="permission_denied").exists()
+
+
+def test_details_read_as_words_not_json():
+    """SPEC V9: audit details are readable text on the page."""
+    from molar.audit.views import detail_readable
+
+    assert detail_readable({"source": "window", "username": "Sofía35324"}) == (
+        "Source: window · Username: Sofía35324")
+    assert detail_readable({"reasons": ["Missing patient city.", "Missing patient email."],
+                            "new_access": True}) == (
+        "New access: yes · Reasons: Missing patient city. Missing patient email.")
+    assert detail_readable({}) == ""

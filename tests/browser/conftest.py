@@ -5,14 +5,23 @@ Playwright's sync API runs an event loop in the main thread, so Django would
 refuse ORM calls from the test body without DJANGO_ALLOW_ASYNC_UNSAFE. The
 browser binary is the system one; `playwright install` is never needed."""
 
+import datetime
 import os
+from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
+from molar.access.models import PortalAccount
 from molar.audit.services import Actor
+from molar.messaging.services import message_reply_from_staff, message_thread_start
+from molar.patients.models import GuardianLink, Provider
+from molar.patients.services import appointment_save
 from molar.practice.models import PracticeSettings
 from molar.practice.staff import staff_add
+from molar.records import services as records
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -22,6 +31,12 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 TIMEOUT_MS = 10_000
+STAFF = Actor.system("test")
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def in_practice_zone(*args) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime(*args), timezone.get_current_timezone())
 
 
 @pytest.fixture(scope="session")
@@ -85,8 +100,8 @@ def new_context(browser, live_server):
     """Browser contexts that share nothing with the staff page (or each other)."""
     contexts = []
 
-    def make():
-        context = browser.new_context(base_url=live_server.url)
+    def make(**options):
+        context = browser.new_context(base_url=live_server.url, **options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         return context
@@ -94,3 +109,72 @@ def new_context(browser, live_server):
     yield make
     for context in contexts:
         context.close()
+
+
+# --- A patient with something on every portal tab (shared by the portal browser tests) ---
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def may_visit():
+    """An upcoming visit in May at 14:30 in the practice's time zone."""
+    year = timezone.localdate().year + 1
+    return in_practice_zone(year, 5, 6, 14, 30)
+
+
+@pytest.fixture
+def full_patient(portal_practice, complete_patient, make_patient, front_desk, may_visit):
+    """A patient with data on every tab, a child by guardian link (so the family
+    switcher shows) and a message thread the practice answered."""
+    patient = complete_patient
+    provider = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
+    appointment_save(patient=patient, actor=STAFF, start=may_visit, duration_minutes=45,
+                     provider=provider, status="scheduled")
+    appointment_save(patient=patient, actor=STAFF, start=timezone.now() - datetime.timedelta(days=40),
+                     duration_minutes=60, provider=provider, status="complete")
+    for description, kind, amount in [("Exam", "charge", "95.00"), ("Cleaning", "charge", "120.00"),
+                                      ("Card payment", "payment", "100.00")]:
+        records.ledger_entry_add(patient=patient, date=timezone.localdate() - datetime.timedelta(days=20),
+                                 description=description, kind=kind, amount=Decimal(amount), actor=STAFF)
+    records.statement_create(patient=patient, period_start=timezone.localdate() - datetime.timedelta(days=30),
+                             period_end=timezone.localdate(), actor=STAFF)
+    records.treatment_plan_save(
+        patient=patient, name="Crowns", status="active", actor=STAFF,
+        procedures=[
+            {"code": "D2740", "description": "Crown, porcelain", "tooth": "3", "fee": Decimal("1200.00")},
+            {"code": "D2950", "description": "Core buildup", "tooth": "3", "fee": Decimal("250.00")},
+        ])
+    records.problem_save(patient=patient, actor=STAFF, name="Periodontitis", code="K05.30",
+                         onset=datetime.date(2024, 5, 1), status="active")
+    records.medication_save(patient=patient, actor=STAFF, name="Chlorhexidine",
+                            instructions="Rinse 15 ml twice daily", start=datetime.date(2026, 1, 5),
+                            stop=None, active=True)
+    records.allergy_save(patient=patient, actor=STAFF, substance="Penicillin", reaction="Hives",
+                         severity="moderate", active=True)
+    records.document_upload(patient=patient, title="X-ray report", show_in_portal=True, actor=STAFF,
+                            upload=SimpleUploadedFile("report.pdf", PDF_BYTES))
+    child = make_patient(first_name="Sofia")
+    GuardianLink.objects.create(patient=child, guardian=patient, relationship="Mother", is_guardian=True)
+    return patient
+
+
+@pytest.fixture
+def child(full_patient):
+    return GuardianLink.objects.get(guardian=full_patient).patient
+
+
+@pytest.fixture
+def thread(full_patient, front_desk):
+    """Needs the portal account: call after access is provided."""
+
+    def make():
+        account = PortalAccount.objects.get(patient=full_patient)
+        thread = message_thread_start(patient=full_patient, actor_account=account,
+                                      subject="Sensitive tooth", body="My upper left tooth aches.")
+        message_reply_from_staff(thread=thread, user=front_desk, body="Come in on Tuesday.")
+        return thread
+
+    return make

@@ -5,7 +5,6 @@ follow its Patient Portal row, and grant, print, renew and remove access."""
 
 import io
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -58,6 +57,28 @@ def shown_password(page) -> str:
     return password.inner_text()
 
 
+def print_letter(page) -> bytes:
+    """Click Print: the letter opens in a new tab, inline (Chromium's PDF
+    viewer shows it); returns the PDF as the server sent it."""
+    seen = []
+
+    def keep(route):
+        response = route.fetch()
+        seen.append((response.headers, response.body()))
+        route.fulfill(response=response)
+
+    page.context.route("**/print/", keep)
+    with page.context.expect_page() as tab:
+        page.get_by_role("button", name="Print").click()
+    tab.value.wait_for_load_state()
+    page.context.unroute("**/print/", keep)
+    headers, data = seen[0]
+    assert headers["content-type"] == "application/pdf"
+    assert headers["content-disposition"].startswith("inline;")
+    tab.value.close()
+    return data
+
+
 def pdf_text(data: bytes) -> tuple[int, str]:
     reader = PdfReader(io.BytesIO(data))
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
@@ -72,14 +93,17 @@ def test_incomplete_patient_sees_every_missing_field(
     expect(portal_row(page)).to_have_text("No access")
     portal_row(page).click()
 
-    page.get_by_role("button", name="Provide Online Access").click()
-
-    expect(page.get_by_role("alert").get_by_role("listitem")).to_have_text([
+    # SPEC V8: the problems are listed before anyone clicks, each a link to
+    # its field, and Provide is disabled until they are fixed.
+    problems = page.locator("#not-ready").get_by_role("listitem")
+    expect(problems).to_have_text([
         "Missing patient city.",
         "Missing patient phone. Must have home, wireless, or work phone.",
         "Missing patient email.",
     ])
-    expect(page.get_by_role("button", name="Provide Online Access")).to_be_visible()
+    expect(page.get_by_role("button", name="Provide Online Access")).to_be_disabled()
+    page.get_by_role("link", name="Missing patient email.").click()
+    expect(page.get_by_label("Email")).to_be_focused()
     assert not PortalAccount.objects.filter(patient=patient).exists()
     assert dialogs == []
 
@@ -102,12 +126,9 @@ def test_provide_print_generate_new_and_remove(
     assert account.require_password_change
     assert first_password not in account.password
 
-    # SPEC W7: a one-page PDF letter with the credentials on screen.
-    with page.expect_download() as download_info:
-        page.get_by_role("button", name="Print").click()
-    download = download_info.value
-    assert download.suggested_filename == f"online-access-{complete_patient.pk}.pdf"
-    data = Path(download.path()).read_bytes()
+    # SPEC W7, V8: a one-page PDF letter with the credentials on screen,
+    # opened in a new tab (inline), ready to print.
+    data = print_letter(page)
     assert data.startswith(b"%PDF")
     pages, text = pdf_text(data)
     assert pages == 1
@@ -171,8 +192,7 @@ def test_leaving_after_printing_does_not_warn(signed_in_page, dialogs, patient_w
     open_access_page(page, patient_with_access)
     page.get_by_role("button", name="Generate New").click()
     shown_password(page)
-    with page.expect_download():
-        page.get_by_role("button", name="Print").click()
+    print_letter(page)
 
     page.goto(patient_with_access.get_absolute_url())
 

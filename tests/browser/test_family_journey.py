@@ -57,7 +57,8 @@ def sign_in(page, username: str) -> None:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign In").click()
-    expect(page.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
+    # SPEC V2: home first
+    expect(page.get_by_role("heading", name=re.compile(r"^Hello, "), level=1)).to_be_visible()
 
 
 def open_tab(page, name: str) -> None:
@@ -135,7 +136,7 @@ def test_parent_acts_for_child_staff_answer_and_a_stranger_sees_nothing(
     mother = new_context().new_page()
     sign_in(mother, parent_username)
     expect(mother.get_by_label("Showing").locator("option:checked")).to_contain_text("(you)")
-    expect(mother.get_by_role("row").filter(has_text="Dr. Ana Reyes")).to_have_count(1)
+    expect(mother.locator("#next-h").locator("..")).to_contain_text("Dr. Ana Reyes")  # home: her next visit
 
     # Switch to the child: her appointments, her health summary.
     switch_to(mother, child)

@@ -16,6 +16,7 @@ import time
 import pytest
 from django.db import connections
 from django.utils import timezone
+from django.utils.formats import date_format
 from playwright.sync_api import expect
 
 from molar.access.credentials import ALPHABET
@@ -206,6 +207,9 @@ def test_admin_rule_worker_mail_activation_link_to_portal(
     expect(patient.get_by_role("heading", name="Would you like a different user name?")
            ).to_be_visible()
     patient.get_by_role("button", name=f"Keep {username}").click()
+    # SPEC V2: home first
+    expect(patient.get_by_role("heading", name=re.compile(r"^Hello, "), level=1)).to_be_visible()
+    patient.get_by_role("navigation", name="Portal").get_by_role("link", name="Appointments").click()
     expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
     start = timezone.localtime(appointment.start)
     row = patient.get_by_role("table", name="Upcoming appointments").get_by_role("row").filter(
@@ -233,4 +237,4 @@ def test_admin_rule_worker_mail_activation_link_to_portal(
         has_text=complete_patient.last_name)
     expect(listed).to_have_count(1)
     expect(listed.get_by_role("cell", name="Sent", exact=True)).to_have_count(1)
-    expect(listed).to_contain_text(f"{start:%Y-%m-%d %H:%M}")
+    expect(listed).to_contain_text(date_format(start, "DATETIME_FORMAT"))  # SPEC V9: "Nov 28, 2026, 10:30 AM"

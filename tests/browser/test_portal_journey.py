@@ -137,9 +137,12 @@ def test_patient_journey_from_one_time_password_to_lock_and_generate_new(
     patient.get_by_label("New user name").fill(NEW_USERNAME)
     patient.get_by_role("button", name="Change User Name").click()
 
-    # Appointments (issue 3 item 8): the visit staff entered, with date and provider.
-    expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
+    # Home (SPEC V2), then Appointments (issue 3 item 8): the visit staff entered.
+    expect(patient.get_by_role("heading", name=re.compile(r"^Hello, "), level=1)).to_be_visible()
     expect(patient.get_by_text("Your user name is changed.")).to_be_visible()
+    expect(patient.locator("#next-h + p")).to_contain_text(str(timezone.localtime(appointment.start).year))
+    patient.get_by_role("navigation", name="Portal").get_by_role("link", name="Appointments").click()
+    expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
     start = timezone.localtime(appointment.start)
     upcoming = patient.get_by_role("table", name="Upcoming appointments")
     row = upcoming.get_by_role("row").filter(has_text="Dr. Ana Reyes")
@@ -148,7 +151,7 @@ def test_patient_journey_from_one_time_password_to_lock_and_generate_new(
     expect(row).to_contain_text(f"{start.hour % 12 or 12}:{start:%M %p}")
     expect(row).to_contain_text("Scheduled")
     patient.goto("/portal/username/")  # offered once: now it goes home
-    expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
+    expect(patient.get_by_role("heading", name=re.compile(r"^Hello, "), level=1)).to_be_visible()
     account = PortalAccount.objects.get(patient=complete_patient)
     assert account.username == NEW_USERNAME
     assert not account.require_password_change
@@ -160,7 +163,7 @@ def test_patient_journey_from_one_time_password_to_lock_and_generate_new(
     patient.goto("/portal/appointments/")
     expect_sign_in_page(patient)
     sign_in(patient, NEW_USERNAME, NEW_PASSWORD)
-    expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
+    expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()  # where it was going
     patient.get_by_role("button", name="Sign Out").click()
     expect_sign_in_page(patient)
 
@@ -202,7 +205,7 @@ def patient_signed_in(new_context, portal_url, complete_patient):
     sign_in(page, credentials.username, credentials.password)
     set_new_password(page, NEW_PASSWORD)
     page.get_by_role("button", name=f"Keep {credentials.username}").click()
-    expect(page.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"^Hello, "), level=1)).to_be_visible()
     return page
 
 

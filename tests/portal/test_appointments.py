@@ -14,7 +14,7 @@ def test_staff_add_and_edit_an_appointment(desk_client, complete_patient):
     appointment = Appointment.objects.get()
     assert appointment.duration_minutes == 30 and appointment.provider == provider
     chart = desk_client.get(f"/staff/patients/{complete_patient.pk}/").content.decode()
-    assert "2026-12-01" in chart and "Dr. Ada Reyes" in chart
+    assert "Dec 1, 2026" in chart and "9:30 AM" in chart and "Dr. Ada Reyes" in chart
     edit = f"/staff/patients/{complete_patient.pk}/appointments/{appointment.pk}/"
     desk_client.submit(edit, {"start": "2026-12-01T09:30", "duration_minutes": "30",
                               "provider": "", "status": "broken"})

@@ -37,7 +37,7 @@ def test_change_username_needs_password_and_is_unique(patient_client, make_patie
     form = {"form": "username", "un-username": "NewName", "un-password": "Wrong7Pass"}
     assert "The password is not correct." in patient_client.submit("/portal/profile/", form).content.decode()
     form = {"form": "username", "un-username": other.username.upper(), "un-password": GOOD_PASSWORD}
-    assert "The Online Username already exists." in patient_client.submit(
+    assert "That user name is already taken. Choose another one." in patient_client.submit(
         "/portal/profile/", form).content.decode()
     form["un-username"] = "NewName"
     assert patient_client.submit("/portal/profile/", form).status_code == 302

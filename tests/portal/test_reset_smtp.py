@@ -83,7 +83,7 @@ def signed_out(client: CsrfClient) -> bool:
 
 
 def refused(response) -> bool:
-    return response.status_code == 200 and RESET_CODE_INVALID in response.content.decode()
+    return response.status_code == 200 and str(RESET_CODE_INVALID) in response.content.decode()
 
 
 def test_code_from_the_mail_resets_once_without_signing_in(smtp, account):

@@ -75,7 +75,7 @@ def test_staff_clear_a_patients_factors_and_it_is_audited(patient_client, creden
     enrolled(patient_client)
     page = desk_client.get(f"/staff/patients/{complete_patient.pk}/portal-access/").content.decode()
     assert "Clear Two-Step Sign-In" in page and "Authenticator app (Phone)" in page
-    response = desk_client.submit(clear_url(complete_patient))
+    response = desk_client.submit(clear_url(complete_patient), follow=True)  # SPEC V5: redirected
     assert "Two-step sign-in cleared." in response.content.decode()
     assert not SecondFactor.objects.exists() and not RecoveryCode.objects.exists()
     event = AuditEvent.objects.get(action="second_factors_cleared")

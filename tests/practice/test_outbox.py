@@ -56,3 +56,13 @@ def test_outbox_shows_the_mail_the_worker_sent(admin_client, settings, tmp_path,
     assert "No email is waiting for the worker." in page
     assert "Harbor Family Dental: password reset code" in page and complete_patient.email in page
     assert re.search(r"Your reset code: [A-Z2-9]{5}-[A-Z2-9]{5}", page)
+
+
+def test_outbox_reads_accented_mail_as_sent(admin_client, settings, tmp_path):
+    """SPEC V9: the outbox shows "Sofía", not "Sof\ufffda" (the mail itself was fine)."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = tmp_path
+    send_mail("Hola Sofía", "Querida Sofía: ¿cómo está?", None, ["sofia@example.com"])
+    page = admin_client.get("/staff/outbox/").content.decode()
+    assert "Hola Sofía" in page and "Querida Sofía: ¿cómo está?" in page
+    assert "\ufffd" not in page

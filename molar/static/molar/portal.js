@@ -1,3 +1,16 @@
+// SPEC V1: on narrow screens the portal's menu folds behind a button.
+(function () {
+  document.documentElement.classList.add("js");
+  var toggle = document.querySelector(".menu-toggle");
+  var nav = document.getElementById("portal-nav");
+  if (!toggle || !nav) return;
+  toggle.hidden = false;
+  toggle.addEventListener("click", function () {
+    var open = nav.classList.toggle("open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();
+
 // Dates in the reader's own locale (issue 6: "reads dates in the browser's
 // locale"). The server writes a readable English date and the machine value in
 // <time datetime>; this rewrites the text with Intl, in the practice's time zone.
