@@ -42,7 +42,7 @@ SUITES = {"web": ("web", "speed"), "speed": ("speed",), "invites": ("invites",),
           "opendental": ("opendental",), "all": ("web", "speed", "invites", "scale", "opendental")}
 # The portal tabs (issue 6) for a patient with a long history (bench.portal_seed).
 PORTAL_TABS = {
-    "Appointments": "/portal/appointments/", "Account": "/portal/account/",
+    "Home": "/portal/home/", "Appointments": "/portal/appointments/", "Account": "/portal/account/",
     "Treatment Plan": "/portal/treatment-plan/", "Messages": "/portal/messages/",
     "Health Summary": "/portal/health-summary/", "Documents": "/portal/documents/",
 }

@@ -27,7 +27,7 @@ BULK_PATIENTS = 2000
 BULK_SAMPLE_SECONDS = 20.0
 TAB_TARGET, P99_TARGET_MS, SIGN_IN_TARGET = 0.5, 50.0, 0.8
 TABS = {
-    "Appointments": "/portal/appointments/", "Account": "/portal/account/",
+    "Home": "/portal/home/", "Appointments": "/portal/appointments/", "Account": "/portal/account/",
     "Treatment Plan": "/portal/treatment-plan/", "Messages": "/portal/messages/",
     "Health Summary": "/portal/health-summary/", "Documents": "/portal/documents/",
 }

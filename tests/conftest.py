@@ -120,9 +120,9 @@ def practice(db):
 @pytest.fixture
 def two_factor_off(db):
     """Staff sign in with a password alone, as in the demo (SPEC K2 turned off)."""
-    PracticeSettings.objects.update_or_create(
-        pk=1, defaults={"require_staff_two_factor": False, "require_admin_two_factor": False})
-    PracticeSettings.forget_cached()
+    practice = PracticeSettings.load()
+    practice.require_staff_two_factor = practice.require_admin_two_factor = False
+    practice.save()
 
 
 @pytest.fixture

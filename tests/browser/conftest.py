@@ -62,9 +62,9 @@ def page(browser, live_server):
 def staff_sign_in_with_a_password_alone(transactional_db):
     """Staff sign in with a password, as in the demo (SPEC K2 off); the
     second-factor journeys (test_second_factors.py) turn it back on."""
-    PracticeSettings.objects.update_or_create(
-        pk=1, defaults={"require_staff_two_factor": False, "require_admin_two_factor": False})
-    PracticeSettings.forget_cached()
+    practice = PracticeSettings.load()
+    practice.require_staff_two_factor = practice.require_admin_two_factor = False
+    practice.save()
 
 
 @pytest.fixture
