@@ -37,12 +37,16 @@ RUNS = 5
 def _copy(model, columns: tuple[str, ...], rows) -> None:
     from django.db import connection, transaction
 
+    # Columns added since (NOT NULL, with a Django-side default) get that default.
+    extra = [f for f in model._meta.concrete_fields
+             if not f.primary_key and not f.null and f.column not in columns]
+    defaults = tuple(f.get_default() for f in extra)
     table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    names = ", ".join(connection.ops.quote_name(c) for c in (*columns, *(f.column for f in extra)))
     with transaction.atomic(), connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row((*row, *defaults))
         cursor.execute(f"ANALYZE {table}")
 
 
