@@ -57,7 +57,7 @@ def wrk(port: int, path: str, cookies: dict[str, str]) -> Wrk:
     out = subprocess.run(argv, capture_output=True, text=True, timeout=WRK_SECONDS + 60,
                          check=False).stdout
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p99 = re.search(r"^\s+99%\s+(\S+)$", out, re.MULTILINE)
+    p99 = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.MULTILINE)
     if not rate or not p99:
         raise BenchError(f"wrk gave no figures for {path}:\n{out[-600:]}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
