@@ -6,7 +6,10 @@ the hash changes and every session bound to the old one stops at the next
 request: a copied cookie dies with it. Sign-out deletes the session row (or
 moves staff data in the same browser to a new one)."""
 
+import functools
+
 from django.conf import settings
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -48,6 +51,13 @@ def portal_session_rebind(request, account: PortalAccount) -> None:
     request.session[BINDING_KEY] = _binding(account)
 
 
+@functools.cache
+def _accounts_with_flags() -> QuerySet:
+    """Built once per process and only ever cloned (SPEC Q1): composing the
+    EXISTS annotations costs more than running the query."""
+    return with_family_flags(PortalAccount.objects.select_related("patient"))
+
+
 def portal_session_account(request) -> PortalAccount | None:
     """The signed-in account, or None (and the portal part of the session
     ended) when the binding no longer matches, access was removed, or the
@@ -55,7 +65,7 @@ def portal_session_account(request) -> PortalAccount | None:
     account_id = request.session.get(ACCOUNT_KEY)
     if account_id is None:
         return None
-    account = with_family_flags(PortalAccount.objects.select_related("patient")).filter(pk=account_id).first()
+    account = _accounts_with_flags().filter(pk=account_id).first()
     started = request.session.get(STARTED_KEY, 0)
     too_old = timezone.now().timestamp() - started > settings.PORTAL_SESSION_MAX_SECONDS
     if (account is None or not account.has_access or too_old
