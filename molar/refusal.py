@@ -24,18 +24,18 @@ class Kind(Enum):
 class Refused(Exception):
     """The request was refused; each message says what to fix.
 
-    `messages`: problems about the request as a whole (one, or a list). `fields`: problems by
-    the input (form field, API field, CSV column) they are about; a form
-    shows them next to that field. `name_fields`: where a message stands
+    `messages`: problems about the request as a whole (one, or a list).
+    `fields`: problems by the input (form field, API field, CSV column) they
+    are about; a form shows them next to that field. `name_fields`: where a message stands
     alone (the API, a CLI line, an import report) it starts with its field's
     name, for inputs whose names people type (the patient API and CSV)."""
 
     def __init__(self, messages: str | Iterable[str] = (), *,
                  fields: Mapping[str, Iterable[str]] | None = None,
                  kind: Kind = Kind.INVALID, name_fields: bool = False):
-        if isinstance(messages, str | Promise):  # one message, not its characters
-            messages = [messages]
-        self.problems: list[tuple[str | None, str]] = [(None, m) for m in messages]
+        # One message (maybe a lazy translation) is a problem, not its characters.
+        listed = [messages] if isinstance(messages, str | Promise) else messages
+        self.problems: list[tuple[str | None, str]] = [(None, m) for m in listed]
         for name, texts in (fields or {}).items():
             self.problems += [(None if name == NON_FIELD_ERRORS else name, t) for t in texts]
         self.kind = kind
