@@ -6,8 +6,9 @@ import pytest
 from django.db import connection
 
 from molar.access.models import AccessEvent, PortalAccount
-from molar.access.services import AccessRefused, access_provide
+from molar.access.services import access_provide
 from molar.audit.services import Actor
+from molar.refusal import Kind, Refused
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -36,9 +37,9 @@ def test_many_staff_providing_at_once_make_one_account(practice, complete_patien
     results = run_in_threads(8, lambda i: access_provide(
         patient=complete_patient, actor=Actor.system(f"desk{i}")))
     granted = [r for r in results if not isinstance(r, Exception)]
-    refused = [r for r in results if isinstance(r, AccessRefused)]
+    refused = [r for r in results if isinstance(r, Refused)]
     assert len(granted) == 1 and len(refused) == 7, results
-    assert all(r.kind == "conflict" for r in refused)
+    assert all(r.kind == Kind.CONFLICT for r in refused)
     account = PortalAccount.objects.get(patient=complete_patient)
     assert account.check_password(granted[0].password)
     assert AccessEvent.objects.count() == 1

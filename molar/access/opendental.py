@@ -25,10 +25,11 @@ from django.utils import timezone
 
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
+from molar.refusal import Refused
 
 from .credentials import fold_username
 from .models import PortalAccount
-from .services import AccessRefused, access_remove, username_problems
+from .services import access_remove, username_problems
 
 # Molar's documented CSV (README): PatNum, UserName, Password, optional flags.
 COLUMNS = ("PatNum", "UserName", "Password", "RequireUserNameChange", "RequirePasswordChange",
@@ -44,10 +45,6 @@ NO_ACCESS = "!"  # noqa: S105 - Django's mark of an unusable password
 TRUE, FALSE = {"1", "true", "yes"}, {"0", "false", "no", ""}
 
 
-class RowInvalid(Exception):
-    pass
-
-
 def opendental_password(value: str | None) -> str:
     """The stored form of a `userweb.Password` value; unusable for `None$$` or blank."""
     value = (value or "").strip()
@@ -58,14 +55,14 @@ def opendental_password(value: str | None) -> str:
     md5 = MD5_FORMAT.fullmatch(value)
     if md5:
         return f"od_md5${md5.group(1)}"
-    raise RowInvalid("Password is not an Open Dental hash (SHA3_512$salt$hash, MD5, MD5_ECW or None$$).")
+    raise Refused("Password is not an Open Dental hash (SHA3_512$salt$hash, MD5, MD5_ECW or None$$).")
 
 
 def opendental_flag(value, column: str) -> bool:
     text = ("" if value is None else str(value)).strip().lower()
     if text in TRUE or text in FALSE:
         return text in TRUE
-    raise RowInvalid(f"{column} must be 0 or 1, not {value!r}.")
+    raise Refused(f"{column} must be 0 or 1, not {value!r}.")
 
 
 def opendental_last_login(value) -> datetime.datetime | None:
@@ -77,7 +74,7 @@ def opendental_last_login(value) -> datetime.datetime | None:
         try:
             value = datetime.datetime.fromisoformat(value.replace("T", " "))
         except ValueError:
-            raise RowInvalid(f"DateTimeLastLogin {value!r} is not a date and time.") from None
+            raise Refused(f"DateTimeLastLogin {value!r} is not a date and time.") from None
     if not isinstance(value, datetime.datetime) or value.year < 1900:
         return None
     return timezone.make_aware(value) if timezone.is_naive(value) else value
@@ -121,19 +118,19 @@ def _patient(patnum: str) -> Patient | None:
 
 def _import_row(row: dict, actor: Actor, raw: bool) -> None:
     if raw and (row.get("FKeyType") or "").strip() != PATIENT_PORTAL:
-        raise RowInvalid(f"FKeyType {row.get('FKeyType')!r} is not a patient portal row (1).")
+        raise Refused(f"FKeyType {row.get('FKeyType')!r} is not a patient portal row (1).")
     patnum = (row.get("FKey" if raw else "PatNum") or "").strip()
     patient = _patient(patnum)
     if patient is None:
-        raise RowInvalid(f"No patient has PatNum {patnum or '(blank)'}.")
+        raise Refused(f"No patient has PatNum {patnum or '(blank)'}.")
     username = (row.get("UserName") or "").strip()
     problems = username_problems(username)
     if problems:
-        raise RowInvalid(problems[0])
+        raise Refused(problems[0])
     if PortalAccount.objects.filter(patient=patient).exists():
-        raise RowInvalid(f"Patient {patnum} already has a portal account; row skipped.")
+        raise Refused(f"Patient {patnum} already has a portal account; row skipped.")
     if PortalAccount.objects.filter(username_folded=fold_username(username)).exists():
-        raise RowInvalid(f"The Online Username {username} already exists.")
+        raise Refused(f"The Online Username {username} already exists.")
     password = opendental_password(row.get("Password"))
     rename = opendental_flag(row.get("RequireUserNameChange"), "RequireUserNameChange")
     account = PortalAccount(
@@ -150,7 +147,7 @@ def _import_row(row: dict, actor: Actor, raw: bool) -> None:
                          detail={"username": username, "source": "opendental",
                                  "access": is_password_usable(password)})
     except IntegrityError:
-        raise RowInvalid(f"The Online Username {username} already exists.") from None
+        raise Refused(f"The Online Username {username} already exists.") from None
 
 
 def _reader(lines: Iterable[str]) -> tuple[csv.DictReader, bool]:
@@ -187,7 +184,7 @@ def access_import_opendental(*, lines, actor: Actor, progress=None) -> ImportRep
             continue
         try:
             _import_row(row, actor, raw)
-        except RowInvalid as exc:
+        except Refused as exc:
             report.problems.append((reader.line_num, str(exc)))
         else:
             report.imported += 1
@@ -297,7 +294,7 @@ def _update(account: PortalAccount, row: OpenDentalAccount, actor: Actor,
     if account.has_access and not is_password_usable(row.password):
         try:  # SPEC A2 through the one door: audited, sessions end
             access_remove(patient=account.patient, actor=actor)
-        except AccessRefused:
+        except Refused:
             pass
         account.refresh_from_db()
         result.removed += 1
@@ -330,7 +327,7 @@ def access_remove_for_deleted(*, patient_ids: list[int], actor: Actor) -> int:
         managed = opendental_managed(account)
         try:
             access_remove(patient=account.patient, actor=actor)
-        except AccessRefused:
+        except Refused:
             continue
         removed += 1
         if managed:

@@ -5,7 +5,7 @@ patient's row locked, so two staff acting on one patient at once end in one
 consistent account (W9), and writes its audit event in that same
 transaction. Password hashes are computed before that transaction begins
 (SPEC Q2): a hash takes tens of milliseconds, and on SQLite a transaction
-holds the database's only write lock. A refused action raises AccessRefused
+holds the database's only write lock. A refused action raises Refused
 and leaves a `failure` audit row, written after the rollback."""
 
 from dataclasses import dataclass
@@ -23,6 +23,7 @@ from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
+from molar.refusal import Kind, Refused
 
 from . import throttle
 from .credentials import fold_username, generate_password, username_candidate
@@ -61,17 +62,6 @@ MSG_PRINT_LOCKED = ("Sign-in is locked for this patient after too many wrong pas
 USERNAME_ATTEMPTS = 1000
 
 
-class AccessRefused(Exception):
-    """An action on portal access was refused; `messages` say what to fix.
-
-    kind: settings | eligibility | policy | input (422) or conflict (409)."""
-
-    def __init__(self, messages: list[str], kind: str):
-        self.messages = messages
-        self.kind = kind
-        super().__init__("; ".join(messages))
-
-
 @dataclass(frozen=True)
 class Credentials:
     username: str
@@ -101,7 +91,7 @@ def _audited(action: str):
         def wrapper(*, patient: Patient, actor: Actor, **kwargs):
             try:
                 return func(patient=patient, actor=actor, **kwargs)
-            except AccessRefused as exc:
+            except Refused as exc:
                 audit_record(
                     action=action, actor=actor, patient_id=patient.pk,
                     outcome=AuditEvent.Outcome.FAILURE, detail={"reasons": exc.messages},
@@ -121,12 +111,12 @@ def _lock(patient: Patient) -> tuple[Patient, PortalAccount | None]:
 
 def _require_portal_enabled(practice: PracticeSettings) -> None:
     if not practice.portal_enabled:
-        raise AccessRefused([MSG_PORTAL_OFF], "settings")
+        raise Refused([MSG_PORTAL_OFF])
 
 
 def _require_access(account: PortalAccount | None) -> PortalAccount:
     if account is None or not account.has_access:
-        raise AccessRefused([MSG_PROVIDE_FIRST], "conflict")
+        raise Refused([MSG_PROVIDE_FIRST], kind=Kind.CONFLICT)
     return account
 
 
@@ -193,7 +183,7 @@ def _create_account(patient: Patient) -> PortalAccount:
                 )
         except IntegrityError:
             continue
-    raise AccessRefused([MSG_USERNAME_EXHAUSTED], "conflict")
+    raise Refused([MSG_USERNAME_EXHAUSTED], kind=Kind.CONFLICT)
 
 
 def _grant(patient: Patient, account: PortalAccount | None, actor: Actor, source: str,
@@ -216,10 +206,10 @@ def _grant(patient: Patient, account: PortalAccount | None, actor: Actor, source
 def _require_ready(practice: PracticeSettings, patient: Patient) -> None:
     _require_portal_enabled(practice)
     if not practice.patient_facing_url:
-        raise AccessRefused([MSG_URL_MISSING], "settings")
+        raise Refused([MSG_URL_MISSING])
     problems = eligibility_problems(patient, country=practice.country)
     if problems:
-        raise AccessRefused(problems, "eligibility")
+        raise Refused(problems)
 
 
 @_audited("access_provided")
@@ -228,10 +218,10 @@ def access_provide(*, patient: Patient, actor: Actor, source: str = "window") ->
     practice = PracticeSettings.load()
     _require_portal_enabled(practice)
     if not practice.patient_facing_url:
-        raise AccessRefused([MSG_URL_MISSING], "settings")
+        raise Refused([MSG_URL_MISSING])
     current = PortalAccount.objects.filter(patient=patient).first()
     if current is not None and current.has_access:
-        raise AccessRefused([MSG_ALREADY], "conflict")  # before hashing for nothing
+        raise Refused([MSG_ALREADY], kind=Kind.CONFLICT)  # before hashing for nothing
     return _with_prepared(patient, lambda prepared: _provide(patient, actor, source, practice, prepared))
 
 
@@ -239,7 +229,7 @@ def _provide(patient, actor, source, practice, prepared) -> Credentials:
     with transaction.atomic():
         patient, account = _lock(patient)
         if account is not None and account.has_access:
-            raise AccessRefused([MSG_ALREADY], "conflict")
+            raise Refused([MSG_ALREADY], kind=Kind.CONFLICT)
         _require_ready(practice, patient)
         account, _ = _grant(patient, account, actor, source, prepared)
         audit_record(
@@ -358,7 +348,7 @@ def access_remove(*, patient: Patient, actor: Actor) -> None:
     with transaction.atomic():
         patient, account = _lock(patient)
         if account is None or not account.has_access:
-            raise AccessRefused([MSG_NO_ACCESS], "conflict")
+            raise Refused([MSG_NO_ACCESS], kind=Kind.CONFLICT)
         account.set_password(None)
         account.require_password_change = False
         account.removed_at = timezone.now()
@@ -407,7 +397,7 @@ def _require_policy(password: str, practice: PracticeSettings, username: str, fi
     problems = password_problems(password, profile=practice.password_policy, username=username,
                                  first_name=first_name, practice_name=practice.practice_name)
     if problems:
-        raise AccessRefused(problems, "policy")
+        raise Refused(problems)
 
 
 def username_problems(username: str) -> list[str]:
@@ -427,22 +417,22 @@ def access_rename(*, patient: Patient, actor: Actor, username: str) -> PortalAcc
     username = (username or "").strip()
     problems = username_problems(username)
     if problems:
-        raise AccessRefused(problems, "input")
+        raise Refused(problems)
     with transaction.atomic():
         patient, account = _lock(patient)
         if account is None:
-            raise AccessRefused([MSG_PROVIDE_FIRST], "conflict")
+            raise Refused([MSG_PROVIDE_FIRST], kind=Kind.CONFLICT)
         folded = fold_username(username)
         taken = PortalAccount.objects.filter(username_folded=folded).exclude(pk=account.pk)
         if taken.exists():
-            raise AccessRefused([MSG_USERNAME_TAKEN], "conflict")
+            raise Refused([MSG_USERNAME_TAKEN], kind=Kind.CONFLICT)
         old = account.username
         account.username = username
         try:
             with transaction.atomic():
                 account.save()
         except IntegrityError:  # taken between our check and our write
-            raise AccessRefused([MSG_USERNAME_TAKEN], "conflict") from None
+            raise Refused([MSG_USERNAME_TAKEN], kind=Kind.CONFLICT) from None
         audit_record(
             action="username_changed", actor=actor, patient_id=patient.pk,
             detail={"from": old, "to": username},
@@ -460,14 +450,14 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
 
     practice = PracticeSettings.load()
     if not practice.patient_facing_url:
-        raise AccessRefused([MSG_URL_MISSING_PRINT], "settings")
+        raise Refused([MSG_URL_MISSING_PRINT])
     if not password:
-        raise AccessRefused([MSG_PASSWORD_REQUIRED], "input")
+        raise Refused([MSG_PASSWORD_REQUIRED])
     # No lock and no transaction around the hash or the PDF: both are slow,
     # and printing changes nothing but the trail (and the lock counts).
     account = _require_access(PortalAccount.objects.filter(patient=patient).first())
     if not account.require_password_change:
-        raise AccessRefused([MSG_OWN_PASSWORD], "input")
+        raise Refused([MSG_OWN_PASSWORD])
     _check_printed_password(account, password)
     with override(language_for(patient)):  # SPEC V10: the patient's language
         pdf = credentials_pdf(
@@ -483,13 +473,13 @@ def _check_printed_password(account: PortalAccount, password: str) -> None:
     if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
                                                                            account, now):
         spend_hash_time(password)
-        raise AccessRefused([MSG_PRINT_LOCKED], "input")
+        raise Refused([MSG_PRINT_LOCKED])
     if not account.check_password(password):
         with transaction.atomic():
             account = PortalAccount.objects.select_for_update().get(pk=account.pk)
             throttle.record_failure(username=account.username, address=address, account=account,
                                     counted=True, now=now)
-        raise AccessRefused([MSG_PASSWORD_MISMATCH], "input")
+        raise Refused([MSG_PASSWORD_MISMATCH])
 
 
 @_audited("second_factors_cleared")
@@ -500,5 +490,5 @@ def access_clear_factors(*, patient: Patient, actor: Actor) -> int:
 
     account = PortalAccount.objects.filter(patient=patient).first()
     if account is None or not has_second_factor(account):
-        raise AccessRefused([MSG_NO_FACTORS], "conflict")
+        raise Refused([MSG_NO_FACTORS], kind=Kind.CONFLICT)
     return factors_clear(owner=account, actor=actor)

@@ -18,10 +18,10 @@ from molar.audit.services import Actor
 from molar.factors.services import factors_of
 from molar.patients.eligibility import eligibility_problem_fields
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
 
 from . import services
-from .services import AccessRefused
 from .shown_once import shown_once_forget, shown_once_keep, shown_once_take
 from .throttle import lock_state
 
@@ -86,7 +86,7 @@ def _run(request, pk, action, *, notice, **kwargs):
     response = _back_to_page(request, pk)
     try:
         result = action(patient=patient, actor=Actor.staff(request.user), **kwargs)
-    except AccessRefused as exc:
+    except Refused as exc:
         request.session[ERRORS_KEY] = {"patient": pk, "errors": exc.messages}
         return response
     # The password to show once: generated (Credentials or str) or, for a
@@ -160,7 +160,7 @@ def printout(request, pk: int):
         pdf = services.access_printout(
             patient=patient, actor=Actor.staff(request.user), password=password
         )
-    except AccessRefused as exc:
+    except Refused as exc:
         request.session[ERRORS_KEY] = {"patient": pk, "errors": exc.messages}
         return _back_to_page(request, pk)
     response = HttpResponse(pdf, content_type="application/pdf")

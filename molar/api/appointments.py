@@ -6,7 +6,7 @@ from ninja import Field, Router, Schema, Status
 
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Provider
-from molar.patients.services import PatientInvalid, appointment_save
+from molar.patients.services import appointment_save, patient_refused
 from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS
 
 from .base import Moment, require
@@ -58,7 +58,7 @@ def _fields(data: dict) -> dict:
     if "provider" in data and data["provider"] is not None:
         provider = Provider.objects.filter(abbreviation=data["provider"]).first()
         if provider is None:
-            raise PatientInvalid({"provider": [f"Unknown provider {data['provider']}."]})
+            raise patient_refused({"provider": [f"Unknown provider {data['provider']}."]})
         data["provider"] = provider
     return data
 

@@ -18,12 +18,10 @@ from ninja.security import HttpBearer
 from pydantic import AwareDatetime, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from molar.access.services import AccessRefused
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
-from molar.patients.services import PatientInvalid
-from molar.practice.services import SettingsInvalid
+from molar.refusal import Refused
 from molar.transient import TRANSIENT
 
 from .keys import apikey_user
@@ -255,19 +253,11 @@ def on_denied(request, exc):
     return errors(request, [str(exc) or "Permission denied."], 403)
 
 
-@api.exception_handler(AccessRefused)
-def on_access_refused(request, exc):
-    return errors(request, exc.messages, 409 if exc.kind == "conflict" else 422)
-
-
-@api.exception_handler(PatientInvalid)
-def on_patient_invalid(request, exc):
-    return errors(request, exc.messages, 422)
-
-
-@api.exception_handler(SettingsInvalid)
-def on_settings_invalid(request, exc):
-    return errors(request, exc.messages, 422)
+@api.exception_handler(Refused)
+def on_refused(request, exc):
+    """Every service's refusal, whichever app raised it: its kind's status
+    and one message per problem."""
+    return errors(request, [str(m) for m in exc.messages], exc.kind.status)
 
 
 def on_database_unavailable(request, exc):

@@ -9,7 +9,6 @@ from molar.audit.services import Actor
 from molar.invites.models import InviteRule
 from molar.invites.selectors import invites_filtered
 from molar.invites.services import (
-    RuleInvalid,
     invite_rule_create,
     invite_rule_delete,
     invite_rule_update,
@@ -17,7 +16,7 @@ from molar.invites.services import (
 )
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
-from .base import api, errors, require
+from .base import require
 
 router = Router(tags=["invites"])
 
@@ -89,11 +88,6 @@ def _rule(rule_id: int) -> InviteRule:
 def _read(request) -> None:
     if not request.user.has_perm(MANAGE_SETTINGS):
         require(request, MANAGE_ACCESS)
-
-
-@api.exception_handler(RuleInvalid)
-def on_rule_invalid(request, exc):
-    return errors(request, exc.messages, 422)
 
 
 @router.get("/invite-rules", response=list[RuleOut])

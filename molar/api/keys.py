@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from molar.audit.services import Actor, audit_record
+from molar.refusal import Refused
 
 from .models import ApiKey
 
@@ -53,18 +54,14 @@ def apikey_list():
     return ApiKey.objects.select_related("user").order_by("created_at", "id")
 
 
-class ApiKeyUnknown(Exception):
-    pass
-
-
 @transaction.atomic
 def apikey_revoke(*, prefix: str, actor: Actor) -> ApiKey:
     """SPEC K8: the key stops working at once; the row stays for the record."""
     row = ApiKey.objects.select_for_update().select_related("user").filter(prefix=prefix).first()
     if row is None:
-        raise ApiKeyUnknown(f"No API key with prefix {prefix}.")
+        raise Refused(f"No API key with prefix {prefix}.")
     if row.revoked_at is not None:
-        raise ApiKeyUnknown(f"API key {prefix} is already revoked.")
+        raise Refused(f"API key {prefix} is already revoked.")
     row.revoked_at = timezone.now()
     row.save(update_fields=["revoked_at"])
     audit_record(action="apikey_revoked", actor=actor,

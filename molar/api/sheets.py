@@ -8,9 +8,9 @@ from django.http import Http404, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from molar.audit.services import Actor
+from molar.refusal import Refused
 from molar.sheets.models import Sheet, SheetTemplate
 from molar.sheets.services import (
-    SheetInvalid,
     sheet_create,
     sheet_reprint,
     sheet_template_create,
@@ -19,7 +19,7 @@ from molar.sheets.services import (
 )
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
-from .base import api, errors, require
+from .base import require
 from .patients import patient_or_404
 
 router = Router(tags=["sheets"])
@@ -28,11 +28,6 @@ TemplateKind = Literal["letter", "form", "dashboard"]
 FieldKind = Literal["static_text", "patient_field", "practice_field"]
 PDF_RESPONSE = {"responses": {"201": {"content": {"application/pdf": {}}},
                               "200": {"content": {"application/pdf": {}}}}}
-
-
-@api.exception_handler(SheetInvalid)
-def on_sheet_invalid(request, exc):
-    return errors(request, exc.messages, 422)
 
 
 class SheetFieldIn(Schema):
@@ -129,7 +124,7 @@ def update_template(request, template_id: int, payload: SheetTemplatePatch):
     changes = payload.dict(exclude_unset=True)
     for key in ("name", "kind", "fields"):
         if key in changes and changes[key] is None:
-            raise SheetInvalid([f"{key}: must not be null."])
+            raise Refused([f"{key}: must not be null."])
     template = sheet_template_update(template=template, actor=Actor.staff(request.user), **changes)
     return _template_or_404(template.pk)
 
@@ -149,7 +144,7 @@ def create_sheet(request, patient_id: int, payload: SheetCreateIn):
     patient = patient_or_404(patient_id)
     template = SheetTemplate.objects.filter(pk=payload.template_id).first()
     if template is None:
-        raise SheetInvalid([f"template_id: no sheet template has the id {payload.template_id}."])
+        raise Refused([f"template_id: no sheet template has the id {payload.template_id}."])
     sheet, pdf = sheet_create(template=template, patient=patient, actor=Actor.staff(request.user))
     return _pdf(pdf, sheet, 201)
 

@@ -24,6 +24,8 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from molar.refusal import Refused
+
 CHALLENGE_KEY = "_passkey_challenge"
 TIMEOUT_MS = 120_000
 
@@ -38,10 +40,6 @@ class RelyingParty:
     def of(cls, request, name: str) -> "RelyingParty":
         host = request.get_host()  # validated against ALLOWED_HOSTS
         return cls(split_domain_port(host)[0], f"{request.scheme}://{host}", name or "Molar")
-
-
-class PasskeyInvalid(Exception):
-    pass
 
 
 def user_handle(realm: str, owner_id: int) -> bytes:
@@ -74,7 +72,7 @@ def authentication_options(request, rp: RelyingParty, credentials: list[str]) ->
 def _challenge(request) -> bytes:
     challenge = request.session.pop(CHALLENGE_KEY, "")  # one answer per challenge
     if not challenge:
-        raise PasskeyInvalid(_("No passkey request is open. Try again."))
+        raise Refused(_("No passkey request is open. Try again."))
     return base64url_to_bytes(challenge)
 
 
@@ -85,7 +83,7 @@ def verify_registration(request, rp: RelyingParty, credential: str) -> tuple[str
             credential=credential, expected_challenge=_challenge(request), expected_rp_id=rp.id,
             expected_origin=rp.origin)
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
-        raise PasskeyInvalid(_("The passkey could not be registered. Try again.")) from exc
+        raise Refused(_("The passkey could not be registered. Try again.")) from exc
     return bytes_to_base64url(verified.credential_id), verified.credential_public_key, verified.sign_count
 
 
@@ -99,12 +97,12 @@ def credential_id_of(credential: str) -> str:
 
 def verify_authentication(request, rp: RelyingParty, credential: str, *, public_key: bytes,
                           sign_count: int) -> int:
-    """The authenticator's new signature counter, or PasskeyInvalid."""
+    """The authenticator's new signature counter, or Refused."""
     try:
         verified = verify_authentication_response(
             credential=credential, expected_challenge=_challenge(request), expected_rp_id=rp.id,
             expected_origin=rp.origin, credential_public_key=public_key,
             credential_current_sign_count=sign_count)
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
-        raise PasskeyInvalid(_("The passkey was not accepted.")) from exc
+        raise Refused(_("The passkey was not accepted.")) from exc
     return verified.new_sign_count

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from molar.access.hashers import spend_hash_time
 from molar.access.models import PortalAccount
 from molar.audit.services import Actor, audit_record
+from molar.refusal import Refused
 from molar.secretbox import seal, unseal
 
 from . import passkeys
@@ -24,12 +25,6 @@ Owner = AbstractBaseUser | PortalAccount
 SECRET_PURPOSE = "factors.totp"  # noqa: S105 (a key-derivation label)
 CODE_WRONG = _("That code is not right. Check the time on your phone and try again.")
 NAME_MAX = 60
-
-
-class FactorInvalid(Exception):
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("; ".join(str(m) for m in messages))
 
 
 def _owned(owner: Owner) -> dict:
@@ -85,19 +80,16 @@ def factor_add_totp(*, owner: Owner, secret: str, code: str, name: str, actor: A
     """The code proves the app holds the secret. Returns new recovery codes (or [])."""
     step = totp_matching_step(secret, code, after=None)
     if step is None:
-        raise FactorInvalid([CODE_WRONG])
+        raise Refused(fields={"code": [CODE_WRONG]})
     return _add(owner, actor, kind=SecondFactor.Kind.TOTP, secret=seal(secret, purpose=SECRET_PURPOSE),
                 last_step=step, name=_clean_name(name, "Authenticator app"))
 
 
 def factor_add_passkey(*, owner: Owner, request, rp: passkeys.RelyingParty, credential: str, name: str,
                        actor: Actor) -> list[str]:
-    try:
-        credential_id, public_key, sign_count = passkeys.verify_registration(request, rp, credential)
-    except passkeys.PasskeyInvalid as exc:
-        raise FactorInvalid([str(exc)]) from None
+    credential_id, public_key, sign_count = passkeys.verify_registration(request, rp, credential)
     if SecondFactor.objects.filter(credential_id=credential_id).exists():
-        raise FactorInvalid([_("This passkey is already registered.")])
+        raise Refused([_("This passkey is already registered.")])
     return _add(owner, actor, kind=SecondFactor.Kind.PASSKEY, credential_id=credential_id,
                 public_key=public_key, sign_count=sign_count, name=_clean_name(name, "Passkey"))
 
@@ -146,7 +138,7 @@ def factor_check_passkey(owner: Owner, request, rp: passkeys.RelyingParty, crede
     try:
         count = passkeys.verify_authentication(request, rp, credential, public_key=bytes(factor.public_key),
                                                sign_count=factor.sign_count)
-    except passkeys.PasskeyInvalid:
+    except Refused:
         return False
     SecondFactor.objects.filter(pk=factor.pk).update(sign_count=count, last_used_at=timezone.now())
     return True
@@ -156,7 +148,7 @@ def factor_remove(*, owner: Owner, factor_id: int, actor: Actor) -> None:
     with transaction.atomic():
         factor = factors_of(owner).select_for_update().filter(pk=factor_id).first()
         if factor is None:
-            raise FactorInvalid([_("That sign-in method no longer exists.")])
+            raise Refused([_("That sign-in method no longer exists.")])
         factor.delete()
         if not factors_of(owner).exists():
             RecoveryCode.objects.filter(**_owned(owner)).delete()
@@ -177,7 +169,7 @@ def factors_clear(*, owner: Owner, actor: Actor) -> int:
 
 def recovery_codes_renew(*, owner: Owner, actor: Actor) -> list[str]:
     if not has_second_factor(owner):
-        raise FactorInvalid([_("Add an authenticator app or a passkey first.")])
+        raise Refused([_("Add an authenticator app or a passkey first.")])
     made = recovery_new_codes()
     with transaction.atomic():
         _replace_codes(owner, made)

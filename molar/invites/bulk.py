@@ -22,13 +22,14 @@ from django.utils import timezone
 
 from molar.access.models import PortalAccount
 from molar.access.printout import letters_pdf
-from molar.access.services import AccessRefused, access_issue_one_time, access_provide
+from molar.access.services import access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
 from molar.dates import day_after, day_start
 from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
+from molar.refusal import Kind, Refused
 
 from .delivery import eligibility_words, skip_reason
 from .models import BulkRun, Invite, InviteRule, PendingLetter
@@ -160,8 +161,7 @@ def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None,
     practice = PracticeSettings.load()
     patients = list(bulk_candidates(criteria)[:MAX_LETTERS + 1])
     if len(patients) > MAX_LETTERS:
-        raise AccessRefused([f"Choose at most {MAX_LETTERS} patients at a time; narrow the dates."],
-                            "input")
+        raise Refused(f"Choose at most {MAX_LETTERS} patients at a time; narrow the dates.")
     run = _grant_run(criteria, actor)
     summary, letters = GrantSummary(), []
     for number, patient in enumerate(patients, start=1):
@@ -223,9 +223,9 @@ def _grant_one(run: BulkRun, patient: Patient, practice: PracticeSettings, actor
     PendingLetter.objects.get_or_create(run=run, patient=patient)  # before the grant commits
     try:
         credentials = access_provide(patient=patient, actor=actor, source="bulk")
-    except AccessRefused as exc:
+    except Refused as exc:
         PendingLetter.objects.filter(run=run, patient=patient, lettered_at__isnull=True).delete()
-        return None, eligibility_words(exc.messages) if exc.kind == "eligibility" else ALREADY
+        return None, ALREADY if exc.kind == Kind.CONFLICT else eligibility_words(exc.messages)
     summary.granted += 1
     return credentials, ""
 
@@ -239,7 +239,7 @@ def _reissue(patient: Patient, actor: Actor):
     if account.last_login is None and account.require_password_change:
         try:
             return access_issue_one_time(patient=patient, actor=actor, source="bulk")
-        except AccessRefused:
+        except Refused:
             return None
     PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).update(
         lettered_at=timezone.now())

@@ -25,7 +25,6 @@ from django.utils import timezone
 from molar.access.activation import activation_issue
 from molar.access.models import PortalAccount
 from molar.access.services import (
-    AccessRefused,
     Issued,
     access_delivery_accepted,
     access_delivery_failed,
@@ -47,6 +46,7 @@ from molar.outbox.sending import (
 )
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 from molar.transient import is_transient, retry_transient
 
 from .models import Invite, InviteRule
@@ -253,7 +253,7 @@ def _issue_all(invites: list[Invite], practice: PracticeSettings, now: datetime,
         for invite in invites:
             try:
                 outgoing.append((invite, _values(invite, practice)))
-            except AccessRefused as exc:
+            except Refused as exc:
                 retry_transient(lambda i=invite, e=exc: _finish(i, Q_.SKIPPED, eligibility_words(e.messages),
                                                                 now), within=RECORD_WITHIN)
                 summary.skipped += 1

@@ -6,6 +6,7 @@ from django.db import transaction
 from molar.access.services import MSG_PORTAL_OFF
 from molar.audit.services import Actor, audit_record
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 
 from .models import InviteRule
 from .rendering import DEFAULT_BODY, DEFAULT_SUBJECT, unknown_tags
@@ -19,16 +20,6 @@ DEFAULTS = {
 }
 
 
-class RuleInvalid(Exception):
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__(errors)
-
-    @property
-    def messages(self) -> list[str]:
-        return [m for messages in self.errors.values() for m in messages]
-
-
 def rule_warnings(rule: InviteRule) -> list[str]:
     texts = (rule.subject, rule.body, rule.subject_es, rule.body_es)
     return [f"Unknown tag {tag} will be sent as typed." for tag in unknown_tags(*texts)]
@@ -37,16 +28,16 @@ def rule_warnings(rule: InviteRule) -> list[str]:
 def _save(rule: InviteRule, changes: dict, actor: Actor, action: str) -> InviteRule:
     unknown = set(changes) - set(RULE_FIELDS)
     if unknown:
-        raise RuleInvalid({name: [f"Unknown field {name}."] for name in sorted(unknown)})
+        raise Refused(fields={name: [f"Unknown field {name}."] for name in sorted(unknown)})
     for name, value in changes.items():
         stripped = name in ("subject", "subject_es") and isinstance(value, str)
         setattr(rule, name, value.strip() if stripped else value)
     try:
         rule.full_clean()
     except ValidationError as exc:
-        raise RuleInvalid(exc.message_dict) from None
+        raise Refused(fields=exc.message_dict) from None
     if rule.enabled and not PracticeSettings.load().portal_enabled:
-        raise RuleInvalid({"enabled": [MSG_PORTAL_OFF]})
+        raise Refused(fields={"enabled": [MSG_PORTAL_OFF]})
     rule.save()
     audit_record(action=action, actor=actor, detail={"rule": rule.pk, "fields": sorted(changes)})
     return rule

@@ -9,8 +9,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from molar.access.services import AccessRefused
 from molar.audit.services import Actor
+from molar.refusal import Refused, refused_on_form
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 
 from .bulk import Criteria, bulk_grant, bulk_invite, bulk_letters_taken, bulk_plan, bulk_progress
@@ -20,18 +20,11 @@ from .sealed import MAX_AGE_SECONDS, letters_discard, letters_open, letters_seal
 from .selectors import invites_filtered
 from .services import (
     RULE_FIELDS,
-    RuleInvalid,
     invite_rule_create,
     invite_rule_delete,
     invite_rule_update,
     rule_warnings,
 )
-
-
-def _show(request, form, exc: RuleInvalid):
-    for field, problems in exc.errors.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)
 
 
 @staff_view(MANAGE_SETTINGS)
@@ -59,8 +52,8 @@ def rule_edit(request, pk: int):
         try:
             saved = invite_rule_update(rule=rule, actor=Actor.staff(request.user),
                                        **{name: form.cleaned_data[name] for name in RULE_FIELDS})
-        except RuleInvalid as exc:
-            _show(request, form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, "Rule saved.")
             for warning in rule_warnings(saved):
@@ -106,8 +99,8 @@ def bulk(request):
         if "run" in request.POST:
             try:
                 return _grant_and_seal(request, criteria, actor)
-            except AccessRefused as exc:
-                form.add_error(None, " ".join(exc.messages))
+            except Refused as exc:
+                refused_on_form(form, exc)
         plan = bulk_plan(action=data["action"], criteria=criteria, rule=data["rule"])
     return render(request, "invites/bulk.html", {
         "form": form, "plan": plan,

@@ -25,9 +25,3 @@ class ReplyForm(forms.Form):
 class InboxFilterForm(forms.Form):
     status = forms.ChoiceField(label="Show", required=False,
                                choices=[(s, s.capitalize()) for s in STATUS_FILTERS])
-
-
-def show_errors(form: forms.Form, errors: dict[str, list[str]]) -> None:
-    for field, problems in errors.items():
-        for problem in problems:
-            form.add_error(field if field in form.fields else None, problem)

@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy
 
 from molar.portal.access import portal_tab, subject_object
 from molar.portal.pages import portal_render
+from molar.refusal import Refused, refused_on_form
 
-from .forms import NewThreadForm, ReplyForm, show_errors
+from .forms import NewThreadForm, ReplyForm
 from .models import Thread
 from .selectors import thread_messages, threads_for_patient
-from .services import MessageInvalid, message_reply_from_patient, message_thread_start, thread_mark_read
+from .services import message_reply_from_patient, message_thread_start, thread_mark_read
 
 SENT = gettext_lazy("Message sent. The practice will answer here; you get an email when they do.")
 
@@ -26,8 +27,8 @@ def message_list(request):
                                           actor_account=request.portal_account,
                                           subject=form.cleaned_data["subject"],
                                           body=form.cleaned_data["body"])
-        except MessageInvalid as exc:
-            show_errors(form, exc.errors)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, SENT)
             return redirect("portal:message_thread", pk=thread.pk)
@@ -44,8 +45,8 @@ def message_thread(request, pk: int):
         try:
             message_reply_from_patient(thread=thread, actor_account=request.portal_account,
                                        body=form.cleaned_data["body"])
-        except MessageInvalid as exc:
-            show_errors(form, exc.errors)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, SENT)
             return redirect("portal:message_thread", pk=thread.pk)

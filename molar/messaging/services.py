@@ -19,6 +19,7 @@ from molar.outbox.services import outbox_enqueue
 from molar.patients.models import Patient
 from molar.portal.family import portal_actor, represented_patients
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 
 from . import emails
 from .models import Message, Thread
@@ -31,18 +32,6 @@ MSG_CLOSED = gettext_lazy("This conversation is closed. Start a new message to w
 MSG_NUL = gettext_lazy("The text contains a character that cannot be stored. Remove it and send again.")
 MSG_SUBJECT_LONG = gettext_lazy("The subject can be at most %(limit)s characters; this one has %(count)s.")
 MSG_BODY_LONG = gettext_lazy("A message can be at most %(limit)s characters; this one has %(count)s.")
-
-
-class MessageInvalid(Exception):
-    """Input was refused; `errors` maps a field name to what to fix."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__(errors)
-
-    @property
-    def messages(self) -> list[str]:
-        return [m for problems in self.errors.values() for m in problems]
 
 
 def _text_problems(value: str, *, limit: int, blank: str, too_long) -> list[str]:
@@ -64,7 +53,7 @@ def _validated(*, body: str, subject: str | None = None) -> tuple[str, str]:
     errors["body"] = _text_problems(body, limit=BODY_MAX, blank=MSG_BODY_BLANK, too_long=MSG_BODY_LONG)
     errors = {field: problems for field, problems in errors.items() if problems}
     if errors:
-        raise MessageInvalid(errors)
+        raise Refused(fields=errors)
     return body, subject_text
 
 
@@ -129,7 +118,7 @@ def message_reply_from_patient(*, thread: Thread, actor_account: PortalAccount, 
     with transaction.atomic():
         thread = Thread.objects.select_for_update().select_related("patient").get(pk=thread.pk)
         if not thread.is_open:
-            raise MessageInvalid({"body": [MSG_CLOSED]})
+            raise Refused(fields={"body": [MSG_CLOSED]})
         message = _add_from_patient_side(thread, actor_account, body, timezone.now())
         audit_record(action="message_sent", actor=actor, patient_id=thread.patient_id,
                      detail={**detail, "thread": thread.pk, "message": message.pk})
@@ -189,7 +178,7 @@ def thread_mark_read(*, thread: Thread, user=None, account: PortalAccount | None
 @transaction.atomic
 def thread_set_status(*, thread: Thread, user, status: str) -> Thread:
     if status not in Thread.Status.values:
-        raise MessageInvalid({"status": [f"Unknown status {status!r}."]})
+        raise Refused(fields={"status": [f"Unknown status {status!r}."]})
     thread = Thread.objects.select_for_update().get(pk=thread.pk)
     if thread.status != status:
         thread.status = status

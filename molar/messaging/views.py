@@ -6,12 +6,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from molar.refusal import Refused, refused_on_form
 from molar.staff import MANAGE_ACCESS, staff_view
 
-from .forms import InboxFilterForm, ReplyForm, show_errors
+from .forms import InboxFilterForm, ReplyForm
 from .models import Thread
 from .selectors import thread_messages, threads_for_inbox
-from .services import MessageInvalid, message_reply_from_staff, thread_mark_read, thread_set_status
+from .services import message_reply_from_staff, thread_mark_read, thread_set_status
 
 PAGE_SIZE = 50
 
@@ -35,8 +36,8 @@ def thread(request, thread_id: int):
     if request.method == "POST" and form.is_valid():
         try:
             message_reply_from_staff(thread=thread, user=request.user, body=form.cleaned_data["body"])
-        except MessageInvalid as exc:
-            show_errors(form, exc.errors)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, "Answer sent. The patient gets an email that a message is waiting.")
             return redirect("messaging:thread", thread_id=thread.pk)
@@ -51,7 +52,7 @@ def thread_status(request, thread_id: int):
     thread = get_object_or_404(Thread, pk=thread_id)
     try:
         thread = thread_set_status(thread=thread, user=request.user, status=request.POST.get("status", ""))
-    except MessageInvalid as exc:
+    except Refused as exc:
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, "Conversation reopened." if thread.is_open else "Conversation closed.")

@@ -25,7 +25,6 @@ from django.utils import timezone
 
 from molar.access.opendental import (
     OpenDentalAccount,
-    RowInvalid,
     access_remove_for_deleted,
     access_sync_opendental,
     opendental_flag,
@@ -35,7 +34,8 @@ from molar.access.opendental import (
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Patient, Provider
 from molar.practice.models import Clinic, PracticeSettings, validate_patient_facing_url
-from molar.practice.services import SettingsInvalid, practice_settings_update
+from molar.practice.services import practice_settings_update
+from molar.refusal import Refused
 
 from . import apply, convert
 from .models import SyncPass, SyncState
@@ -192,7 +192,7 @@ class Pass:
                 try:
                     practice_settings_update(actor=ACTOR, opendental=True,
                                              **{k: values[k] for k in changed})
-                except SettingsInvalid as exc:
+                except Refused as exc:
                     self.problem("Practice settings from Open Dental were refused: "
                                  + " ".join(exc.messages))
                 else:
@@ -356,7 +356,7 @@ class Pass:
                 require_username_change=opendental_flag(row["RequireUserNameChange"],
                                                         "RequireUserNameChange"),
                 last_login=opendental_last_login(row["DateTimeLastLogin"]))
-        except RowInvalid as exc:
+        except Refused as exc:
             self.problem(f"userweb row {row['UserWebNum']} (PatNum {row['FKey']}): {exc}")
             return None
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import audit_record
+from molar.refusal import Refused
 
 from .models import SyncPass, SyncState
 from .passes import ACTOR, LeaseLost, Pass, lease_deadline, new_plan
@@ -29,10 +30,6 @@ logger = logging.getLogger(__name__)
 KEEP_PASSES = 500
 NOT_CONFIGURED = ("OPENDENTAL_DATABASE_URL is not set: set it to "
                   "mysql://USER:PASSWORD@HOST:3306/DATABASE (a read-only Open Dental account).")
-
-
-class SyncRefused(Exception):
-    """No pass ran, or it stopped; the message is one line for people."""
 
 
 @dataclass(frozen=True)
@@ -79,20 +76,20 @@ def _release(owner: str) -> None:
 
 
 def opendental_sync(*, full: bool = False, url: str | None = None, progress=None) -> SyncPass:
-    """Run one pass now; SyncRefused (nothing changed) when it cannot start."""
+    """Run one pass now; Refused (nothing changed) when it cannot start."""
     url = settings.OPENDENTAL_DATABASE_URL if url is None else url
     if not url:
-        raise SyncRefused(NOT_CONFIGURED)
+        raise Refused(NOT_CONFIGURED)
     try:
         parse_url(url)
     except SourceError as exc:
-        raise SyncRefused(str(exc)) from None
+        raise Refused(str(exc)) from None
     _state()
     owner = _owner()
     state = _claim(owner, due_only=False)
     if state is None:
         running = SyncState.objects.get(pk=1)
-        raise SyncRefused(f"An Open Dental sync pass is already running ({running.lease_owner}); "
+        raise Refused(f"An Open Dental sync pass is already running ({running.lease_owner}); "
                           "try again when it has finished.")
     try:
         return _run(url=url, full=full, owner=owner, state=state, progress=progress)
@@ -116,7 +113,7 @@ def opendental_sync_if_due() -> SyncPass | None:
         return None
     try:
         return _run(url=settings.OPENDENTAL_DATABASE_URL, full=False, owner=owner, state=state)
-    except SyncRefused as exc:
+    except Refused as exc:
         logger.warning("Open Dental sync: %s", exc)
         return None
     finally:
@@ -153,7 +150,7 @@ def _run(*, url: str, full: bool, owner: str, state: SyncState, progress=None) -
         source = Source(url)
     except SourceError as exc:
         _failed(None, str(exc))
-        raise SyncRefused(str(exc)) from None
+        raise Refused(str(exc)) from None
     record = None
     with source:
         try:
@@ -166,7 +163,7 @@ def _run(*, url: str, full: bool, owner: str, state: SyncState, progress=None) -
         except (SourceError, LeaseLost) as exc:
             _failed(record, str(exc))
             _audit(record, AuditEvent.Outcome.FAILURE)
-            raise SyncRefused(str(exc)) from None
+            raise Refused(str(exc)) from None
         except BaseException:
             # Ctrl-C or a bug: the checkpoint stays, the next pass resumes.
             _failed(record, "Interrupted; the next pass goes on from where this one stopped.")

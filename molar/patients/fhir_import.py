@@ -13,7 +13,9 @@ from pathlib import Path
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from pydantic import ValidationError
 
-from .importing import ImportRefused, ImportSummary, Record, patients_import
+from molar.refusal import Refused
+
+from .importing import ImportSummary, Record, patients_import
 
 MAX_BYTES = 100 * 1024 * 1024  # parsed whole: about 100,000 patients
 MAX_DEPTH = 64  # a Patient with extensions nests about 10 levels
@@ -49,29 +51,29 @@ def _load(path: Path) -> list:
     is not JSON, too large or too deeply nested to be a Bundle of patients."""
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise ImportRefused(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+            raise Refused(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
                                 "split the Bundle into smaller files and import each one.")
         with open(path, encoding="utf-8-sig") as handle:
             data = json.load(handle)
     except OSError as exc:
-        raise ImportRefused(f"Cannot read {path}: {exc.strerror}.") from None
+        raise Refused(f"Cannot read {path}: {exc.strerror}.") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ImportRefused(f"The file is not JSON ({exc}).") from None
+        raise Refused(f"The file is not JSON ({exc}).") from None
     except RecursionError:
         data = TOO_DEEP  # nested deeper than the parser goes: refused just below
     if data is TOO_DEEP or _depth(data) > MAX_DEPTH:
-        raise ImportRefused(f"The file nests more than {MAX_DEPTH} levels deep; "
+        raise Refused(f"The file nests more than {MAX_DEPTH} levels deep; "
                             "it is not a FHIR Bundle of patients.")
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
-        raise ImportRefused("The file is not a FHIR Bundle: its resourceType must be “Bundle”.")
+        raise Refused("The file is not a FHIR Bundle: its resourceType must be “Bundle”.")
     entries = data.get("entry", [])
     try:
         # The Bundle without its entries: a bad entry is reported alone, below.
         Bundle.model_validate({key: value for key, value in data.items() if key != "entry"})
     except ValidationError as exc:
-        raise ImportRefused(f"The Bundle is not valid FHIR R4: {_reasons(exc)}.") from None
+        raise Refused(f"The Bundle is not valid FHIR R4: {_reasons(exc)}.") from None
     if not isinstance(entries, list):
-        raise ImportRefused("The Bundle is not valid FHIR R4: entry must be a list.")
+        raise Refused("The Bundle is not valid FHIR R4: entry must be a list.")
     return entries
 
 
@@ -149,7 +151,7 @@ def _records(entries: list) -> Iterator[Record]:
 
 def patients_import_fhir(*, path: Path | str, actor, dry_run: bool = False, progress=None,
                          on_problem=None, preview_rows: int = 0) -> ImportSummary:
-    """Import the Patient entries of a FHIR R4 Bundle; raises ImportRefused when
+    """Import the Patient entries of a FHIR R4 Bundle; raises Refused when
     the file is not a valid Bundle."""
     return patients_import(_records(_load(Path(path))), actor=actor, dry_run=dry_run,
                            progress=progress, on_problem=on_problem, preview_rows=preview_rows)

@@ -25,9 +25,10 @@ from pathlib import Path
 from django.db import DataError, IntegrityError, transaction
 
 from molar.audit.services import Actor
+from molar.refusal import Refused
 
 from .models import Patient
-from .services import PatientInvalid, patient_create, patient_update
+from .services import patient_create, patient_update
 
 BATCH_ROWS = 200
 PROGRESS_ROWS = 1000
@@ -67,11 +68,6 @@ STATUSES = {
     "0": "patient", "1": "non_patient", "2": "inactive", "3": "archived", "5": "deceased",
     "6": "prospective",
 }
-
-
-class ImportRefused(Exception):
-    """The file as a whole cannot be imported (unreadable, no external id column):
-    nothing was imported."""
 
 
 @dataclass
@@ -196,7 +192,7 @@ class _Importer:
                     # row: rows never depend on each other (duplicate ids are caught by
                     # `seen`, not by the database), so its counts are the real import's.
                     transaction.set_rollback(bool(problems) or self.dry_run)
-            except PatientInvalid as exc:
+            except Refused as exc:
                 problems.extend(exc.messages)
             except IntegrityError:
                 problems.append("external_id: another patient was given this id during the import; "
@@ -274,19 +270,19 @@ def _fields(values: list[str], columns: list[tuple[int, str]]) -> tuple[dict, li
 
 def _columns(header: list[str] | None, summary_ignored: list[str]) -> list[tuple[int, str]]:
     if not header:
-        raise ImportRefused("The file is empty: the first line must name the columns.")
+        raise Refused("The file is empty: the first line must name the columns.")
     columns, taken = [], {}
     for index, title in enumerate(header):
         name = HEADERS.get(_header_key(title))
         if name is None:
             summary_ignored.append(title.strip() or f"(column {index + 1} has no name)")
         elif name in taken:
-            raise ImportRefused(f"Columns “{taken[name]}” and “{title}” both hold {name}; keep one.")
+            raise Refused(f"Columns “{taken[name]}” and “{title}” both hold {name}; keep one.")
         else:
             taken[name] = title
             columns.append((index, name))
     if "external_id" not in taken:
-        raise ImportRefused("No external id column (external_id, PatNum, Patient ID or ID): "
+        raise Refused("No external id column (external_id, PatNum, Patient ID or ID): "
                             "later imports find patients by it.")
     return columns
 
@@ -319,23 +315,23 @@ def _check_utf8(path: Path) -> None:
                 decoder.decode(chunk)
             decoder.decode(b"", final=True)
     except OSError as exc:
-        raise ImportRefused(f"Cannot read {path}: {exc.strerror}.") from None
+        raise Refused(f"Cannot read {path}: {exc.strerror}.") from None
     except UnicodeDecodeError:
-        raise ImportRefused("The file is not UTF-8 text; save it as “CSV UTF-8” and import it again."
+        raise Refused("The file is not UTF-8 text; save it as “CSV UTF-8” and import it again."
                             ) from None
 
 
 def patients_import_csv(*, path: Path | str, actor: Actor, dry_run: bool = False,
                         progress=None, on_problem=None, preview_rows: int = 0) -> ImportSummary:
     """Import a CSV file whose first line names the columns (any of FIELD_ALIASES,
-    ignoring case, spaces and underscores). Raises ImportRefused for the file as a whole."""
+    ignoring case, spaces and underscores). Raises Refused for the file as a whole (nothing imported)."""
     _check_utf8(Path(path))
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.reader(handle)
         try:
             header = next(reader, None)
         except csv.Error as exc:
-            raise ImportRefused(f"The first line is not readable as CSV ({exc}).") from None
+            raise Refused(f"The first line is not readable as CSV ({exc}).") from None
         ignored: list[str] = []
         columns = _columns(header, ignored)
         summary = patients_import(

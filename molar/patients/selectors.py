@@ -9,7 +9,8 @@ def patients_search(query: str) -> QuerySet[Patient]:
     phones (short numbers would match nearly every phone)."""
     patients = Patient.objects.select_related("portal_account")
     for word in query.split():
-        if word.isdigit() and len(word) < 4:
+        number = word.isascii() and word.isdigit()  # "¹" is a digit to isdigit, not a number to int
+        if number and len(word) < 4:
             patients = patients.filter(pk=int(word))
             continue
         match = (
@@ -18,7 +19,7 @@ def patients_search(query: str) -> QuerySet[Patient]:
             | Q(home_phone__icontains=word) | Q(wireless_phone__icontains=word)
             | Q(work_phone__icontains=word)
         )
-        if word.isdigit() and len(word) < 19:
+        if number and len(word) < 19:
             match |= Q(pk=int(word))
         patients = patients.filter(match)
     return patients

@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from molar.audit.services import Actor, audit_record
+from molar.refusal import Refused
 
 from .models import MANAGED_IN_OPENDENTAL, Patient
 
@@ -16,26 +17,16 @@ OPENDENTAL_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "external_
 MANAGED_MESSAGE = f"{MANAGED_IN_OPENDENTAL}: change it there; the next sync brings it here."
 
 
-class PatientInvalid(Exception):
-    """The patient data cannot be saved; `errors` maps field name to messages."""
-
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__(errors)
-
-    @property
-    def messages(self) -> list[str]:
-        return [
-            message if field == "__all__" else f"{field}: {message}"
-            for field, messages in self.errors.items()
-            for message in messages
-        ]
+def patient_refused(errors: dict[str, list[str]]) -> Refused:
+    """Problems by field; on its own (API, import report) a message names its
+    field, which people type as a JSON key or CSV column."""
+    return Refused(fields=errors, name_fields=True)
 
 
 def _apply(patient: Patient, changes: dict) -> list[str]:
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise PatientInvalid({name: ["Unknown field."] for name in sorted(unknown)})
+        raise patient_refused({name: ["Unknown field."] for name in sorted(unknown)})
     changed = []
     for name, value in changes.items():
         if isinstance(value, str):
@@ -50,7 +41,7 @@ def _apply(patient: Patient, changes: dict) -> list[str]:
     try:
         patient.full_clean()
     except ValidationError as exc:
-        raise PatientInvalid(exc.message_dict) from None
+        raise patient_refused(exc.message_dict) from None
     return changed
 
 
@@ -70,7 +61,7 @@ def patient_update(*, patient: Patient, actor: Actor, **changes) -> Patient:
     changed = _apply(patient, changes)
     refused = [name for name in changed if name in OPENDENTAL_FIELDS] if managed else []
     if refused:
-        raise PatientInvalid({name: [MANAGED_MESSAGE] for name in refused})
+        raise patient_refused({name: [MANAGED_MESSAGE] for name in refused})
     if changed:
         patient.save()
         # Field names only: values are health information.
@@ -93,13 +84,13 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
         if link["guardian"].pk == patient.pk
     ]
     if problems:
-        raise PatientInvalid({"guardian": problems[:1]})
+        raise patient_refused({"guardian": problems[:1]})
     before = set(patient.guardian_links.values_list("guardian_id", "relationship", "is_guardian"))
     after = {(link["guardian"].pk, link["relationship"], link["is_guardian"]) for link in links}
     if before == after:
         return
     if patient.managed_by_opendental:
-        raise PatientInvalid({"guardian": [MANAGED_MESSAGE]})
+        raise patient_refused({"guardian": [MANAGED_MESSAGE]})
     patient.guardian_links.all().delete()
     GuardianLink.objects.bulk_create(
         GuardianLink(patient=patient, **link) for link in links
@@ -120,21 +111,21 @@ def appointment_save(*, patient: Patient, actor: Actor, appointment=None, **fiel
 
     unknown = set(fields) - set(APPOINTMENT_FIELDS)
     if unknown:
-        raise PatientInvalid({name: ["Unknown field."] for name in sorted(unknown)})
+        raise patient_refused({name: ["Unknown field."] for name in sorted(unknown)})
     creating = appointment is None
     if creating:
         appointment = Appointment(patient=patient)
     else:
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
         if appointment.managed_by_opendental:
-            raise PatientInvalid({"__all__": [MANAGED_MESSAGE]})
+            raise patient_refused({"__all__": [MANAGED_MESSAGE]})
     changed = sorted(name for name, value in fields.items() if getattr(appointment, name) != value)
     for name, value in fields.items():
         setattr(appointment, name, value)
     try:
         appointment.full_clean()
     except ValidationError as exc:
-        raise PatientInvalid(exc.message_dict) from None
+        raise patient_refused(exc.message_dict) from None
     appointment.save()
     audit_record(
         action="appointment_created" if creating else "appointment_updated", actor=actor,

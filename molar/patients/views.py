@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor
 from molar.practice.models import DISPLAY_FIELD_LABELS, PracticeSettings
+from molar.refusal import Refused, refused_on_form
 from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff, staff_view
 
 from .forms import (
@@ -26,14 +27,13 @@ from .forms import (
     PatientForm,
     PatientSearchForm,
 )
-from .importing import PREVIEW_ROWS, ImportRefused, patients_import_csv
+from .importing import PREVIEW_ROWS, patients_import_csv
 from .models import Appointment, Patient
 from .selectors import patients_search
 from .services import (
     APPOINTMENT_FIELDS,
     MANAGED_MESSAGE,
     OPENDENTAL_FIELDS,
-    PatientInvalid,
     appointment_save,
     patient_create,
     patient_guardians_replace,
@@ -112,10 +112,8 @@ def _edit(request, patient: Patient | None):
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
             saved = _save(request, form, formset, patient)
-        except PatientInvalid as exc:
-            for field, problems in exc.errors.items():
-                for problem in problems:
-                    form.add_error(None if field not in form.fields else field, problem)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, "Patient saved.")
             return redirect(saved)
@@ -152,10 +150,8 @@ def appointment_edit(request, pk: int, appointment_id: int | None = None):
         try:
             appointment_save(patient=patient, actor=Actor.staff(request.user),
                              appointment=appointment, **fields)
-        except PatientInvalid as exc:
-            for field, problems in exc.errors.items():
-                for problem in problems:
-                    form.add_error(field if field in form.fields else None, problem)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, "Appointment saved.")
             return redirect(patient)
@@ -267,7 +263,7 @@ def patient_import_preview(request):
     try:
         summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user), dry_run=True,
                                       preview_rows=PREVIEW_ROWS)
-    except ImportRefused as exc:
+    except Refused as exc:
         _upload_discard(request)
         messages.error(request, str(exc))
         return redirect("patients:import")
@@ -283,7 +279,7 @@ def patient_import_run(request):
         return redirect("patients:import")
     try:
         summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user))
-    except ImportRefused as exc:
+    except Refused as exc:
         messages.error(request, str(exc))
         return redirect("patients:import")
     finally:

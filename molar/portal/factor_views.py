@@ -11,7 +11,6 @@ from django.views.decorators.http import require_POST
 from molar.factors import passkeys
 from molar.factors.forms import PasskeyForm, TotpForm
 from molar.factors.services import (
-    FactorInvalid,
     factor_add_passkey,
     factor_add_totp,
     factor_remove,
@@ -19,6 +18,7 @@ from molar.factors.services import (
     recovery_codes_renew,
 )
 from molar.factors.totp import totp_new_secret, totp_qr_data_uri, totp_uri
+from molar.refusal import Refused, refused_on_form
 
 from . import services
 from .access import portal_view
@@ -51,8 +51,8 @@ def add_totp(request):
         try:
             codes = factor_add_totp(owner=account, secret=secret, code=form.cleaned_data["code"],
                                     name=form.cleaned_data["name"], actor=_actor(request))
-        except FactorInvalid as exc:
-            form.add_error("code", exc.messages[0])
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             request.session.pop(TOTP_SECRET_KEY, None)
             return _added(request, codes)
@@ -70,8 +70,8 @@ def add_passkey(request):
             codes = factor_add_passkey(owner=account, request=request, rp=_rp(request),
                                        credential=form.cleaned_data["credential"],
                                        name=form.cleaned_data["name"], actor=_actor(request))
-        except FactorInvalid as exc:
-            form.add_error(None, exc.messages[0])
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             return _added(request, codes)
     options = passkeys.registration_options(request, _rp(request),
@@ -86,7 +86,7 @@ def _password_ok(request) -> bool:
         ok = services.portal_current_password_ok(account=request.portal_account,
                                                  password=request.POST.get("password", ""),
                                                  address=request.client_ip)
-    except services.PortalInvalid as exc:
+    except Refused as exc:
         messages.error(request, exc.messages[0])
         return False
     if not ok:
@@ -101,7 +101,7 @@ def remove(request, factor_id: int):
     if _password_ok(request):
         try:
             factor_remove(owner=request.portal_account, factor_id=factor_id, actor=_actor(request))
-        except FactorInvalid as exc:
+        except Refused as exc:
             messages.error(request, exc.messages[0])
         else:
             messages.success(request, _("Sign-in method removed."))
@@ -116,7 +116,7 @@ def new_codes(request):
         return redirect("portal:profile")
     try:
         codes = recovery_codes_renew(owner=request.portal_account, actor=_actor(request))
-    except FactorInvalid as exc:
+    except Refused as exc:
         messages.error(request, exc.messages[0])
         return redirect("portal:profile")
     return portal_render(request, "portal/factor_added.html", {"codes": codes, "tab": "profile"})

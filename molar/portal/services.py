@@ -31,6 +31,7 @@ from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 
 from . import emails
 
@@ -67,12 +68,6 @@ class _Rehash:
 
 class SignInFailed(Exception):
     message = SIGN_IN_FAILED
-
-
-class PortalInvalid(Exception):
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("; ".join(str(m) for m in messages))
 
 
 def _otp_expired(account: PortalAccount, practice: PracticeSettings, now) -> bool:
@@ -149,7 +144,7 @@ def portal_current_password_ok(*, account: PortalAccount, password: str, address
     if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
                                                                            account, now):
         spend_hash_time(password)
-        raise PortalInvalid([CURRENT_PASSWORD_LOCKED])
+        raise Refused([CURRENT_PASSWORD_LOCKED])
     if account.check_password(password):
         return True
     with transaction.atomic():
@@ -222,7 +217,7 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
         if current is not None and not portal_current_password_ok(account=account, password=current,
                                                                    address=address):
             problems.append(str(CURRENT_PASSWORD_WRONG))  # str: audited as JSON
-    except PortalInvalid as exc:  # locked
+    except Refused as exc:  # locked
         problems += exc.messages
     if new != confirm:
         problems.append("The new passwords do not match.")
@@ -232,13 +227,13 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     if problems:
         audit_record(action="password_changed", actor=Actor.patient(account),
                      patient_id=account.patient_id, outcome=FAILURE, detail={"reasons": problems})
-        raise PortalInvalid(problems)
+        raise Refused(problems)
     hashed = make_password(new)
     with transaction.atomic():
         account = PortalAccount.objects.select_for_update().select_related("patient").get(
             pk=account.pk)
         if account.password != checked:  # staff acted meanwhile: their change stands
-            raise PortalInvalid([PASSWORD_CHANGED_MEANWHILE])
+            raise Refused([PASSWORD_CHANGED_MEANWHILE])
         first_time = account.require_password_change
         _set_own_password(account, hashed)
         account.username_offer_pending = first_time  # SPEC U2: offered once
@@ -262,14 +257,12 @@ def portal_username_change(*, account: PortalAccount, username: str,
     throttled, SPEC K5)."""
     if password is not None and not portal_current_password_ok(account=account, password=password,
                                                                 address=address):
-        raise PortalInvalid([PASSWORD_NOT_CORRECT])
-    from molar.access.services import AccessRefused
-
+        raise Refused([PASSWORD_NOT_CORRECT])
     try:
         account = access_rename(patient=account.patient, actor=Actor.patient(account),
                                 username=username)
-    except AccessRefused as exc:
-        raise PortalInvalid([USERNAME_WORDS.get(m, m) for m in exc.messages]) from None
+    except Refused as exc:
+        raise Refused([USERNAME_WORDS.get(m, m) for m in exc.messages]) from None
     return portal_username_offer_done(account=account)
 
 
@@ -378,7 +371,7 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
                          patient_id=account.patient_id)
             _queue_password_changed(account)
     if failed:
-        raise PortalInvalid(failed)
+        raise Refused(failed)
 
 
 def _count_bad_code(account: PortalAccount | None) -> None:
@@ -431,17 +424,17 @@ def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
 
     row = activation_find(token)
     if row is None:
-        raise PortalInvalid([ACTIVATION_INVALID])
+        raise Refused([ACTIVATION_INVALID])
     account = PortalAccount.objects.select_related("patient").get(pk=row.account_id)
     new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = _new_password_problems(account, new, confirm)
     if problems:
-        raise PortalInvalid(problems)
+        raise Refused(problems)
     hashed = make_password(new)
     with transaction.atomic():
         row = activation_find(token, lock=True)  # still unused, still bound to the same hash?
         if row is None:
-            raise PortalInvalid([ACTIVATION_INVALID])
+            raise Refused([ACTIVATION_INVALID])
         account = PortalAccount.objects.select_for_update().select_related("patient").get(
             pk=row.account_id)
         _set_own_password(account, hashed)

@@ -21,6 +21,7 @@ from molar.factors.services import factors_of, has_second_factor, passkey_ids, r
 from molar.i18n import patient_language
 from molar.practice.models import PracticeSettings
 from molar.records.selectors import balance_of
+from molar.refusal import Refused, refused_on_form
 from molar.secretbox import seal, unseal
 
 from . import services
@@ -37,7 +38,7 @@ from .forms import (
 )
 from .pages import TABS, portal_render
 from .selectors import PAST_SHOWN, appointment_rows, appointments_for, next_appointment
-from .services import PortalInvalid, SignInFailed
+from .services import SignInFailed
 from .session import (
     SIGNED_IN_COOKIE,
     portal_session_account,
@@ -73,11 +74,6 @@ def switch(request):
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = ""
     return redirect(target or "portal:home")
-
-
-def _errors_to_form(form, exc: PortalInvalid):
-    for message in exc.messages:
-        form.add_error(None, message)
 
 
 def _remembered_username(request) -> str:
@@ -213,8 +209,8 @@ def new_password(request):
         try:
             account = services.portal_password_change(
                 account=account, new=form.cleaned_data["new"], confirm=form.cleaned_data["confirm"])
-        except PortalInvalid as exc:
-            _errors_to_form(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             portal_session_rebind(request, account)
             return redirect("portal:username_offer")
@@ -234,8 +230,8 @@ def username_offer(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.portal_username_change(account=account, username=form.cleaned_data["username"])
-        except PortalInvalid as exc:
-            _errors_to_form(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, _("Your user name is changed."))
             return redirect("portal:home")
@@ -308,8 +304,8 @@ def profile(request):
             account = services.portal_password_change(
                 account=account, current=data["current"], new=data["new"], confirm=data["confirm"],
                 address=request.client_ip)
-        except PortalInvalid as exc:
-            _errors_to_form(password_form, exc)
+        except Refused as exc:
+            refused_on_form(password_form, exc)
         else:
             portal_session_rebind(request, account)
             messages.success(request, _("Your password is changed. Other devices are signed out."))
@@ -319,8 +315,8 @@ def profile(request):
         try:
             services.portal_username_change(account=account, username=data["username"],
                                             password=data["password"], address=request.client_ip)
-        except PortalInvalid as exc:
-            _errors_to_form(username_form, exc)
+        except Refused as exc:
+            refused_on_form(username_form, exc)
         else:
             messages.success(request, _("Your user name is changed."))
             return redirect("portal:profile")
@@ -351,8 +347,8 @@ def reset(request):
         try:
             services.portal_reset_complete(username=data["username"], code=data["code"],
                                            new=data["new"], confirm=data["confirm"])
-        except PortalInvalid as exc:
-            _errors_to_form(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, _("Your password is reset. Sign in with it now."))
             return redirect("portal:sign_in")
@@ -390,8 +386,8 @@ def activate(request):
         try:
             account = services.portal_activate(token=token, new=form.cleaned_data["new"],
                                                confirm=form.cleaned_data["confirm"])
-        except PortalInvalid as exc:
-            _errors_to_form(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             request.session.pop(ACTIVATION_SESSION_KEY, None)
             if has_second_factor(account):  # SPEC K2: a new password is not a second factor

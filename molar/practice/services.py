@@ -2,6 +2,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from molar.audit.services import Actor, audit_record
+from molar.refusal import Refused
 
 from .models import PracticeSettings
 
@@ -26,16 +27,6 @@ def opendental_fields() -> tuple[str, ...]:
     return OPENDENTAL_FIELDS if settings.OPENDENTAL_DATABASE_URL else ()
 
 
-class SettingsInvalid(Exception):
-    def __init__(self, errors: dict[str, list[str]]):
-        self.errors = errors
-        super().__init__(errors)
-
-    @property
-    def messages(self) -> list[str]:
-        return [message for messages in self.errors.values() for message in messages]
-
-
 @transaction.atomic
 def practice_settings_update(*, actor: Actor, opendental: bool = False, **changes) -> PracticeSettings:
     """Validate and save practice settings; audit which fields changed (not their
@@ -44,20 +35,20 @@ def practice_settings_update(*, actor: Actor, opendental: bool = False, **change
     is refused a change to those fields while the sync is configured (O4)."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise SettingsInvalid({name: [f"Unknown setting {name}."] for name in sorted(unknown)})
+        raise Refused(fields={name: [f"Unknown setting {name}."] for name in sorted(unknown)})
     practice = PracticeSettings.objects.select_for_update().get(pk=PracticeSettings.load().pk)
     if isinstance(changes.get("patient_facing_url"), str):
         changes["patient_facing_url"] = changes["patient_facing_url"].strip()
     changed = sorted(k for k, v in changes.items() if getattr(practice, k) != v)
     managed = [] if opendental else [name for name in changed if name in opendental_fields()]
     if managed:
-        raise SettingsInvalid({name: [MANAGED_IN_OPENDENTAL] for name in managed})
+        raise Refused(fields={name: [MANAGED_IN_OPENDENTAL] for name in managed})
     for name, value in changes.items():
         setattr(practice, name, value)
     try:
         practice.full_clean()
     except ValidationError as exc:
-        raise SettingsInvalid(exc.message_dict) from None
+        raise Refused(fields=exc.message_dict) from None
     practice.save()
     if changed:
         audit_record(action="settings_changed", actor=actor, detail={"fields": changed})
@@ -84,11 +75,11 @@ def _logo_kind(data: bytes) -> tuple[str, str]:
             kind, (width, height) = image.format, image.size
             image.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise SettingsInvalid({"logo": [MSG_LOGO_TYPE]}) from None
+        raise Refused(fields={"logo": [MSG_LOGO_TYPE]}) from None
     if kind not in LOGO_TYPES:
-        raise SettingsInvalid({"logo": [MSG_LOGO_TYPE]})
+        raise Refused(fields={"logo": [MSG_LOGO_TYPE]})
     if width > LOGO_MAX_SIDE or height > LOGO_MAX_SIDE:
-        raise SettingsInvalid({"logo": [MSG_LOGO_SIDE]})
+        raise Refused(fields={"logo": [MSG_LOGO_SIDE]})
     return LOGO_TYPES[kind]
 
 
@@ -99,7 +90,7 @@ def practice_logo_set(*, actor: Actor, upload) -> PracticeSettings:
     content_type, suffix, data = "", "", b""
     if upload is not None:
         if upload.size > LOGO_MAX_BYTES:
-            raise SettingsInvalid({"logo": [MSG_LOGO_SIZE]})
+            raise Refused(fields={"logo": [MSG_LOGO_SIZE]})
         data = upload.read(LOGO_MAX_BYTES + 1)
         content_type, suffix = _logo_kind(data)
     with transaction.atomic():

@@ -15,14 +15,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from molar.audit.services import Actor, audit_record
+from molar.refusal import Refused
 
 FRONT_DESK = ("patients.view_patient", "patients.add_patient", "patients.change_patient",
               "access.manage_portal_access", "opendental.view_syncpass")
 ADMIN = (*FRONT_DESK, "practice.manage_settings")
-
-
-class StaffRefused(Exception):
-    pass
 
 
 def _group(name: str, perms: tuple[str, ...]) -> Group:
@@ -72,7 +69,7 @@ def staff_list() -> list[StaffRow]:
 def _user(username: str):
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
-        raise StaffRefused(f"No staff user {username}.")
+        raise Refused(f"No staff user {username}.")
     return user
 
 
@@ -89,7 +86,7 @@ def staff_set_active(*, username: str, active: bool, actor: Actor) -> None:
     with transaction.atomic():
         user = _user(username)
         if user.is_active == active:
-            raise StaffRefused(f"Staff user {username} is already {'enabled' if active else 'disabled'}.")
+            raise Refused(f"Staff user {username} is already {'enabled' if active else 'disabled'}.")
         user.is_active = active
         user.save(update_fields=["is_active"])
         sessions = 0 if active else _end_sessions(user.pk)

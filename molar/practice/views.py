@@ -2,20 +2,19 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 
 from molar.audit.services import Actor
+from molar.refusal import Refused, refused_on_form
 from molar.staff import MANAGE_SETTINGS, staff_view
 
 from .forms import SETTINGS_FIELDS, DisplayFieldsForm, PracticeSettingsForm
 from .models import PracticeSettings
-from .services import SettingsInvalid, practice_logo_set, practice_settings_update
+from .services import practice_logo_set, practice_settings_update
 
 
 def _apply(request, form, changes) -> bool:
     try:
         practice_settings_update(actor=Actor.staff(request.user), **changes)
-    except SettingsInvalid as exc:
-        for field, problems in exc.errors.items():
-            for problem in problems:
-                form.add_error(field if field in form.fields else None, problem)
+    except Refused as exc:
+        refused_on_form(form, exc)
         return False
     return True
 
@@ -40,7 +39,7 @@ def settings_page(request):
         else:
             try:
                 practice_logo_set(actor=Actor.staff(request.user), upload=upload)
-            except SettingsInvalid as exc:
+            except Refused as exc:
                 logo_errors = exc.messages
             else:
                 messages.success(request, "Logo removed." if upload is None else "Logo saved.")

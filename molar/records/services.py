@@ -1,6 +1,6 @@
 """Every change to a patient's account, treatment plans, health summary and
 documents (SPEC L7). Each function checks its whole input first, writes in one
-transaction with its audit row, and raises RecordsInvalid (one message per
+transaction with its audit row, and raises Refused (one message per
 problem) before writing anything. Audit details hold ids and field names,
 never the health information itself."""
 
@@ -18,6 +18,7 @@ from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 
 from .emails import SUMMARY_FILENAME, health_summary_email
 from .models import (
@@ -41,14 +42,6 @@ DOCUMENT_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": 
                   "text/plain": ".txt"}
 
 
-class RecordsInvalid(Exception):
-    """Input refused; `messages` say what to fix, one per problem."""
-
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("; ".join(messages))
-
-
 def _check(instance: models.Model, exclude: Iterable[str] = ()) -> None:
     """Model validation as page words: "Description: This field cannot be blank."."""
     try:
@@ -59,7 +52,7 @@ def _check(instance: models.Model, exclude: Iterable[str] = ()) -> None:
             label = (instance._meta.get_field(field).verbose_name.capitalize()
                      if field != "__all__" else "")
             problems += [f"{label}: {e}" if label else e for e in errors]
-        raise RecordsInvalid(problems) from None
+        raise Refused(problems) from None
 
 
 def _money_problem(value, label: str) -> str | None:
@@ -80,13 +73,13 @@ def _signed(kind: str, amount) -> Decimal:
     is negative)."""
     problem = _money_problem(amount, "Amount")
     if problem:
-        raise RecordsInvalid([problem])
+        raise Refused([problem])
     if kind == LedgerEntry.Kind.ADJUSTMENT:
         if amount == 0:
-            raise RecordsInvalid(["Amount of an adjustment cannot be zero."])
+            raise Refused(["Amount of an adjustment cannot be zero."])
         return amount
     if amount <= 0:
-        raise RecordsInvalid(["Amount must be more than zero; the kind says which way it goes."])
+        raise Refused(["Amount must be more than zero; the kind says which way it goes."])
     return -amount if kind == LedgerEntry.Kind.PAYMENT else amount
 
 
@@ -94,7 +87,7 @@ def _signed(kind: str, amount) -> Decimal:
 def ledger_entry_add(*, patient: Patient, date: datetime.date, description: str, kind: str,
                      amount: Decimal, actor: Actor) -> LedgerEntry:
     if kind not in LedgerEntry.Kind.values:
-        raise RecordsInvalid(["Kind must be charge, payment or adjustment."])
+        raise Refused(["Kind must be charge, payment or adjustment."])
     entry = LedgerEntry(patient=patient, date=date, description=(description or "").strip(),
                         kind=kind, amount=_signed(kind, amount))
     _check(entry, exclude=["patient"])
@@ -108,7 +101,7 @@ def ledger_entry_add(*, patient: Patient, date: datetime.date, description: str,
 def statement_create(*, patient: Patient, period_start: datetime.date, period_end: datetime.date,
                      actor: Actor, date: datetime.date | None = None) -> Statement:
     if period_start and period_end and period_start > period_end:
-        raise RecordsInvalid(["The period must start on or before the day it ends."])
+        raise Refused(["The period must start on or before the day it ends."])
     statement = Statement(patient=patient, date=date or timezone.localdate(),
                           period_start=period_start, period_end=period_end)
     _check(statement, exclude=["patient"])
@@ -125,7 +118,7 @@ PROCEDURE_FIELDS = ("code", "description", "tooth", "fee", "order")
 
 def _procedures(rows: list[Mapping]) -> list[PlannedProcedure]:
     if len(rows) > MAX_PROCEDURES:
-        raise RecordsInvalid([f"A plan can have at most {MAX_PROCEDURES} procedures."])
+        raise Refused([f"A plan can have at most {MAX_PROCEDURES} procedures."])
     procedures, problems = [], []
     for n, row in enumerate(rows, start=1):
         fields = {name: row.get(name) for name in PROCEDURE_FIELDS}
@@ -136,7 +129,7 @@ def _procedures(rows: list[Mapping]) -> list[PlannedProcedure]:
         procedure = PlannedProcedure(**fields)
         try:
             _check(procedure, exclude=["plan"])
-        except RecordsInvalid as exc:
+        except Refused as exc:
             problems += [f"Procedure {n}: {m}" for m in exc.messages]
             continue
         money = _money_problem(procedure.fee, f"Procedure {n}: Fee")
@@ -144,7 +137,7 @@ def _procedures(rows: list[Mapping]) -> list[PlannedProcedure]:
             problems.append(money or f"Procedure {n}: Fee cannot be negative.")
         procedures.append(procedure)
     if problems:
-        raise RecordsInvalid(problems)
+        raise Refused(problems)
     return procedures
 
 
@@ -185,7 +178,7 @@ def _health_save(model, *, patient: Patient, instance, fields: Mapping, actor: A
     allowed = HEALTH_FIELDS[model]
     unknown = set(fields) - set(allowed)
     if unknown:
-        raise RecordsInvalid([f"Unknown field {name}." for name in sorted(unknown)])
+        raise Refused([f"Unknown field {name}." for name in sorted(unknown)])
     if instance is None:
         instance = model(patient=patient)
     else:
@@ -213,7 +206,7 @@ def medication_save(*, patient: Patient, actor: Actor, medication: Medication | 
                     **fields) -> Medication:
     start, stop = fields.get("start"), fields.get("stop")
     if start and stop and stop < start:
-        raise RecordsInvalid(["The stop date cannot be before the start date."])
+        raise Refused(["The stop date cannot be before the start date."])
     return _health_save(Medication, patient=patient, instance=medication, fields=fields, actor=actor)
 
 
@@ -245,15 +238,15 @@ def document_type(head: bytes) -> str | None:
 
 def _upload_type(upload) -> str:
     if upload is None or not upload.size:
-        raise RecordsInvalid(["Choose a file to upload."])
+        raise Refused(["Choose a file to upload."])
     if upload.size > DOCUMENT_MAX_BYTES:
-        raise RecordsInvalid([f"The file is larger than {DOCUMENT_MAX_BYTES // (1024 * 1024)} MB."])
+        raise Refused([f"The file is larger than {DOCUMENT_MAX_BYTES // (1024 * 1024)} MB."])
     upload.seek(0)
     head = upload.read(2048)
     upload.seek(0)
     content_type = document_type(head)
     if content_type is None:
-        raise RecordsInvalid(["Only PDF, PNG, JPEG and plain text files can be uploaded."])
+        raise Refused(["Only PDF, PNG, JPEG and plain text files can be uploaded."])
     return content_type
 
 

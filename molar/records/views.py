@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused, refused_on_form
 from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff, staff_view
 
 from . import services
@@ -38,7 +39,6 @@ from .selectors import (
     statements_of,
     treatment_plans_of,
 )
-from .services import RecordsInvalid
 
 # The three lists of the health summary share one pair of pages.
 HEALTH_KINDS = {
@@ -60,11 +60,6 @@ def _records_page(request, patient: Patient, **forms):
     return render(request, "records/patient.html", context)
 
 
-def _refused(form, exc: RecordsInvalid) -> None:
-    for message in exc.messages:
-        form.add_error(None, message)
-
-
 @staff_view(VIEW_PATIENTS)
 def patient_records(request, pk: int):
     return _records_page(request, patient_for_staff(pk))
@@ -78,8 +73,8 @@ def _add(request, pk: int, form_class, service, *, done: str, form_name: str):
     if form.is_valid():
         try:
             service(patient=patient, actor=Actor.staff(request.user), **form.cleaned_data)
-        except RecordsInvalid as exc:
-            _refused(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, done)
             return redirect("records:patient", pk=patient.pk)
@@ -131,8 +126,8 @@ def plan_edit(request, pk: int, plan_id: int | None = None):
             services.treatment_plan_save(patient=patient, plan=plan, actor=Actor.staff(request.user),
                                          name=form.cleaned_data["name"], status=form.cleaned_data["status"],
                                          procedures=procedures_from(formset))
-        except RecordsInvalid as exc:
-            _refused(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, "Treatment plan saved.")
             return redirect("records:patient", pk=patient.pk)
@@ -149,8 +144,8 @@ def health_edit(request, pk: int, kind: str, item_id: int | None = None):
     if request.method == "POST" and form.is_valid():
         try:
             save(patient=patient, actor=Actor.staff(request.user), **{kind: item}, **form.cleaned_data)
-        except RecordsInvalid as exc:
-            _refused(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, f"{label} saved.")
             return redirect("records:patient", pk=patient.pk)
@@ -169,8 +164,8 @@ def document_upload(request, pk: int):
             services.document_upload(patient=patient, title=data["title"], upload=data["file"],
                                      show_in_portal=data["show_in_portal"],
                                      actor=Actor.staff(request.user), uploaded_by=request.user)
-        except RecordsInvalid as exc:
-            _refused(form, exc)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             messages.success(request, "Document uploaded.")
             return redirect("records:patient", pk=patient.pk)

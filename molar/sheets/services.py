@@ -11,10 +11,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from molar.access.services import AccessRefused, access_issue_one_time
+from molar.access.services import access_issue_one_time
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused
 
 from .models import (
     CREDENTIALS_TAG,
@@ -38,14 +39,6 @@ FIELD_NAMES = {
     SheetField.Kind.PATIENT_FIELD: dict(PATIENT_FIELD_CHOICES),
     SheetField.Kind.PRACTICE_FIELD: dict(PRACTICE_FIELD_CHOICES),
 }
-
-
-class SheetInvalid(Exception):
-    """A template or sheet was refused; `messages` say what to fix, one per problem."""
-
-    def __init__(self, messages: list[str]):
-        self.messages = messages
-        super().__init__("; ".join(messages))
 
 
 @dataclass(frozen=True)
@@ -125,7 +118,7 @@ def sheet_template_create(*, actor: Actor, name: str, kind: str = SheetTemplate.
     specs = _specs(fields)
     problems = template_problems(name=name, kind=kind, fields=specs)
     if problems:
-        raise SheetInvalid(problems)
+        raise Refused(problems)
     template = SheetTemplate.objects.create(name=name, kind=kind)
     _fields_replace(template, specs)
     audit_record(action="sheet_template_created", actor=actor,
@@ -140,14 +133,14 @@ def sheet_template_update(*, template: SheetTemplate, actor: Actor, name: str | 
     """Change the name, the kind and/or the fields (given fields replace all of them)."""
     locked = SheetTemplate.objects.select_for_update().filter(pk=template.pk).first()
     if locked is None:
-        raise SheetInvalid([MSG_GONE])
+        raise Refused([MSG_GONE])
     new_name = locked.name if name is None else name.strip()
     new_kind = locked.kind if kind is None else kind
     old_specs = _current_specs(locked)
     new_specs = old_specs if fields is None else _specs(fields)
     problems = template_problems(name=new_name, kind=new_kind, fields=new_specs)
     if problems:
-        raise SheetInvalid(problems)
+        raise Refused(problems)
     changed = [label for label, old, new in (("name", locked.name, new_name),
                                              ("kind", locked.kind, new_kind),
                                              ("fields", old_specs, new_specs)) if old != new]
@@ -175,7 +168,7 @@ def _credentials(patient: Patient, actor: Actor):
     (SPEC H1); the access service has already audited it."""
     try:
         credentials = access_issue_one_time(patient=patient, actor=actor, source="sheet")
-    except AccessRefused as exc:
+    except Refused as exc:
         return None, Sheet.Credentials.OMITTED, exc.messages
     if credentials is None:
         return None, Sheet.Credentials.OMITTED, [MSG_OWN_PASSWORD]
@@ -188,12 +181,12 @@ def sheet_create(*, template: SheetTemplate, patient: Patient, actor: Actor) -> 
     place the new one-time password is ever written (SPEC C4)."""
     template = SheetTemplate.objects.filter(pk=template.pk).first()
     if template is None:
-        raise SheetInvalid([MSG_GONE])
+        raise Refused([MSG_GONE])
     fields = list(template.fields.all())
     uses_tag = any(f.kind == SheetField.Kind.STATIC_TEXT and CREDENTIALS_TAG in f.text
                    for f in fields)
     if uses_tag and template.kind == SheetTemplate.Kind.DASHBOARD:
-        raise SheetInvalid([MSG_TAG_IN_DASHBOARD])
+        raise Refused([MSG_TAG_IN_DASHBOARD])
     credentials, status, reasons = None, Sheet.Credentials.NONE, []
     if uses_tag:
         credentials, status, reasons = _credentials(patient, actor)

@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor
+from molar.refusal import Refused
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, patient_for_staff, staff_view
 
 from .forms import CreateSheetForm, FieldFormSet, TemplateForm, fields_from, initial_fields
 from .models import Sheet, SheetTemplate
 from .services import (
-    SheetInvalid,
     sheet_create,
     sheet_reprint,
     sheet_template_create,
@@ -58,7 +58,7 @@ def _edit(request, template: SheetTemplate | None):
         if form.is_valid() and formset.is_valid():
             try:
                 saved = _save_template(request, template, form, formset)
-            except SheetInvalid as exc:
+            except Refused as exc:
                 problems = exc.messages
             else:
                 messages.success(request, f"Sheet template \u201c{saved.name}\u201d saved.")
@@ -115,7 +115,7 @@ def sheet_new(request, pk: int):
     try:
         sheet, pdf = sheet_create(template=form.cleaned_data["template"], patient=patient,
                                   actor=Actor.staff(request.user))
-    except SheetInvalid as exc:
+    except Refused as exc:
         return _patient_page(request, patient, form=form, problems=exc.messages)
     if sheet.credentials == Sheet.Credentials.OMITTED:
         # Shown on the next page staff open: the download leaves this page as it was.

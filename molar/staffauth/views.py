@@ -16,7 +16,6 @@ from molar.factors import passkeys
 from molar.factors.forms import CodeForm, PasskeyForm, TotpForm
 from molar.factors.pending import pending_end, pending_get, pending_matches, pending_start
 from molar.factors.services import (
-    FactorInvalid,
     factor_add_passkey,
     factor_add_totp,
     factor_remove,
@@ -28,6 +27,7 @@ from molar.factors.services import (
 )
 from molar.factors.totp import totp_new_secret, totp_qr_data_uri, totp_uri
 from molar.practice.models import PracticeSettings
+from molar.refusal import Refused, refused_on_form
 
 from .forms import StaffSignInForm
 from .services import (
@@ -166,9 +166,8 @@ def add_totp(request):
         try:
             codes = factor_add_totp(owner=user, secret=secret, code=form.cleaned_data["code"],
                                     name=form.cleaned_data["name"], actor=Actor.staff(user))
-        except FactorInvalid as exc:
-            for message in exc.messages:
-                form.add_error("code", message)
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             request.session.pop(TOTP_SECRET_KEY, None)
             return _codes_page(request, codes, pending)
@@ -188,8 +187,8 @@ def add_passkey(request):
             codes = factor_add_passkey(owner=user, request=request, rp=_rp(request),
                                        credential=form.cleaned_data["credential"],
                                        name=form.cleaned_data["name"], actor=Actor.staff(user))
-        except FactorInvalid as exc:
-            form.add_error(None, exc.messages[0])
+        except Refused as exc:
+            refused_on_form(form, exc)
         else:
             return _codes_page(request, codes, pending)
     options = passkeys.registration_options(request, _rp(request),
@@ -211,7 +210,7 @@ def remove(request, factor_id: int):
         return redirect("staffauth:security")
     try:
         factor_remove(owner=user, factor_id=factor_id, actor=Actor.staff(user))
-    except FactorInvalid as exc:
+    except Refused as exc:
         messages.error(request, exc.messages[0])
     else:
         messages.success(request, "Sign-in method removed.")
@@ -225,7 +224,7 @@ def new_codes(request):
         return redirect("login")
     try:
         codes = recovery_codes_renew(owner=request.user, actor=Actor.staff(request.user))
-    except FactorInvalid as exc:
+    except Refused as exc:
         messages.error(request, exc.messages[0])
         return redirect("staffauth:security")
     return _codes_page(request, codes, None)

@@ -53,10 +53,11 @@ def test_ordinary_passwords_still_pass(password):
 
 
 def test_the_practice_name_counts_where_the_patient_sets_a_password(practice, complete_patient):
-    from molar.access.services import AccessRefused, access_provide
+    from molar.access.services import access_provide
+    from molar.refusal import Refused
 
     access_provide(patient=complete_patient, actor=Actor.system("test"))
-    with pytest.raises(AccessRefused) as refused:
+    with pytest.raises(Refused) as refused:
         access_set_password(patient=complete_patient, actor=Actor.system("test"), password="HarborDental24")
     assert refused.value.messages == [PRACTICE_NAME]
 

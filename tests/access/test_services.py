@@ -6,9 +6,9 @@ from django.core.exceptions import ValidationError
 
 from molar.access import services
 from molar.access.models import AccessEvent, PortalAccount
-from molar.access.services import AccessRefused
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
+from molar.refusal import Kind, Refused
 
 ACTOR = Actor.system("test")
 
@@ -17,8 +17,8 @@ def provide(patient):
     return services.access_provide(patient=patient, actor=ACTOR)
 
 
-def refused(call, **kwargs) -> AccessRefused:
-    with pytest.raises(AccessRefused) as info:
+def refused(call, **kwargs) -> Refused:
+    with pytest.raises(Refused) as info:
         call(actor=ACTOR, **kwargs)
     return info.value
 
@@ -67,7 +67,7 @@ def test_provide_lists_every_missing_field_and_writes_nothing(practice, make_pat
         "Missing patient phone. Must have home, wireless, or work phone.",
         "Missing patient email.",
     ]
-    assert exc.kind == "eligibility"
+    assert exc.kind == Kind.INVALID
     assert not PortalAccount.objects.exists() and not AccessEvent.objects.exists()
     failure = AuditEvent.objects.get(action="access_provided")
     assert failure.outcome == "failure" and failure.detail["reasons"] == exc.messages
@@ -79,7 +79,7 @@ def test_provide_twice_is_refused_with_generate_new_hint(practice, complete_pati
     assert exc.messages == [
         "Patient already has online access. Use Generate New for a new password."
     ]
-    assert exc.kind == "conflict"
+    assert exc.kind == Kind.CONFLICT
 
 
 def test_remove_keeps_row_and_username_but_not_the_password(practice, complete_patient):
@@ -123,7 +123,7 @@ def test_typed_password_is_checked_against_policy(practice, complete_patient):
     provide(complete_patient)
     exc = refused(services.access_set_password, patient=complete_patient, password="short")
     assert "Password must be at least 8 characters." in exc.messages
-    assert exc.kind == "policy"
+    assert exc.kind == Kind.INVALID
 
 
 def test_typed_password_becomes_one_time(practice, complete_patient):

@@ -11,8 +11,9 @@ from django.db import IntegrityError, transaction
 from molar.access import services
 from molar.access.credentials import fold_username
 from molar.access.models import PortalAccount
-from molar.access.services import AccessRefused, access_provide, access_rename
+from molar.access.services import access_provide, access_rename
 from molar.audit.services import Actor
+from molar.refusal import Refused
 from tests.conftest import CsrfClient
 from tests.portal.conftest import sign_in
 
@@ -56,7 +57,7 @@ def test_rename_to_a_name_differing_only_by_accents_is_refused(sofia, make_patie
     other = make_patient(first_name="Ana")
     access_provide(patient=other, actor=ACTOR)
     taken = "SOFIA" + sofia.username[len("Sofía"):]
-    with pytest.raises(AccessRefused) as refused:
+    with pytest.raises(Refused) as refused:
         access_rename(patient=other, actor=ACTOR, username=taken)
     assert refused.value.messages == [services.MSG_USERNAME_TAKEN]
 

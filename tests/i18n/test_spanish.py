@@ -169,10 +169,10 @@ def test_a_rule_without_spanish_text_sends_its_one_text_to_everyone(practice, ad
 
 
 def test_spanish_subject_needs_a_spanish_body(practice):
-    from molar.invites.services import RuleInvalid
+    from molar.refusal import Refused
 
     rule = invite_rule_create(actor=STAFF, timing="before")
-    with pytest.raises(RuleInvalid):
+    with pytest.raises(Refused):
         invite_rule_update(rule=rule, actor=STAFF, subject_es="Hola", body_es="")
 
 

@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.patients import importing
-from molar.patients.importing import ImportRefused, patients_import_csv
+from molar.patients.importing import patients_import_csv
 from molar.patients.models import Patient
+from molar.refusal import Refused
 
 ACTOR = Actor.system("test")
 HEADER = "external_id,first_name,last_name,birth_date,email\n"
@@ -200,7 +201,7 @@ def test_dry_run_writes_nothing_and_counts_like_the_real_import(tmp_path, make_p
 
 
 def test_refused_file_raises_import_refused(tmp_path, db):
-    with pytest.raises(ImportRefused):
+    with pytest.raises(Refused):
         patients_import_csv(path=csv_file(tmp_path, "name\nAna\n"), actor=ACTOR)
 
 

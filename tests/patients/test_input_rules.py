@@ -11,7 +11,8 @@ from django.core.management import CommandError, call_command
 from molar.audit.services import Actor
 from molar.patients import fhir_import
 from molar.patients.models import Appointment, Patient
-from molar.patients.services import PatientInvalid, appointment_save, patient_create
+from molar.patients.services import appointment_save, patient_create
+from molar.refusal import Refused
 
 EMPTY_FORM = {"links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0", "status": "patient"}
 YEAR_10000 = "9999-12-31T23:59:59-14:00"
@@ -79,12 +80,12 @@ def test_the_api_refuses_moving_a_visit_out_of_the_window(desk_api, complete_pat
 
 def test_services_hold_the_rules_for_every_caller(db):
     actor = Actor.system("test")
-    with pytest.raises(PatientInvalid) as refused:
+    with pytest.raises(Refused) as refused:
         patient_create(actor=actor, external_id="A-1")
     assert refused.value.messages == ["first_name: First name is required.",
                                       "last_name: Last name is required."]
     patient = patient_create(actor=actor, first_name="Ana", last_name="Cruz")
-    with pytest.raises(PatientInvalid):
+    with pytest.raises(Refused):
         appointment_save(patient=patient, actor=actor,
                          start=datetime.datetime(1899, 12, 31, 12, tzinfo=datetime.UTC))
     assert not Appointment.objects.exists()

@@ -69,6 +69,13 @@ def test_search_finds_by_name_email_phone_and_number(desk_client, make_patient):
         assert "Ivanova, Anastasia" in page and "Smith, Bob" not in page, query
 
 
+def test_search_for_a_digit_that_is_not_a_number_finds_nothing(desk_client, make_patient):
+    make_patient(first_name="Bob", last_name="Smith")
+    for query in ("\u00b9", "\u00b9\u00b2\u00b3\u2074"):  # superscript digits
+        response = desk_client.get("/staff/patients/", {"q": query})
+        assert response.status_code == 200 and "Smith, Bob" not in response.content.decode()
+
+
 def test_patient_portal_row_hidden_by_default(desk_client, practice, complete_patient):
     page = desk_client.get(f"/staff/patients/{complete_patient.pk}/").content.decode()
     assert "Patient Information" in page and "Birthdate" in page

@@ -9,10 +9,11 @@ import time_machine
 from django.core import mail
 
 from molar.access.models import PortalAccount
-from molar.access.services import AccessRefused, access_printout
+from molar.access.services import access_printout
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.outbox.models import OutboxEmail
+from molar.refusal import Refused
 from tests import hashing
 from tests.conftest import CsrfClient
 
@@ -120,7 +121,7 @@ def test_the_printout_refuses_the_password_the_patient_chose(patient_client, com
     settings.PASSWORD_HASHERS = ["tests.hashing.DepthRecordingHasher", *settings.LEGACY_PASSWORD_HASHERS]
     hashing.CALLS.clear()
     for typed in (GOOD_PASSWORD, "Wrong7Pass"):  # right or wrong: the same refusal, no hash checked
-        with pytest.raises(AccessRefused) as refused:
+        with pytest.raises(Refused) as refused:
             access_printout(patient=complete_patient, actor=Actor.system("t"), password=typed)
         assert "never printed" in refused.value.messages[0]
     assert hashing.CALLS == []
@@ -130,9 +131,9 @@ def test_printout_guesses_count_toward_the_lock(credentials, complete_patient):
     username, password = credentials
     with time_machine.travel(START, tick=False):
         for _ in range(10):
-            with pytest.raises(AccessRefused):
+            with pytest.raises(Refused):
                 access_printout(patient=complete_patient, actor=Actor.system("t"), password="Wrong7Pass")
-        with pytest.raises(AccessRefused) as refused:
+        with pytest.raises(Refused) as refused:
             access_printout(patient=complete_patient, actor=Actor.system("t"), password=password)
         assert "Sign-in is locked" in refused.value.messages[0]
         client = CsrfClient()

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from molar.audit.models import AuditEvent
 from molar.records import services
 from molar.records.models import Document
+from molar.refusal import Refused
 
 from .conftest import PDF_BYTES, STAFF, document
 
@@ -75,7 +76,7 @@ def test_type_comes_from_the_content_not_the_name(me):
 
 @pytest.mark.parametrize("content", [b"MZ\x90\x00\x03\x00\x00\x00", b"\x00\x01\x02binary"])
 def test_other_file_types_are_refused_and_nothing_is_stored(me, media_root, content):
-    with pytest.raises(services.RecordsInvalid, match="Only PDF, PNG, JPEG and plain text"):
+    with pytest.raises(Refused, match="Only PDF, PNG, JPEG and plain text"):
         document(me, content=content, name="report.pdf")
     assert not Document.objects.exists()
     assert not [path for path in media_root.rglob("*") if path.is_file()]
@@ -84,7 +85,7 @@ def test_other_file_types_are_refused_and_nothing_is_stored(me, media_root, cont
 def test_files_over_the_limit_are_refused(me, monkeypatch):
     monkeypatch.setattr(services, "DOCUMENT_MAX_BYTES", 10)
     upload = SimpleUploadedFile("big.txt", b"x" * 11)
-    with pytest.raises(services.RecordsInvalid, match="larger than"):
+    with pytest.raises(Refused, match="larger than"):
         services.document_upload(patient=me, title="Big", upload=upload, show_in_portal=True, actor=STAFF)
     assert not Document.objects.exists()
 

@@ -10,9 +10,9 @@ from molar.access.models import AccessEvent, PortalAccount
 from molar.access.services import access_provide
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
+from molar.refusal import Refused
 from molar.sheets.models import Sheet, SheetTemplate
 from molar.sheets.services import (
-    SheetInvalid,
     sheet_create,
     sheet_reprint,
     sheet_template_delete,
@@ -152,7 +152,7 @@ def test_patient_and_practice_fields_fill_in(practice, make_patient, make_templa
 
 
 def test_dashboard_refuses_the_tag(practice, make_template):
-    with pytest.raises(SheetInvalid) as refused:
+    with pytest.raises(Refused) as refused:
         make_template("Hello", f"Login: {TAG}", kind="dashboard")
     assert refused.value.messages == [MSG_TAG_IN_DASHBOARD]
     assert not SheetTemplate.objects.exists()
@@ -164,7 +164,7 @@ def test_dashboard_accepts_the_words_in_another_case(practice, make_template):
 
 
 def test_letter_holding_the_tag_cannot_become_a_dashboard(practice, welcome_letter):
-    with pytest.raises(SheetInvalid) as refused:
+    with pytest.raises(Refused) as refused:
         sheet_template_update(template=welcome_letter, actor=ACTOR, kind="dashboard")
     assert refused.value.messages == [MSG_TAG_IN_DASHBOARD]
     welcome_letter.refresh_from_db()
@@ -173,7 +173,7 @@ def test_letter_holding_the_tag_cannot_become_a_dashboard(practice, welcome_lett
 
 def test_tag_cannot_be_added_to_a_dashboard(practice, make_template):
     dashboard = make_template("Hello", kind="dashboard")
-    with pytest.raises(SheetInvalid) as refused:
+    with pytest.raises(Refused) as refused:
         sheet_template_update(template=dashboard, actor=ACTOR,
                               fields=[{"kind": "static_text", "text": TAG}])
     assert refused.value.messages == [MSG_TAG_IN_DASHBOARD]
@@ -184,7 +184,7 @@ def test_dashboard_holding_the_tag_anyway_makes_no_sheet(practice, complete_pati
     """A row written around the services (e.g. an import) is still refused."""
     template = make_template(TAG)
     SheetTemplate.objects.filter(pk=template.pk).update(kind="dashboard")
-    with pytest.raises(SheetInvalid) as refused:
+    with pytest.raises(Refused) as refused:
         create(template, complete_patient)
     assert refused.value.messages == [MSG_TAG_IN_DASHBOARD]
     assert not PortalAccount.objects.exists() and not Sheet.objects.exists()
@@ -213,7 +213,7 @@ def test_deleted_template_leaves_its_sheets_printable(practice, complete_patient
 
 
 def test_every_template_problem_is_listed(practice, make_template):
-    with pytest.raises(SheetInvalid) as refused:
+    with pytest.raises(Refused) as refused:
         make_template(" ", {"kind": "patient_field", "field_name": "password"},
                       {"kind": "practice_field"}, {"kind": "nonsense"}, name=" ", kind="memo")
     assert refused.value.messages == [

@@ -10,6 +10,7 @@ from molar.access.models import PortalAccount
 from molar.access.throttle import clear_username_locks, lock_state, unlock_address
 from molar.audit.services import Actor
 from molar.patients.models import Patient
+from molar.refusal import Refused
 
 READ_FROM_STDIN = "-"  # `--password -`: keeps the password out of ps and shell history
 
@@ -65,8 +66,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"Cleared {count} second factor(s) of patient {patient_id}.")
             else:
                 self._print(patient, actor, options["password"], Path(options["output"]))
-        except services.AccessRefused as exc:
-            raise CommandError(" ".join(exc.messages)) from None
+        except Refused as exc:
+            raise CommandError(str(exc)) from None
 
     def _unlock(self, patient, actor):
         """SPEC K8: the username lock (and the 100-failure lock), without a new password."""

@@ -2,8 +2,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from molar.api.keys import ApiKeyUnknown, apikey_create, apikey_list, apikey_revoke
+from molar.api.keys import apikey_create, apikey_list, apikey_revoke
 from molar.audit.services import Actor
+from molar.refusal import Refused
 
 
 def _when(value) -> str:
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             prefix = options["prefix"].strip().removeprefix("molar_").split("_")[0]
             try:
                 apikey_revoke(prefix=prefix, actor=Actor.cli())
-            except ApiKeyUnknown as exc:
+            except Refused as exc:
                 raise CommandError(str(exc)) from None
             self.stdout.write(f"API key {prefix} revoked.")
         else:

@@ -4,13 +4,13 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from molar.access.services import AccessRefused
 from molar.audit.services import Actor
 from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bulk_progress
 from molar.invites.delivery import invites_send_due
 from molar.invites.letterfile import LettersFile, LettersFileError
 from molar.invites.models import BulkRun, InviteRule
 from molar.ops.worker import worker_name
+from molar.refusal import Refused
 
 
 def _date(text: str) -> datetime.date:
@@ -79,8 +79,8 @@ class Command(BaseCommand):
             try:
                 summary = bulk_grant(criteria=criteria, actor=Actor.cli(), target=buffer,
                                      progress=self._bar)
-            except AccessRefused as exc:
-                raise CommandError(" ".join(exc.messages)) from None
+            except Refused as exc:
+                raise CommandError(str(exc)) from None
             letters.write(buffer.getvalue())
         for row in summary.skipped:
             self.stderr.write(f"{row.patient.pk}\t{row.patient}\tskipped: {row.reason}")

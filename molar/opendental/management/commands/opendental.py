@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from molar.opendental.models import SyncState
-from molar.opendental.services import SyncRefused, last_pass, opendental_sync, pass_summary
+from molar.opendental.services import last_pass, opendental_sync, pass_summary
+from molar.refusal import Refused
 
 PHASE_NAMES = {"patients": "patients", "appointments": "appointments", "accounts": "portal accounts",
                "events": "access events"}
@@ -40,7 +41,7 @@ class Command(BaseCommand):
 
         try:
             record = opendental_sync(full=full, progress=progress)
-        except SyncRefused as exc:
+        except Refused as exc:
             if tty:
                 self.stdout.write("\r\x1b[K", ending="")
             raise CommandError(str(exc)) from None

@@ -5,7 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from molar.access.opendental import access_import_opendental
 from molar.audit.services import Actor
 from molar.patients.fhir_import import patients_import_fhir
-from molar.patients.importing import ImportRefused, patients_import_csv
+from molar.patients.importing import patients_import_csv
+from molar.refusal import Refused
 
 KINDS = {
     "patients": "patients from a CSV file whose first line names the columns",
@@ -66,7 +67,7 @@ class Command(BaseCommand):
         try:
             summary = importer(path=file, actor=Actor.cli("import"), progress=progress,
                                on_problem=problem)
-        except ImportRefused as exc:
+        except Refused as exc:
             raise CommandError(str(exc)) from None
         if tty:
             self.stdout.write("\r\x1b[K", ending="")

@@ -5,12 +5,12 @@ from django.utils import timezone
 from molar.access.throttle import unlock_staff
 from molar.audit.services import Actor
 from molar.practice.staff import (
-    StaffRefused,
     staff_add,
     staff_clear_factors,
     staff_list,
     staff_set_active,
 )
+from molar.refusal import Refused
 
 
 class Command(BaseCommand):
@@ -52,7 +52,7 @@ class Command(BaseCommand):
                 count = staff_clear_factors(username=name, actor=actor)
                 self.stdout.write(f"Cleared {count} second factor(s) of {name}; they enroll again "
                                   "at their next sign-in.")
-        except StaffRefused as exc:
+        except Refused as exc:
             raise CommandError(str(exc)) from None
 
     def _list(self):
