@@ -8,7 +8,7 @@ last request, never later."""
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as STAFF_USER_KEY
-from django.http import JsonResponse
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -18,10 +18,10 @@ RENEW_AFTER_SECONDS = 60
 
 
 class SessionActivityMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is None or session.is_empty() or not session.session_key:
@@ -43,7 +43,7 @@ def _expires_in(session, now: float) -> int:
     return max(0, int(renewed + settings.SESSION_COOKIE_AGE - now))
 
 
-def session_timeout(request) -> dict:
+def session_timeout(request: HttpRequest) -> dict:
     """SPEC V4: what the page's timeout dialog needs (molar/static/molar/session.js)."""
     session = getattr(request, "session", None)
     if session is None or session.is_empty():
@@ -53,7 +53,7 @@ def session_timeout(request) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-def keepalive(request):
+def keepalive(request: HttpRequest):
     """"Stay signed in" (SPEC V4, WCAG 2.2.1): POST renews the idle limit now.
     GET only says how long is left, without renewing: a page about to sign
     out asks first, as another tab may have kept the session alive. A

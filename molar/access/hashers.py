@@ -53,7 +53,7 @@ class OpenDentalSHA3Hasher(BasePasswordHasher):
         raw = hashlib.sha3_512((salt + password).encode("utf-16-le")).digest()
         return base64.b64encode(raw).decode("ascii")
 
-    def encode(self, password, salt):
+    def encode(self, password, salt) -> str:
         return f"{self.algorithm}${salt}${self._digest(password, salt)}"
 
     def decode(self, encoded):
@@ -67,10 +67,10 @@ class OpenDentalSHA3Hasher(BasePasswordHasher):
     def safe_summary(self, encoded):
         return {"algorithm": self.algorithm, "salt": mask_hash(self.decode(encoded)["salt"])}
 
-    def must_update(self, encoded):
+    def must_update(self, encoded) -> bool:
         return True
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password, encoded) -> None:
         pass
 
 
@@ -84,7 +84,7 @@ class OpenDentalMD5Hasher(BasePasswordHasher):
         raw = hashlib.md5(password.encode("utf-16-le"), usedforsecurity=False).digest()
         return base64.b64encode(raw).decode("ascii")
 
-    def encode(self, password, salt=""):
+    def encode(self, password, salt: str="") -> str:
         return f"{self.algorithm}${self._digest(password)}"
 
     def decode(self, encoded):
@@ -97,10 +97,10 @@ class OpenDentalMD5Hasher(BasePasswordHasher):
     def safe_summary(self, encoded):
         return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
 
-    def must_update(self, encoded):
+    def must_update(self, encoded) -> bool:
         return True
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password, encoded) -> None:
         pass
 
 
@@ -113,7 +113,7 @@ class OpenDentalMD5EcwHasher(BasePasswordHasher):
     def _digest(self, password: str) -> str:
         return hashlib.md5(password.encode("ascii", "replace"), usedforsecurity=False).hexdigest()
 
-    def encode(self, password, salt=""):
+    def encode(self, password, salt: str="") -> str:
         return f"{self.algorithm}$${self._digest(password)}"
 
     def decode(self, encoded):
@@ -126,8 +126,8 @@ class OpenDentalMD5EcwHasher(BasePasswordHasher):
     def safe_summary(self, encoded):
         return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
 
-    def must_update(self, encoded):
+    def must_update(self, encoded) -> bool:
         return True
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password, encoded) -> None:
         pass

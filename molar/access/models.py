@@ -49,7 +49,7 @@ class PortalAccount(models.Model):
     def __str__(self) -> str:
         return self.username
 
-    def save(self, *args, **kwargs):
+    def save(self, *args, **kwargs) -> None:
         self.username_folded = fold_username(self.username)
         super().save(*args, **kwargs)
 

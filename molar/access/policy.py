@@ -69,5 +69,5 @@ class BlocklistValidator:
             raise ValidationError("Password must not be made from the practice's name.",
                                   code="password_practice_name")
 
-    def get_help_text(self):
+    def get_help_text(self) -> str:
         return "Your password can't be a common password or a variant of one."

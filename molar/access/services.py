@@ -66,7 +66,7 @@ class AccessRefused(Exception):
 
     kind: settings | eligibility | policy | input (422) or conflict (409)."""
 
-    def __init__(self, messages: list[str], kind: str):
+    def __init__(self, messages: list[str], kind: str) -> None:
         self.messages = messages
         self.kind = kind
         super().__init__("; ".join(messages))

@@ -1,5 +1,7 @@
 import secrets
 
+from django.http import HttpRequest
+
 from .context import RequestContext, client_ip, current
 
 
@@ -7,10 +9,10 @@ class RequestContextMiddleware:
     """Gives every request an id (echoed in X-Request-ID) and records the
     client address for the audit trail."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         request_id = secrets.token_hex(8)
         request.client_ip = client_ip(request.META)
         token = current.set(RequestContext(request_id=request_id, client_ip=request.client_ip))

@@ -1,5 +1,5 @@
 
-from django.http import StreamingHttpResponse
+from django.http import HttpRequest, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -16,14 +16,14 @@ COLUMNS = (("created_at", "When"), ("actor_label", "Actor"), ("patient_id", "Pat
            ("action", "Action"), ("outcome", "Outcome"), ("client_ip", "Address"))
 
 
-def _page_number(request) -> int:
+def _page_number(request: HttpRequest) -> int:
     try:
         return min(max(int(request.GET.get("page", 1)), 1), LAST_PAGE)
     except ValueError:
         return 1
 
 
-def _headers(request, sort: str) -> list[dict]:
+def _headers(request: HttpRequest, sort: str) -> list[dict]:
     """Column headings whose links sort by that column, then reverse it."""
     query = request.GET.copy()
     query.pop("page", None)
@@ -54,12 +54,12 @@ def detail_readable(detail) -> str:
 
 
 @staff_view(MANAGE_SETTINGS)
-def report(request):
+def report(request: HttpRequest):
     """SPEC T2: the trail by date, patient, actor and action."""
     return _report_page(request, AuditFilterForm(request.GET))
 
 
-def _report_page(request, form):
+def _report_page(request: HttpRequest, form):
     """One page of events. Whether there is a next page is found by fetching
     one row more than shown: no COUNT over millions of rows."""
     number, events, has_next = _page_number(request), [], False
@@ -84,7 +84,7 @@ def _report_page(request, form):
 
 
 @staff_view(MANAGE_SETTINGS)
-def export(request):
+def export(request: HttpRequest):
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _report_page(request, form)

@@ -5,6 +5,7 @@ the challenge lives in the server-side session until the browser answers."""
 import json
 from dataclasses import dataclass
 
+from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +36,7 @@ class RelyingParty:
     name: str
 
     @classmethod
-    def of(cls, request, name: str) -> "RelyingParty":
+    def of(cls, request: HttpRequest, name: str) -> "RelyingParty":
         host = request.get_host()  # validated against ALLOWED_HOSTS
         return cls(split_domain_port(host)[0], f"{request.scheme}://{host}", name or "Molar")
 
@@ -49,7 +50,7 @@ def user_handle(realm: str, owner_id: int) -> bytes:
     return salted_hmac("molar.factors.passkey-user", f"{realm}:{owner_id}", algorithm="sha256").digest()
 
 
-def registration_options(request, rp: RelyingParty, *, user_handle: bytes, user_name: str,
+def registration_options(request: HttpRequest, rp: RelyingParty, *, user_handle: bytes, user_name: str,
                          existing: list[str]) -> dict:
     options = generate_registration_options(
         rp_id=rp.id, rp_name=rp.name, user_id=user_handle, user_name=user_name, timeout=TIMEOUT_MS,
@@ -62,7 +63,7 @@ def registration_options(request, rp: RelyingParty, *, user_handle: bytes, user_
     return json.loads(options_to_json(options))
 
 
-def authentication_options(request, rp: RelyingParty, credentials: list[str]) -> dict:
+def authentication_options(request: HttpRequest, rp: RelyingParty, credentials: list[str]) -> dict:
     options = generate_authentication_options(
         rp_id=rp.id, timeout=TIMEOUT_MS,
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in credentials],
@@ -71,14 +72,14 @@ def authentication_options(request, rp: RelyingParty, credentials: list[str]) ->
     return json.loads(options_to_json(options))
 
 
-def _challenge(request) -> bytes:
+def _challenge(request: HttpRequest) -> bytes:
     challenge = request.session.pop(CHALLENGE_KEY, "")  # one answer per challenge
     if not challenge:
         raise PasskeyInvalid(_("No passkey request is open. Try again."))
     return base64url_to_bytes(challenge)
 
 
-def verify_registration(request, rp: RelyingParty, credential: str) -> tuple[str, bytes, int]:
+def verify_registration(request: HttpRequest, rp: RelyingParty, credential: str) -> tuple[str, bytes, int]:
     """(credential id, public key, sign count) of a new passkey."""
     try:
         verified = verify_registration_response(
@@ -97,7 +98,7 @@ def credential_id_of(credential: str) -> str:
         return ""
 
 
-def verify_authentication(request, rp: RelyingParty, credential: str, *, public_key: bytes,
+def verify_authentication(request: HttpRequest, rp: RelyingParty, credential: str, *, public_key: bytes,
                           sign_count: int) -> int:
     """The authenticator's new signature counter, or PasskeyInvalid."""
     try:

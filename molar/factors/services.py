@@ -7,6 +7,7 @@ callers (staff and portal sign-in); changes are audited here."""
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Q
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +28,7 @@ NAME_MAX = 60
 
 
 class FactorInvalid(Exception):
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str]) -> None:
         self.messages = messages
         super().__init__("; ".join(str(m) for m in messages))
 
@@ -90,8 +91,8 @@ def factor_add_totp(*, owner: Owner, secret: str, code: str, name: str, actor: A
                 last_step=step, name=_clean_name(name, "Authenticator app"))
 
 
-def factor_add_passkey(*, owner: Owner, request, rp: passkeys.RelyingParty, credential: str, name: str,
-                       actor: Actor) -> list[str]:
+def factor_add_passkey(*, owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty, credential: str,
+                       name: str, actor: Actor) -> list[str]:
     try:
         credential_id, public_key, sign_count = passkeys.verify_registration(request, rp, credential)
     except passkeys.PasskeyInvalid as exc:
@@ -137,7 +138,8 @@ def _check_recovery(owner: Owner, code: str) -> bool:
 
 
 
-def factor_check_passkey(owner: Owner, request, rp: passkeys.RelyingParty, credential: str) -> bool:
+def factor_check_passkey(owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty,
+                         credential: str) -> bool:
     factor = factors_of(owner).filter(kind=SecondFactor.Kind.PASSKEY,
                                       credential_id=passkeys.credential_id_of(credential)).first()
     if factor is None:

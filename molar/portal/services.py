@@ -70,7 +70,7 @@ class SignInFailed(Exception):
 
 
 class PortalInvalid(Exception):
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str]) -> None:
         self.messages = messages
         super().__init__("; ".join(str(m) for m in messages))
 

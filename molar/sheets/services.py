@@ -43,7 +43,7 @@ FIELD_NAMES = {
 class SheetInvalid(Exception):
     """A template or sheet was refused; `messages` say what to fix, one per problem."""
 
-    def __init__(self, messages: list[str]):
+    def __init__(self, messages: list[str]) -> None:
         self.messages = messages
         super().__init__("; ".join(messages))
 

@@ -6,7 +6,7 @@ password in it is never kept anywhere else."""
 
 from django.contrib import messages
 from django.db.models import Count
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -32,12 +32,12 @@ def _pdf(pdf: bytes, filename: str) -> HttpResponse:
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_list(request):
+def template_list(request: HttpRequest):
     templates = SheetTemplate.objects.annotate(field_count=Count("fields"))
     return render(request, "sheets/template_list.html", {"templates": templates})
 
 
-def _save_template(request, template, form, formset):
+def _save_template(request: HttpRequest, template, form, formset):
     actor = Actor.staff(request.user)
     values = {"name": form.cleaned_data["name"], "kind": form.cleaned_data["kind"],
               "fields": fields_from(formset)}
@@ -46,7 +46,7 @@ def _save_template(request, template, form, formset):
     return sheet_template_update(template=template, actor=actor, **values)
 
 
-def _edit(request, template: SheetTemplate | None):
+def _edit(request: HttpRequest, template: SheetTemplate | None):
     initial = {"name": template.name, "kind": template.kind} if template else None
     form = TemplateForm(request.POST if request.method == "POST" else None, initial=initial)
     # Bound: no initial, so every posted row with content counts as changed and
@@ -71,17 +71,17 @@ def _edit(request, template: SheetTemplate | None):
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_new(request):
+def template_new(request: HttpRequest):
     return _edit(request, None)
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_edit(request, template_id: int):
+def template_edit(request: HttpRequest, template_id: int):
     return _edit(request, get_object_or_404(SheetTemplate, pk=template_id))
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_delete(request, template_id: int):
+def template_delete(request: HttpRequest, template_id: int):
     """A confirmation step that works without JavaScript."""
     template = get_object_or_404(SheetTemplate, pk=template_id)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
@@ -91,7 +91,7 @@ def template_delete(request, template_id: int):
     return redirect("sheets:templates")
 
 
-def _patient_page(request, patient, *, form=None, problems=(), status=200):
+def _patient_page(request: HttpRequest, patient, *, form=None, problems=(), status: int=200):
     sheets = Sheet.objects.filter(patient=patient)[:200]
     return render(request, "sheets/patient_sheets.html", {
         "patient": patient, "sheets": sheets, "form": form or CreateSheetForm(),
@@ -100,13 +100,13 @@ def _patient_page(request, patient, *, form=None, problems=(), status=200):
 
 
 @staff_view(MANAGE_ACCESS)
-def patient_sheets(request, pk: int):
+def patient_sheets(request: HttpRequest, pk: int):
     return _patient_page(request, patient_for_staff(pk))
 
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def sheet_new(request, pk: int):
+def sheet_new(request: HttpRequest, pk: int):
     patient = patient_for_staff(pk)
     form = CreateSheetForm(request.POST)
     if not form.is_valid():
@@ -126,7 +126,7 @@ def sheet_new(request, pk: int):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def sheet_print(request, pk: int, sheet_id: int):
+def sheet_print(request: HttpRequest, pk: int, sheet_id: int):
     """Print a stored sheet again. The patient in the URL must be the sheet's."""
     patient = patient_for_staff(pk)
     sheet = get_object_or_404(Sheet, pk=sheet_id, patient=patient)

@@ -10,6 +10,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from molar.audit.context import RequestContext, current
@@ -22,7 +23,7 @@ USERNAME_KEY = "_staff_username"
 USER_KEY = "_auth_user_id"  # django.contrib.auth's
 
 
-def staff_session_start(request, user) -> None:
+def staff_session_start(request: HttpRequest, user) -> None:
     request.session[STARTED_KEY] = timezone.now().timestamp()
     request.session[ADDRESS_KEY] = request.client_ip
     request.session[USERNAME_KEY] = user.get_username()
@@ -31,10 +32,10 @@ def staff_session_start(request, user) -> None:
 class StaffSessionMiddleware:
     """After AuthenticationMiddleware: ends a staff session past its absolute limit."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest):
         session = request.session
         if session.get(USER_KEY) is not None:
             now = timezone.now().timestamp()

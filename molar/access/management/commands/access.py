@@ -2,7 +2,7 @@ import ipaddress
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from molar.access import services
@@ -18,7 +18,7 @@ class Command(BaseCommand):
     help = ("Patient portal access: show, provide, remove, new-password, print, unlock, "
             "clear-factors, unlock-address.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         unblock = sub.add_parser("unlock-address", help="lift a sign-in block on a client address")
         unblock.add_argument("address")
@@ -68,7 +68,7 @@ class Command(BaseCommand):
         except services.AccessRefused as exc:
             raise CommandError(" ".join(exc.messages)) from None
 
-    def _unlock(self, patient, actor):
+    def _unlock(self, patient, actor) -> None:
         """SPEC K8: the username lock (and the 100-failure lock), without a new password."""
         with transaction.atomic():
             account = PortalAccount.objects.select_for_update().filter(patient=patient).first()
@@ -88,7 +88,7 @@ class Command(BaseCommand):
             lifted = unlock_address(address, actor)
         self.stdout.write(f"Address {address} {'unblocked' if lifted else 'was not blocked'}.")
 
-    def _show(self, patient):
+    def _show(self, patient) -> None:
         account = PortalAccount.objects.filter(patient=patient).first()
         if account is None:
             self.stdout.write(f"Patient {patient.pk}: no portal account.")

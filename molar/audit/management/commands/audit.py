@@ -1,7 +1,7 @@
 import sys
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from molar.audit.sealing import audit_seal, backlog_warning
 from molar.audit.signing import parse_head
@@ -13,7 +13,7 @@ class Command(BaseCommand):
             "the latest signed checkpoint as one JSON line to keep outside the database, `verify "
             "[--checkpoint FILE]` checks the chain and the checkpoints and names the first problem.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         sub.add_parser("seal", help="seal every committed event now (the worker does this continually)")
         sub.add_parser("checkpoint", help="print the latest signed checkpoint as one line of JSON")
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         verify.add_argument("--checkpoint", metavar="FILE",
                             help="a line printed earlier by `molar audit checkpoint` to check against")
 
-    def handle(self, *args, verb, verbosity, **options):
+    def handle(self, *args, verb, verbosity, **options) -> None:
         getattr(self, f"_{verb}")(verbosity=verbosity, **options)
 
     def _seal(self, **options) -> None:
