@@ -58,7 +58,7 @@ class BlocklistValidator:
     """SPEC K4 for staff passwords (AUTH_PASSWORD_VALIDATORS): the same
     blocklist, variants and practice-name words as patients' passwords."""
 
-    def validate(self, password, user=None):
+    def validate(self, password: str, user: object = None) -> None:
         from molar.practice.models import PracticeSettings
 
         password = normalize_password(password)

@@ -1,18 +1,19 @@
 import secrets
+from collections.abc import Callable
 
-from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 
-from .context import RequestContext, client_ip, current
+from .context import ClientRequest, RequestContext, client_ip, current
 
 
 class RequestContextMiddleware:
     """Gives every request an id (echoed in X-Request-ID) and records the
     client address for the audit trail."""
 
-    def __init__(self, get_response) -> None:
+    def __init__(self, get_response: Callable[[ClientRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request: HttpRequest):
+    def __call__(self, request: ClientRequest) -> HttpResponseBase:
         request_id = secrets.token_hex(8)
         request.client_ip = client_ip(request.META)
         token = current.set(RequestContext(request_id=request_id, client_ip=request.client_ip))

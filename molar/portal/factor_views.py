@@ -4,6 +4,7 @@
 
 from django.contrib import messages
 from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -29,20 +30,20 @@ from .views import REALM, _rp
 TOTP_SECRET_KEY = "_portal_totp_enrolling"  # noqa: S105 (a session key's name)
 
 
-def _actor(request: HttpRequest):
+def _actor(request: HttpRequest) -> HttpResponseBase:
     from molar.audit.services import Actor
 
     return Actor.patient(request.portal_account)
 
 
-def _added(request: HttpRequest, codes: list[str]):
+def _added(request: HttpRequest, codes: list[str]) -> HttpResponseBase:
     messages.success(request, _("Two-step sign-in is on: it is asked at every sign-in."))
     return portal_render(request, "portal/factor_added.html", {"codes": codes, "tab": "profile"})
 
 
 @sensitive_post_parameters("code")
 @portal_view()
-def add_totp(request: HttpRequest):
+def add_totp(request: HttpRequest) -> HttpResponseBase:
     account = request.portal_account
     secret = request.session.get(TOTP_SECRET_KEY) if request.method == "POST" else None
     if not secret:
@@ -63,7 +64,7 @@ def add_totp(request: HttpRequest):
 
 
 @portal_view()
-def add_passkey(request: HttpRequest):
+def add_passkey(request: HttpRequest) -> HttpResponseBase:
     account = request.portal_account
     form = PasskeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -98,7 +99,7 @@ def _password_ok(request: HttpRequest) -> bool:
 @require_POST
 @sensitive_post_parameters("password")
 @portal_view()
-def remove(request: HttpRequest, factor_id: int):
+def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
     if _password_ok(request):
         try:
             factor_remove(owner=request.portal_account, factor_id=factor_id, actor=_actor(request))
@@ -112,7 +113,7 @@ def remove(request: HttpRequest, factor_id: int):
 @require_POST
 @sensitive_post_parameters("password")
 @portal_view()
-def new_codes(request: HttpRequest):
+def new_codes(request: HttpRequest) -> HttpResponseBase:
     if not _password_ok(request):
         return redirect("portal:profile")
     try:

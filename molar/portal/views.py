@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -58,7 +59,7 @@ CLEAR_SITE_DATA = '"cookies", "storage"'  # SPEC K7
 
 @require_POST
 @portal_view()
-def switch(request: HttpRequest):
+def switch(request: HttpRequest) -> HttpResponseBase:
     """The family switcher: only people in the signed-in person's family."""
     try:
         wanted = int(request.POST.get("patient", ""))
@@ -95,7 +96,7 @@ def _safe_next(request: HttpRequest, target: str) -> str:
     return target if ok else ""
 
 
-def _signed_in(request: HttpRequest, account, target: str, remember: bool):
+def _signed_in(request: HttpRequest, account, target: str, remember: bool) -> HttpResponseBase:
     portal_session_start(request, account)
     target = _safe_next(request, target)
     # SPEC O2: an account Open Dental flagged RequireUserNameChange is offered
@@ -118,7 +119,7 @@ def _signed_in(request: HttpRequest, account, target: str, remember: bool):
 
 @never_cache
 @sensitive_post_parameters("password")
-def sign_in(request: HttpRequest):
+def sign_in(request: HttpRequest) -> HttpResponseBase:
     if request.method == "GET" and portal_session_account(request) is not None:
         return redirect("portal:home")
     remembered = _remembered_username(request)
@@ -155,7 +156,7 @@ def _prefer_patient_language(request: HttpRequest, response, patient) -> None:
                             secure=request.is_secure())
 
 
-def _pending_account(request: HttpRequest):
+def _pending_account(request: HttpRequest) -> HttpResponseBase:
     pending = pending_get(request, REALM)
     account = pending and PortalAccount.objects.filter(pk=pending["id"]).first()
     if not account or not account.has_access or not pending_matches(pending, account.password):
@@ -170,7 +171,7 @@ def _rp(request: HttpRequest) -> passkeys.RelyingParty:
 
 @never_cache
 @sensitive_post_parameters("code")
-def second_factor(request: HttpRequest):
+def second_factor(request: HttpRequest) -> HttpResponseBase:
     account, pending = _pending_account(request)
     if account is None:
         return redirect("portal:sign_in")
@@ -191,7 +192,7 @@ def second_factor(request: HttpRequest):
 
 
 @require_POST
-def sign_out(request: HttpRequest):
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     portal_session_end(request)
     # SPEC K7: the browser drops every cookie of the site, the messages
     # cookie included, so the notice travels in the address instead.
@@ -203,7 +204,7 @@ def sign_out(request: HttpRequest):
 
 @sensitive_post_parameters("new", "confirm")
 @portal_view(restricted=True)
-def new_password(request: HttpRequest):
+def new_password(request: HttpRequest) -> HttpResponseBase:
     """SPEC L2: the only page (with sign-out) a one-time password opens."""
     account = request.portal_account
     if not account.require_password_change:
@@ -222,7 +223,7 @@ def new_password(request: HttpRequest):
 
 
 @portal_view()
-def username_offer(request: HttpRequest):
+def username_offer(request: HttpRequest) -> HttpResponseBase:
     """SPEC U2: right after the first password change, offered once."""
     account = request.portal_account
     if not account.username_offer_pending:
@@ -243,7 +244,7 @@ def username_offer(request: HttpRequest):
 
 
 @portal_view()
-def home(request: HttpRequest):
+def home(request: HttpRequest) -> HttpResponseBase:
     """SPEC V2: the next appointment, the balance and unread messages at a
     glance, each only while the practice shows its tab; a fixed number of
     queries. A view of health information, audited like a tab."""
@@ -259,7 +260,7 @@ def home(request: HttpRequest):
     return response
 
 
-def logo(request: HttpRequest):
+def logo(request: HttpRequest) -> HttpResponseBase:
     """SPEC V3: the practice's logo, for the sign-in page and every portal
     page; served by this view, never from MEDIA directly."""
     practice = PracticeSettings.cached()
@@ -276,7 +277,7 @@ def logo(request: HttpRequest):
 
 
 @portal_tab("appointments")
-def appointments(request: HttpRequest):
+def appointments(request: HttpRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
     return portal_render(request, "portal/appointments.html",
                          {"upcoming": appointment_rows(upcoming), "past": appointment_rows(past),
@@ -285,7 +286,7 @@ def appointments(request: HttpRequest):
 
 
 @portal_tab("appointments", json=True)
-def appointments_json(request: HttpRequest):
+def appointments_json(request: HttpRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
     rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
              "provider": a.provider, "status": a.status} for a in [*upcoming, *past]]
@@ -294,7 +295,7 @@ def appointments_json(request: HttpRequest):
 
 @sensitive_post_parameters("current", "new", "confirm", "password")
 @portal_view()
-def profile(request: HttpRequest):
+def profile(request: HttpRequest) -> HttpResponseBase:
     """SPEC L4: change password, change user name, sign out."""
     account = request.portal_account
     which = request.POST.get("form") if request.method == "POST" else None
@@ -331,7 +332,7 @@ def profile(request: HttpRequest):
 
 
 @never_cache
-def forgot(request: HttpRequest):
+def forgot(request: HttpRequest) -> HttpResponseBase:
     form = ForgotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.portal_reset_request(username=form.cleaned_data["username"])
@@ -344,7 +345,7 @@ def forgot(request: HttpRequest):
 
 @never_cache
 @sensitive_post_parameters("code", "new", "confirm")
-def reset(request: HttpRequest):
+def reset(request: HttpRequest) -> HttpResponseBase:
     form = ResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -359,7 +360,7 @@ def reset(request: HttpRequest):
     return portal_render(request, "portal/reset.html", {"form": form})
 
 
-def contact(request: HttpRequest):
+def contact(request: HttpRequest) -> HttpResponseBase:
     return portal_render(request, "portal/contact.html")
 
 
@@ -367,7 +368,7 @@ ACTIVATION_SESSION_KEY = "_activation_token"
 
 
 @never_cache
-def activate_link(request: HttpRequest, token: str):
+def activate_link(request: HttpRequest, token: str) -> HttpResponseBase:
     """The link from the email: move the token into the session and off the
     URL, so it cannot leak through history or the Referer header."""
     request.session[ACTIVATION_SESSION_KEY] = token
@@ -376,7 +377,7 @@ def activate_link(request: HttpRequest, token: str):
 
 @never_cache
 @sensitive_post_parameters("new", "confirm")
-def activate(request: HttpRequest):
+def activate(request: HttpRequest) -> HttpResponseBase:
     from molar.access.activation import activation_find
 
     token = request.session.get(ACTIVATION_SESSION_KEY, "")
@@ -404,7 +405,7 @@ def activate(request: HttpRequest):
 
 
 @portal_view()
-def history(request: HttpRequest):
+def history(request: HttpRequest) -> HttpResponseBase:
     """SPEC T2: the patient's own access history (who granted, printed, reset;
     sign-ins; views of health information)."""
     from molar.audit.selectors import audit_history_for_patient
@@ -413,7 +414,7 @@ def history(request: HttpRequest):
     return portal_render(request, "portal/history.html", {"entries": entries, "tab": "history"})
 
 
-def page_not_found(request: HttpRequest, exception):
+def page_not_found(request: HttpRequest, exception) -> HttpResponseBase:
     """The site's 404: portal addresses get the portal's look (a patient never
     lands on a staff-styled page), everything else the staff one."""
     if request.path.startswith("/portal/"):

@@ -4,6 +4,7 @@ Thin: parse, call a service, render."""
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -61,14 +62,14 @@ def _sign_in_now(request: HttpRequest, user, second_factor: str) -> None:
     staff_signed_in(user=user, second_factor=second_factor)
 
 
-def _finish(request: HttpRequest, user, second_factor: str, target: str):
+def _finish(request: HttpRequest, user, second_factor: str, target: str) -> HttpResponseBase:
     _sign_in_now(request, user, second_factor)
     return redirect(_next(request, target))
 
 
 @never_cache
 @sensitive_post_parameters("password")
-def sign_in(request: HttpRequest):
+def sign_in(request: HttpRequest) -> HttpResponseBase:
     if request.method == "GET" and request.user.is_authenticated:
         return redirect(_next(request, request.GET.get("next", "")))
     form = StaffSignInForm(request.POST or None)
@@ -92,7 +93,7 @@ def sign_in(request: HttpRequest):
     return render(request, "registration/login.html", {"form": form, "next": target})
 
 
-def _pending_user(request: HttpRequest, *, enroll: bool):
+def _pending_user(request: HttpRequest, *, enroll: bool) -> HttpResponseBase:
     pending = pending_get(request, REALM)
     if pending is None or bool(pending.get("enroll")) != enroll:
         return None, None
@@ -105,7 +106,7 @@ def _pending_user(request: HttpRequest, *, enroll: bool):
 
 @never_cache
 @sensitive_post_parameters("code")
-def verify(request: HttpRequest):
+def verify(request: HttpRequest) -> HttpResponseBase:
     """The second step: an authenticator code, a recovery code or a passkey."""
     user, pending = _pending_user(request, enroll=False)
     if user is None:
@@ -125,7 +126,7 @@ def verify(request: HttpRequest):
     return render(request, "staffauth/verify.html", {"form": form, "passkey_options": options})
 
 
-def _enrolling(request: HttpRequest):
+def _enrolling(request: HttpRequest) -> HttpResponseBase:
     """(user, pending): signed-in staff adding a factor (pending None), or a
     sign-in that must enroll one first (SPEC K2)."""
     if request.user.is_authenticated:
@@ -133,7 +134,7 @@ def _enrolling(request: HttpRequest):
     return _pending_user(request, enroll=True)
 
 
-def _codes_page(request: HttpRequest, codes: list[str], pending):
+def _codes_page(request: HttpRequest, codes: list[str], pending) -> HttpResponseBase:
     """After a factor is added: signed in now if this was the sign-in's
     enrollment; new recovery codes shown once, in this response only."""
     if pending is not None:
@@ -143,7 +144,7 @@ def _codes_page(request: HttpRequest, codes: list[str], pending):
 
 
 @never_cache
-def security(request: HttpRequest):
+def security(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -154,7 +155,7 @@ def security(request: HttpRequest):
 
 @never_cache
 @sensitive_post_parameters("code")
-def add_totp(request: HttpRequest):
+def add_totp(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -178,7 +179,7 @@ def add_totp(request: HttpRequest):
 
 
 @never_cache
-def add_passkey(request: HttpRequest):
+def add_passkey(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -201,7 +202,7 @@ def add_passkey(request: HttpRequest):
 
 @require_POST
 @never_cache
-def remove(request: HttpRequest, factor_id: int):
+def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect("login")
     user = request.user
@@ -220,7 +221,7 @@ def remove(request: HttpRequest, factor_id: int):
 
 @require_POST
 @never_cache
-def new_codes(request: HttpRequest):
+def new_codes(request: HttpRequest) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect("login")
     try:
@@ -232,7 +233,7 @@ def new_codes(request: HttpRequest):
 
 
 @require_POST
-def sign_out(request: HttpRequest):
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     """SPEC K1, K7: audited; the browser is told to drop cookies and storage."""
     if request.user.is_authenticated:
         staff_signed_out(user_id=request.user.pk, username=request.user.get_username())

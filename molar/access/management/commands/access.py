@@ -1,6 +1,7 @@
 import ipaddress
 import sys
 from pathlib import Path
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                                       "from standard input (keeps it out of ps and history)")
                 cmd.add_argument("--output", "-o", required=True, help="PDF file to write")
 
-    def handle(self, *args, verb, **options):
+    def handle(self, *args: Any, verb: str, **options: Any) -> None:
         actor = Actor.cli()
         if verb == "unlock-address":
             return self._unlock_address(options["address"], actor)
@@ -68,7 +69,7 @@ class Command(BaseCommand):
         except services.AccessRefused as exc:
             raise CommandError(" ".join(exc.messages)) from None
 
-    def _unlock(self, patient, actor) -> None:
+    def _unlock(self, patient: Patient, actor: Actor) -> None:
         """SPEC K8: the username lock (and the 100-failure lock), without a new password."""
         with transaction.atomic():
             account = PortalAccount.objects.select_for_update().filter(patient=patient).first()
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             account.save(update_fields=["failed_attempts", "hard_locked_at"])
         self.stdout.write(f"Sign-in for patient {patient.pk} unlocked.")
 
-    def _unlock_address(self, address, actor):
+    def _unlock_address(self, address: str, actor: Actor) -> None:
         try:
             address = str(ipaddress.ip_address(address.strip()))
         except ValueError:
@@ -88,7 +89,7 @@ class Command(BaseCommand):
             lifted = unlock_address(address, actor)
         self.stdout.write(f"Address {address} {'unblocked' if lifted else 'was not blocked'}.")
 
-    def _show(self, patient) -> None:
+    def _show(self, patient: Patient) -> None:
         account = PortalAccount.objects.filter(patient=patient).first()
         if account is None:
             self.stdout.write(f"Patient {patient.pk}: no portal account.")
@@ -100,7 +101,7 @@ class Command(BaseCommand):
             f"last sign-in {account.last_login or 'never'}"
         )
 
-    def _print(self, patient, actor, password, output: Path):
+    def _print(self, patient: Patient, actor: Actor, password: str, output: Path) -> None:
         if password == READ_FROM_STDIN:
             password = sys.stdin.readline().strip()
         pdf = services.access_printout(patient=patient, actor=actor, password=password)
