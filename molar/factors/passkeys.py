@@ -4,6 +4,7 @@ the challenge lives in the server-side session until the browser answers."""
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
 from django.http import HttpRequest
 from django.http.request import split_domain_port
@@ -60,7 +61,7 @@ def registration_options(request: HttpRequest, rp: RelyingParty, *, user_handle:
             user_verification=UserVerificationRequirement.PREFERRED),
     )
     request.session[CHALLENGE_KEY] = bytes_to_base64url(options.challenge)
-    return json.loads(options_to_json(options))
+    return cast(dict, json.loads(options_to_json(options)))
 
 
 def authentication_options(request: HttpRequest, rp: RelyingParty, credentials: list[str]) -> dict:
@@ -69,7 +70,7 @@ def authentication_options(request: HttpRequest, rp: RelyingParty, credentials: 
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in credentials],
         user_verification=UserVerificationRequirement.PREFERRED)
     request.session[CHALLENGE_KEY] = bytes_to_base64url(options.challenge)
-    return json.loads(options_to_json(options))
+    return cast(dict, json.loads(options_to_json(options)))
 
 
 def _challenge(request: HttpRequest) -> bytes:

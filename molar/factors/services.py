@@ -4,11 +4,14 @@ recovery codes) runs before the short transaction that stores its result
 (SPEC Q2). Throttling and the sign-in's own audit event belong to the
 callers (staff and portal sign-in); changes are audited here."""
 
+from typing import Any
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from molar.access.hashers import spend_hash_time
@@ -28,7 +31,7 @@ NAME_MAX = 60
 
 
 class FactorInvalid(Exception):
-    def __init__(self, messages: list[str]) -> None:
+    def __init__(self, messages: list[str | Promise]) -> None:
         self.messages = messages
         super().__init__("; ".join(str(m) for m in messages))
 
@@ -41,7 +44,7 @@ def _patient_id(owner: Owner) -> int | None:
     return owner.patient_id if isinstance(owner, PortalAccount) else None
 
 
-def factors_of(owner: Owner):
+def factors_of(owner: Owner) -> QuerySet[SecondFactor]:
     return SecondFactor.objects.filter(**_owned(owner))
 
 
@@ -62,7 +65,7 @@ def _clean_name(name: str, default: str) -> str:
     return " ".join((name or "").split())[:NAME_MAX] or default
 
 
-def _add(owner: Owner, actor: Actor, **fields) -> list[str]:
+def _add(owner: Owner, actor: Actor, **fields: Any) -> list[str]:
     """Store the factor; the owner's first one also gets ten recovery codes,
     returned to show once (hashed here, before the transaction)."""
     made = [] if recovery_codes_left(owner) else recovery_new_codes()
@@ -146,7 +149,8 @@ def factor_check_passkey(owner: Owner, request: HttpRequest, rp: passkeys.Relyin
         request.session.pop(passkeys.CHALLENGE_KEY, None)
         return False
     try:
-        count = passkeys.verify_authentication(request, rp, credential, public_key=bytes(factor.public_key),
+        count = passkeys.verify_authentication(request, rp, credential,
+                                               public_key=bytes(factor.public_key or b""),
                                                sign_count=factor.sign_count)
     except passkeys.PasskeyInvalid:
         return False

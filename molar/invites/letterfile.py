@@ -73,5 +73,5 @@ class LettersFile:
     def __enter__(self) -> "LettersFile":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
