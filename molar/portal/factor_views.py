@@ -30,7 +30,7 @@ from .views import REALM, _rp
 TOTP_SECRET_KEY = "_portal_totp_enrolling"  # noqa: S105 (a session key's name)
 
 
-def _actor(request: HttpRequest) -> HttpResponseBase:
+def _actor(request: HttpRequest):
     from molar.audit.services import Actor
 
     return Actor.patient(request.portal_account)

@@ -156,7 +156,7 @@ def _prefer_patient_language(request: HttpRequest, response, patient) -> None:
                             secure=request.is_secure())
 
 
-def _pending_account(request: HttpRequest) -> HttpResponseBase:
+def _pending_account(request: HttpRequest):
     pending = pending_get(request, REALM)
     account = pending and PortalAccount.objects.filter(pk=pending["id"]).first()
     if not account or not account.has_access or not pending_matches(pending, account.password):

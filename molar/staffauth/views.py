@@ -93,7 +93,7 @@ def sign_in(request: HttpRequest) -> HttpResponseBase:
     return render(request, "registration/login.html", {"form": form, "next": target})
 
 
-def _pending_user(request: HttpRequest, *, enroll: bool) -> HttpResponseBase:
+def _pending_user(request: HttpRequest, *, enroll: bool):
     pending = pending_get(request, REALM)
     if pending is None or bool(pending.get("enroll")) != enroll:
         return None, None
@@ -126,7 +126,7 @@ def verify(request: HttpRequest) -> HttpResponseBase:
     return render(request, "staffauth/verify.html", {"form": form, "passkey_options": options})
 
 
-def _enrolling(request: HttpRequest) -> HttpResponseBase:
+def _enrolling(request: HttpRequest):
     """(user, pending): signed-in staff adding a factor (pending None), or a
     sign-in that must enroll one first (SPEC K2)."""
     if request.user.is_authenticated:
