@@ -20,7 +20,7 @@ demo: $(BIN)/.installed
 # Every test: the security gates, the whole suite on SQLite (browser tests
 # included), then every database test again on PostgreSQL. Any failure, or no
 # tests at all (pytest exit code 5), fails the target.
-test: test-deps test-gates test-sqlite test-postgres
+test: test-deps lint test-gates test-sqlite test-postgres
 
 # SPEC K10: bandit fails on any high-severity finding. The `check --deploy`
 # gate (production settings) and the bad-input proof of each gate are tests
@@ -59,8 +59,12 @@ screenshots: test-deps
 	MOLAR_SCREENSHOTS=$(abspath $(SCREENSHOTS)) $(BIN)/pytest -q tests/browser/test_experience.py -k fits
 	@ls $(SCREENSHOTS)
 
+# ruff, then mypy with django-stubs over the security core ([tool.mypy] files
+# in pyproject.toml: what handles passwords, secrets, sessions and the audit trail).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

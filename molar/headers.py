@@ -4,6 +4,10 @@ Django's SecurityMiddleware already sends nosniff, Referrer-Policy and HSTS
 (over https); this adds the Content-Security-Policy and keeps signed-in
 pages and API answers out of every cache."""
 
+from collections.abc import Callable
+
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils.cache import add_never_cache_headers
 
 from molar.portal.session import ACCOUNT_KEY
@@ -21,10 +25,10 @@ CONTENT_SECURITY_POLICY = "; ".join([
 
 
 class SecurityHeadersMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
@@ -33,7 +37,7 @@ class SecurityHeadersMiddleware:
         return response
 
     @staticmethod
-    def _private(request) -> bool:
+    def _private(request: HttpRequest) -> bool:
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
         return (

@@ -6,9 +6,13 @@ expiry at most once a minute keeps the 15-minute idle timeout (SPEC L5) to
 within a minute: a session ends between 14 and 15 idle minutes after the
 last request, never later."""
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY as STAFF_USER_KEY
-from django.http import JsonResponse
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
@@ -18,10 +22,10 @@ RENEW_AFTER_SECONDS = 60
 
 
 class SessionActivityMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         session = getattr(request, "session", None)
         if session is None or session.is_empty() or not session.session_key:
@@ -35,7 +39,7 @@ class SessionActivityMiddleware:
         return response
 
 
-def _expires_in(session, now: float) -> int:
+def _expires_in(session: SessionBase, now: float) -> int:
     """Seconds until this session's idle limit, counting the renewal the
     middleware is about to make for the current request."""
     seen = session.get(SEEN_KEY, 0)
@@ -43,7 +47,7 @@ def _expires_in(session, now: float) -> int:
     return max(0, int(renewed + settings.SESSION_COOKIE_AGE - now))
 
 
-def session_timeout(request) -> dict:
+def session_timeout(request: HttpRequest) -> dict:
     """SPEC V4: what the page's timeout dialog needs (molar/static/molar/session.js)."""
     session = getattr(request, "session", None)
     if session is None or session.is_empty():
@@ -53,7 +57,7 @@ def session_timeout(request) -> dict:
 
 
 @require_http_methods(["GET", "POST"])
-def keepalive(request):
+def keepalive(request: HttpRequest) -> JsonResponse:
     """"Stay signed in" (SPEC V4, WCAG 2.2.1): POST renews the idle limit now.
     GET only says how long is left, without renewing: a page about to sign
     out asks first, as another tab may have kept the session alive. A
@@ -64,7 +68,7 @@ def keepalive(request):
     if not (session.get(PORTAL_ACCOUNT_KEY) or session.get(STAFF_USER_KEY)):
         return JsonResponse({"expires_in": 0}, status=401)
     if request.method == "GET":
-        request.session_not_renewed = True
+        request.session_not_renewed = True  # type: ignore[attr-defined]  # read back with getattr above
         now = timezone.now().timestamp()
         left = max(0, int(session.get(SEEN_KEY, now) + settings.SESSION_COOKIE_AGE - now))
         return JsonResponse({"expires_in": left}, status=200 if left else 401)

@@ -30,7 +30,7 @@ def bandit(path: Path) -> subprocess.CompletedProcess:
 def test_the_makefile_runs_the_same_bandit_gate():
     makefile = (ROOT / "Makefile").read_text()
     assert "bandit -q -r --severity-level high molar" in makefile
-    assert "test: test-deps test-gates test-sqlite test-postgres" in makefile
+    assert "test: test-deps lint test-gates test-sqlite test-postgres" in makefile
 
 
 def test_bandit_fails_on_a_high_severity_finding(tmp_path):

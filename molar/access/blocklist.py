@@ -35,7 +35,9 @@ def common_passwords() -> frozenset[str]:
 
 def _unleet(text: str) -> set[str]:
     read = text.translate(LEET)
-    return {read.translate(str.maketrans(dict.fromkeys(AMBIGUOUS, letter))) for letter in "il"}
+    # typeshed's overloads refuse a dict[str, str] (invariance); str.maketrans takes one
+    return {read.translate(str.maketrans(dict.fromkeys(AMBIGUOUS, letter)))  # type: ignore[arg-type]
+            for letter in "il"}
 
 
 def _unrepeated(text: str) -> str:

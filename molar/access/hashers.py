@@ -10,6 +10,7 @@ one lane keeps the cost on memory, where a GPU attacker pays."""
 import base64
 import hashlib
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import (
@@ -53,24 +54,24 @@ class OpenDentalSHA3Hasher(BasePasswordHasher):
         raw = hashlib.sha3_512((salt + password).encode("utf-16-le")).digest()
         return base64.b64encode(raw).decode("ascii")
 
-    def encode(self, password, salt):
+    def encode(self, password: str, salt: str) -> str:
         return f"{self.algorithm}${salt}${self._digest(password, salt)}"
 
-    def decode(self, encoded):
+    def decode(self, encoded: str) -> dict[str, str]:
         algorithm, salt, digest = encoded.split("$", 2)
         return {"algorithm": algorithm, "salt": salt, "hash": digest}
 
-    def verify(self, password, encoded):
+    def verify(self, password: str, encoded: str) -> bool:
         decoded = self.decode(encoded)
         return constant_time_compare(self._digest(password, decoded["salt"]), decoded["hash"])
 
-    def safe_summary(self, encoded):
+    def safe_summary(self, encoded: str) -> dict[Any, str]:
         return {"algorithm": self.algorithm, "salt": mask_hash(self.decode(encoded)["salt"])}
 
-    def must_update(self, encoded):
+    def must_update(self, encoded: str) -> bool:
         return True
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password: str, encoded: str) -> None:
         pass
 
 
@@ -84,23 +85,23 @@ class OpenDentalMD5Hasher(BasePasswordHasher):
         raw = hashlib.md5(password.encode("utf-16-le"), usedforsecurity=False).digest()
         return base64.b64encode(raw).decode("ascii")
 
-    def encode(self, password, salt=""):
+    def encode(self, password: str, salt: str = "") -> str:
         return f"{self.algorithm}${self._digest(password)}"
 
-    def decode(self, encoded):
+    def decode(self, encoded: str) -> dict[str, str]:
         algorithm, digest = encoded.split("$", 1)
         return {"algorithm": algorithm, "hash": digest, "salt": ""}
 
-    def verify(self, password, encoded):
+    def verify(self, password: str, encoded: str) -> bool:
         return constant_time_compare(self._digest(password), self.decode(encoded)["hash"])
 
-    def safe_summary(self, encoded):
+    def safe_summary(self, encoded: str) -> dict[Any, str]:
         return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
 
-    def must_update(self, encoded):
+    def must_update(self, encoded: str) -> bool:
         return True
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password: str, encoded: str) -> None:
         pass
 
 
@@ -113,21 +114,21 @@ class OpenDentalMD5EcwHasher(BasePasswordHasher):
     def _digest(self, password: str) -> str:
         return hashlib.md5(password.encode("ascii", "replace"), usedforsecurity=False).hexdigest()
 
-    def encode(self, password, salt=""):
+    def encode(self, password: str, salt: str = "") -> str:
         return f"{self.algorithm}$${self._digest(password)}"
 
-    def decode(self, encoded):
+    def decode(self, encoded: str) -> dict[str, str]:
         algorithm, _, digest = encoded.split("$", 2)
         return {"algorithm": algorithm, "hash": digest, "salt": ""}
 
-    def verify(self, password, encoded):
+    def verify(self, password: str, encoded: str) -> bool:
         return constant_time_compare(self._digest(password), self.decode(encoded)["hash"].lower())
 
-    def safe_summary(self, encoded):
+    def safe_summary(self, encoded: str) -> dict[Any, str]:
         return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
 
-    def must_update(self, encoded):
+    def must_update(self, encoded: str) -> bool:
         return True
 
-    def harden_runtime(self, password, encoded):
+    def harden_runtime(self, password: str, encoded: str) -> None:
         pass

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib.auth.hashers import check_password, is_password_usable, make_password
 from django.db import models
 from django.utils import timezone
@@ -49,7 +51,7 @@ class PortalAccount(models.Model):
     def __str__(self) -> str:
         return self.username
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         self.username_folded = fold_username(self.username)
         super().save(*args, **kwargs)
 

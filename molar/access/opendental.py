@@ -15,8 +15,9 @@ import csv
 import datetime
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.contrib.auth.hashers import is_password_usable
 from django.db import IntegrityError, transaction
@@ -58,14 +59,14 @@ def opendental_password(value: str | None) -> str:
     raise Refused("Password is not an Open Dental hash (SHA3_512$salt$hash, MD5, MD5_ECW or None$$).")
 
 
-def opendental_flag(value, column: str) -> bool:
+def opendental_flag(value: object, column: str) -> bool:
     text = ("" if value is None else str(value)).strip().lower()
     if text in TRUE or text in FALSE:
         return text in TRUE
     raise Refused(f"{column} must be 0 or 1, not {value!r}.")
 
 
-def opendental_last_login(value) -> datetime.datetime | None:
+def opendental_last_login(value: object) -> datetime.datetime | None:
     """DateTimeLastLogin: the practice's wall clock; 0001-01-01 means never."""
     if isinstance(value, str):
         value = value.strip()
@@ -156,20 +157,21 @@ def _reader(lines: Iterable[str]) -> tuple[csv.DictReader, bool]:
     lines = iter(lines)
     first = next(lines, "")
     tabs = "\t" in first
-    options = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tabs else {}
+    options: dict[str, Any] = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tabs else {}
     reader = csv.DictReader(_chain(first, lines), **options)
     names = [name.strip() for name in reader.fieldnames or []]
     reader.fieldnames = names
     return reader, "FKey" in names and "PatNum" not in names
 
 
-def _chain(first: str, rest):
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     if first:
         yield first
     yield from rest
 
 
-def access_import_opendental(*, lines, actor: Actor, progress=None) -> ImportReport:
+def access_import_opendental(*, lines: Iterable[str], actor: Actor,
+                             progress: Callable[[int], object] | None = None) -> ImportReport:
     """Import every good row of an exported `userweb` file; report the bad ones."""
     reader, raw = _reader(lines)
     needed = ("FKey", "FKeyType", "UserName", "Password") if raw else COLUMNS[:3]
@@ -234,8 +236,9 @@ def access_sync_opendental(*, rows: list[OpenDentalAccount], actor: Actor) -> Sy
     sync still manages, leave Molar's own alone, report username clashes."""
     result = SyncAccountsResult()
     # Plain values, not model objects: most rows of most passes are unchanged.
-    existing = {patient_id: (pk, od_digest and od_digest == account_digest(*state) and od_digest)
-                for pk, patient_id, od_digest, *state in PortalAccount.objects.filter(
+    existing = {patient_id: (pk, od_digest and od_digest == account_digest(name, hashed, *flags)
+                             and od_digest)
+                for pk, patient_id, od_digest, name, hashed, *flags in PortalAccount.objects.filter(
                     patient_id__in=[r.patient_id for r in rows]).values_list(
                     "pk", "patient_id", "od_digest", "username", "password",
                     "require_password_change", "require_username_change")}

@@ -58,7 +58,7 @@ class BlocklistValidator:
     """SPEC K4 for staff passwords (AUTH_PASSWORD_VALIDATORS): the same
     blocklist, variants and practice-name words as patients' passwords."""
 
-    def validate(self, password, user=None):
+    def validate(self, password: str, user: object = None) -> None:
         from molar.practice.models import PracticeSettings
 
         password = normalize_password(password)
@@ -69,5 +69,5 @@ class BlocklistValidator:
             raise ValidationError("Password must not be made from the practice's name.",
                                   code="password_practice_name")
 
-    def get_help_text(self):
+    def get_help_text(self) -> str:
         return "Your password can't be a common password or a variant of one."

@@ -1,6 +1,8 @@
 """SPEC W7: the one-page credentials letter, with a QR code of the portal address."""
 
 import io
+from collections.abc import Iterable
+from typing import IO
 
 from django.utils.translation import get_language, gettext_lazy, override
 from django.utils.translation import gettext as _
@@ -62,8 +64,9 @@ def _draw_letter(pdf: canvas.Canvas, practice: PracticeSettings, username: str, 
     pdf.showPage()
 
 
-def _canvas(target) -> canvas.Canvas:
-    pdf = canvas.Canvas(target, pagesize=letter, pageCompression=1, initialFontName=sans())
+def _canvas(target: str | IO[bytes]) -> canvas.Canvas:
+    # types-reportlab types initialFontName as a number; it is the font's name
+    pdf = canvas.Canvas(target, pagesize=letter, pageCompression=1, initialFontName=sans())  # type: ignore[arg-type]
     pdf.setTitle(_("Online Access"))
     return pdf
 
@@ -77,7 +80,8 @@ def credentials_pdf(*, practice: PracticeSettings, username: str, password: str,
     return buffer.getvalue()
 
 
-def letters_pdf(target, *, practice: PracticeSettings, letters) -> None:
+def letters_pdf(target: str | IO[bytes], *, practice: PracticeSettings,
+                letters: Iterable[tuple[str, ...]]) -> None:
     """One page per (username, password, url[, language]), written to `target`
     (a path or a binary file): the bulk "Provide access and print letters"
     (SPEC I5), each in its patient's language when given (SPEC V10)."""

@@ -8,8 +8,11 @@ transaction. Password hashes are computed before that transaction begins
 holds the database's only write lock. A refused action raises Refused
 and leaves a `failure` audit row, written after the rollback."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
+from typing import Any, TypeVar, cast
 
 from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
@@ -82,13 +85,17 @@ class _PasswordClash(Exception):
     (a brand-new one); vanishingly rare, and answered by preparing another."""
 
 
-def _audited(action: str):
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+
+def _audited(action: str) -> Callable[[F], F]:
     """On refusal, record the failure (after the rollback) and re-raise. The
     service opens its own short transaction(s)."""
 
-    def decorator(func):
+    def decorator(func: F) -> F:
         @wraps(func)
-        def wrapper(*, patient: Patient, actor: Actor, **kwargs):
+        def wrapper(*, patient: Patient, actor: Actor, **kwargs: Any) -> Any:
             try:
                 return func(patient=patient, actor=actor, **kwargs)
             except Refused as exc:
@@ -98,7 +105,7 @@ def _audited(action: str):
                 )
                 raise
 
-        return wrapper
+        return cast(F, wrapper)
 
     return decorator
 
@@ -160,7 +167,7 @@ def _check_prepared(prepared: PreparedPassword, account: PortalAccount) -> None:
         raise _PasswordClash
 
 
-def _with_prepared(patient: Patient, action):
+def _with_prepared(patient: Patient, action: Callable[[PreparedPassword], T]) -> T:
     """Run `action(prepared)` with a fresh prepared password, again with a
     new one in the (nearly impossible) case that it clashed with the username."""
     while True:
@@ -225,7 +232,8 @@ def access_provide(*, patient: Patient, actor: Actor, source: str = "window") ->
     return _with_prepared(patient, lambda prepared: _provide(patient, actor, source, practice, prepared))
 
 
-def _provide(patient, actor, source, practice, prepared) -> Credentials:
+def _provide(patient: Patient, actor: Actor, source: str, practice: PracticeSettings,
+             prepared: PreparedPassword) -> Credentials:
     with transaction.atomic():
         patient, account = _lock(patient)
         if account is not None and account.has_access:
@@ -252,7 +260,8 @@ def access_issue_one_time(*, patient: Patient, actor: Actor, source: str) -> Cre
     return _with_prepared(patient, lambda prepared: _issue(patient, actor, source, practice, prepared))
 
 
-def _issue(patient, actor, source, practice, prepared) -> Credentials | None:
+def _issue(patient: Patient, actor: Actor, source: str, practice: PracticeSettings,
+           prepared: PreparedPassword) -> Credentials | None:
     with transaction.atomic():
         patient, account = _lock(patient)
         _require_ready(practice, patient)
@@ -293,14 +302,15 @@ def access_issue_for_delivery(*, patient: Patient, actor: Actor) -> Issued | Non
     return _with_prepared(patient, lambda prepared: _issue_for_delivery(patient, actor, practice, prepared))
 
 
-def _issue_for_delivery(patient, actor, practice, prepared) -> Issued | None:
+def _issue_for_delivery(patient: Patient, actor: Actor, practice: PracticeSettings,
+                        prepared: PreparedPassword) -> Issued | None:
     with transaction.atomic():
         patient, account = _lock(patient)
         _require_ready(practice, patient)
         if account is not None and account.has_access and not account.require_password_change:
             return None
         had_access = account is not None and account.has_access
-        prior = (account.password, account.require_password_change) if had_access else ("", False)
+        prior = (account.password, account.require_password_change) if account and had_access else ("", False)
         account, new_access = _grant(patient, account, actor, "invite", prepared, provided_now=False)
         audit_record(
             action="credentials_issued", actor=actor, patient_id=patient.pk,
@@ -311,7 +321,7 @@ def _issue_for_delivery(patient, actor, practice, prepared) -> Issued | None:
     return Issued(credentials, account, prepared.hashed, prior[0], prior[1], new_access)
 
 
-def access_delivery_accepted(*, patient_id: int, actor: Actor, new_access: bool, at) -> None:
+def access_delivery_accepted(*, patient_id: int, actor: Actor, new_access: bool, at: datetime) -> None:
     """SPEC I6: the mail server took the credentials: for a patient who had no
     access, that is when access was provided (the dashboard counts it)."""
     if new_access:
@@ -365,7 +375,7 @@ def access_generate_password(*, patient: Patient, actor: Actor) -> str:
     return _with_prepared(patient, lambda prepared: _regenerate(patient, actor, prepared))
 
 
-def _regenerate(patient, actor, prepared) -> str:
+def _regenerate(patient: Patient, actor: Actor, prepared: PreparedPassword) -> str:
     with transaction.atomic():
         patient, account = _lock(patient)
         account = _require_access(account)
@@ -386,8 +396,8 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
     _require_policy(password, practice, account.username, patient.first_name)
     hashed = make_password(password)  # before the transaction (SPEC Q2)
     with transaction.atomic():
-        patient, account = _lock(patient)
-        account = _require_access(account)
+        patient, locked = _lock(patient)
+        account = _require_access(locked)
         _require_policy(password, practice, account.username, patient.first_name)  # renamed meanwhile?
         _set_one_time_password(account, hashed, actor)
         audit_record(action="password_typed", actor=actor, patient_id=patient.pk)

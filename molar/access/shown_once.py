@@ -24,6 +24,8 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.utils.crypto import salted_hmac
 
@@ -41,7 +43,8 @@ def _path(patient_id: int) -> str:
     return reverse("access:page", args=[patient_id])
 
 
-def shown_once_keep(request, response, *, patient_id: int, password: str) -> None:
+def shown_once_keep(request: HttpRequest, response: HttpResponseBase, *, patient_id: int,
+                    password: str) -> None:
     """Seal `password` into the redirect `response` for the next GET of the page."""
     ticket = secrets.token_urlsafe(16)  # 128 bits
     request.session[SESSION_KEY] = ticket
@@ -54,7 +57,7 @@ def shown_once_keep(request, response, *, patient_id: int, password: str) -> Non
                         samesite="Strict")
 
 
-def shown_once_take(request, *, patient_id: int) -> str:
+def shown_once_take(request: HttpRequest, *, patient_id: int) -> str:
     """The password kept for this page, once; "" when there is none (or it was
     already shown, expired, forged, or meant for another patient or user).
     The response must then call shown_once_forget."""
@@ -73,7 +76,7 @@ def shown_once_take(request, *, patient_id: int) -> str:
     return str(payload.get("pw", "")) if valid else ""
 
 
-def shown_once_forget(request, response, *, patient_id: int) -> None:
+def shown_once_forget(request: HttpRequest, response: HttpResponseBase, *, patient_id: int) -> None:
     """Delete the cookie (if the browser sent one) with the response that showed it."""
     if COOKIE in request.COOKIES:
         response.delete_cookie(COOKIE, path=_path(patient_id), samesite="Strict")

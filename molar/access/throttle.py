@@ -36,7 +36,9 @@ def _active_lock(scope: str, key: str, now: datetime) -> SignInLock | None:
 
 
 def address_blocked(address: str | None, now: datetime) -> bool:
-    return bool(address) and _active_lock(ADDRESS, address, now) is not None
+    if not address:
+        return False
+    return _active_lock(ADDRESS, address, now) is not None
 
 
 def lock_state(account: PortalAccount, now: datetime | None = None) -> LockState:
@@ -64,7 +66,8 @@ def throttle_key(username: str) -> str:
     return fold_username(username)[:200]
 
 
-def _count_and_maybe_lock(scope, key, limit, practice, now, patient_id) -> None:
+def _count_and_maybe_lock(scope: str, key: str, limit: int, practice: PracticeSettings, now: datetime,
+                          patient_id: int | None) -> None:
     window_start = now - timedelta(minutes=practice.lock_window_minutes)
     SignInFailure.objects.filter(scope=scope, key=key, created_at__lte=window_start).delete()
     SignInFailure.objects.create(scope=scope, key=key, created_at=now)

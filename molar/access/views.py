@@ -6,17 +6,23 @@ never repeats it. A new one-time password reaches that next page through
 session store or the URL; refusals wait in the session (they hold no secret).
 No response here is cached."""
 
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import messages
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from molar.audit.context import StaffRequest
 from molar.audit.services import Actor
 from molar.factors.services import factors_of
 from molar.patients.eligibility import eligibility_problem_fields
+from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused
 from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
@@ -28,7 +34,7 @@ from .throttle import lock_state
 ERRORS_KEY = "_access_errors"
 
 
-def _return_to(request) -> str:
+def _return_to(request: StaffRequest) -> str:
     """Where "Back" goes: the dashboard or the chart; only our own pages."""
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -36,13 +42,13 @@ def _return_to(request) -> str:
     return ""
 
 
-def _back_to_page(request, pk: int):
+def _back_to_page(request: StaffRequest, pk: int) -> HttpResponseBase:
     target = reverse("access:page", args=[pk])
     back = _return_to(request)
     return redirect(f"{target}?{urlencode({'next': back})}" if back else target)
 
 
-def _readiness(practice: PracticeSettings, patient) -> tuple[list[str], list[tuple[str, str]]]:
+def _readiness(practice: PracticeSettings, patient: Patient) -> tuple[list[str], list[tuple[str, str]]]:
     """What stops Provide now (SPEC V8): settings problems, then eligibility
     problems with the field that fixes each."""
     settings_problems = []
@@ -54,7 +60,7 @@ def _readiness(practice: PracticeSettings, patient) -> tuple[list[str], list[tup
 
 
 @staff_view(MANAGE_ACCESS)
-def access_page(request, pk: int):
+def access_page(request: StaffRequest, pk: int) -> HttpResponseBase:
     patient = patient_for_staff(pk)
     account = getattr(patient, "portal_account", None)
     practice = PracticeSettings.cached()
@@ -81,7 +87,8 @@ def access_page(request, pk: int):
     return response
 
 
-def _run(request, pk, action, *, notice, **kwargs):
+def _run(request: StaffRequest, pk: int, action: Callable[..., Any], *, notice: str,
+         **kwargs: Any) -> HttpResponseBase:
     patient = patient_for_staff(pk)
     response = _back_to_page(request, pk)
     try:
@@ -102,14 +109,14 @@ def _run(request, pk, action, *, notice, **kwargs):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def provide(request, pk: int):
+def provide(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _run(request, pk, services.access_provide,
                 notice="Online access provided. Print or write down the password now: "
                        "it is shown only once.")
 
 
 @staff_view(MANAGE_ACCESS)
-def remove(request, pk: int):
+def remove(request: StaffRequest, pk: int) -> HttpResponseBase:
     """SPEC W2: a confirmation step that works without JavaScript."""
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         patient = patient_for_staff(pk)
@@ -120,7 +127,7 @@ def remove(request, pk: int):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def generate(request, pk: int):
+def generate(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _run(request, pk, services.access_generate_password,
                 notice="New password generated. The old one no longer works.")
 
@@ -128,7 +135,7 @@ def generate(request, pk: int):
 @require_POST
 @sensitive_post_parameters("password")
 @staff_view(MANAGE_ACCESS)
-def set_password(request, pk: int):
+def set_password(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _run(request, pk, services.access_set_password,
                 password=request.POST.get("password", ""),
                 notice="Password set. The patient must change it at first sign-in.")
@@ -136,7 +143,7 @@ def set_password(request, pk: int):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def clear_factors(request, pk: int):
+def clear_factors(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _run(request, pk, services.access_clear_factors,
                 notice="Two-step sign-in cleared. The patient signs in with the password alone and "
                        "can add a passkey or an authenticator app again from Profile.")
@@ -144,7 +151,7 @@ def clear_factors(request, pk: int):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def rename(request, pk: int):
+def rename(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _run(request, pk, services.access_rename, username=request.POST.get("username", ""),
                 notice="Online Username saved.")
 
@@ -152,7 +159,7 @@ def rename(request, pk: int):
 @require_POST
 @sensitive_post_parameters("password")
 @staff_view(MANAGE_ACCESS)
-def printout(request, pk: int):
+def printout(request: StaffRequest, pk: int) -> HttpResponseBase:
     """SPEC W7, V8: the letter opens in the browser (a new tab), ready to print."""
     patient = patient_for_staff(pk)
     password = request.POST.get("password", "")

@@ -1,6 +1,7 @@
 import datetime
 from typing import Literal
 
+from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
@@ -70,7 +71,7 @@ class EventOut(Schema):
 
 
 @router.get("/audit", response=list[EventOut])
-def list_audit_events(request, filters: Query[AuditFilters]):
+def list_audit_events(request: HttpRequest, filters: Query[AuditFilters]):
     """SPEC T2: the audit trail, filtered and sorted like the staff report (newest first)."""
     require(request, MANAGE_SETTINGS)
     events = audit_events(start=filters.start, end=filters.end, patient_id=filters.patient,

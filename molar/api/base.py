@@ -10,7 +10,7 @@ import re
 from typing import Annotated
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.parser import Parser
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 SERVER_ERROR = "Something went wrong on the server; nothing was changed. Please try again later."
 
 class ApiKeyAuth(HttpBearer):
-    def authenticate(self, request, token):
+    def authenticate(self, request: HttpRequest, token):
         user = apikey_user(token)
         if user is not None:
             request.user = user
@@ -41,7 +41,7 @@ class ApiKeyAuth(HttpBearer):
 class BodyRefused(ValueError):
     """A request body that parses but cannot be an input: the message says why."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400) -> None:
         super().__init__(message)
         self.status = status
 
@@ -69,7 +69,7 @@ class ObjectParser(Parser):
     once, because PostgreSQL cannot store them and would answer with a server
     error."""
 
-    def parse_body(self, request):
+    def parse_body(self, request: HttpRequest):
         data = json.loads(request.body)
         if data is None:
             raise BodyRefused("The request body must be a JSON object, not null.", 422)
@@ -79,7 +79,7 @@ class ObjectParser(Parser):
             raise BodyRefused("The request body must not contain NUL characters.")
         return data
 
-    def parse_querydict(self, data, list_fields, request):
+    def parse_querydict(self, data, list_fields, request: HttpRequest):
         if any(_has_nul(k) or _has_nul(data.getlist(k)) for k in data.keys()):
             raise HttpError(400, "Query parameters must not contain NUL characters.")
         return super().parse_querydict(data, list_fields, request)
@@ -180,7 +180,7 @@ api = MolarAPI(
 )
 
 
-def require(request, permission: str, patient_id: int | None = None) -> None:
+def require(request: HttpRequest, permission: str, patient_id: int | None = None) -> None:
     """403 (and an audit row) unless the key's user holds `permission`."""
     if not request.user.has_perm(permission):
         audit_record(
@@ -191,7 +191,7 @@ def require(request, permission: str, patient_id: int | None = None) -> None:
         raise HttpError(403, f"This API key's user lacks the permission {permission}.")
 
 
-def errors(request, messages: list[str], status: int):
+def errors(request: HttpRequest, messages: list[str], status: int):
     return api.create_response(request, {"errors": messages}, status=status)
 
 
@@ -201,7 +201,7 @@ def _location(loc) -> str:
 
 
 @api.exception_handler(ValidationError)
-def on_validation_error(request, exc):
+def on_validation_error(request: HttpRequest, exc):
     messages = []
     for error in exc.errors:
         where = _location(error.get("loc", ()))
@@ -210,12 +210,12 @@ def on_validation_error(request, exc):
 
 
 @api.exception_handler(AuthenticationError)
-def on_auth_error(request, exc):
+def on_auth_error(request: HttpRequest, exc):
     return errors(request, ["A valid API key is required (Authorization: Bearer <key>)."], 401)
 
 
 @api.exception_handler(HttpError)
-def on_http_error(request, exc):
+def on_http_error(request: HttpRequest, exc):
     message, status = str(exc), exc.status_code
     if isinstance(exc.__cause__, BodyRefused):
         message, status = str(exc.__cause__), exc.__cause__.status
@@ -225,13 +225,13 @@ def on_http_error(request, exc):
 
 
 @api.exception_handler(SuspiciousOperation)
-def on_suspicious(request, exc):
+def on_suspicious(request: HttpRequest, exc):
     # Django's own answer to these (too many fields, a malformed header) is a 400.
     return errors(request, ["The request is malformed."], 400)
 
 
 @api.exception_handler(Exception)
-def on_unexpected(request, exc):
+def on_unexpected(request: HttpRequest, exc):
     """Anything no handler above expected: a JSON 500 that tells nothing
     about the server, with the traceback in the log."""
     logger.exception("API server error for %s %s", request.method, request.path)
@@ -239,28 +239,28 @@ def on_unexpected(request, exc):
 
 
 @api.exception_handler(RequestDataTooBig)
-def on_too_big(request, exc):
+def on_too_big(request: HttpRequest, exc):
     return errors(request, ["The request body is too large."], 413)
 
 
 @api.exception_handler(Http404)
-def on_not_found(request, exc):
+def on_not_found(request: HttpRequest, exc):
     return errors(request, [str(exc) or "Not found."], 404)
 
 
 @api.exception_handler(PermissionDenied)
-def on_denied(request, exc):
+def on_denied(request: HttpRequest, exc):
     return errors(request, [str(exc) or "Permission denied."], 403)
 
 
 @api.exception_handler(Refused)
-def on_refused(request, exc):
+def on_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     """Every service's refusal, whichever app raised it: its kind's status
     and one message per problem."""
     return errors(request, [str(m) for m in exc.messages], exc.kind.status)
 
 
-def on_database_unavailable(request, exc):
+def on_database_unavailable(request: HttpRequest, exc):
     """SPEC Q4: a transient database error (the request's transaction rolled
     back) is a 503 to try again, not a server error."""
     response = errors(request, [TRY_AGAIN], 503)

@@ -1,7 +1,7 @@
 import datetime
 from typing import Literal
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -85,19 +85,19 @@ def _rule(rule_id: int) -> InviteRule:
     return rule
 
 
-def _read(request) -> None:
+def _read(request: HttpRequest) -> None:
     if not request.user.has_perm(MANAGE_SETTINGS):
         require(request, MANAGE_ACCESS)
 
 
 @router.get("/invite-rules", response=list[RuleOut])
-def list_rules(request):
+def list_rules(request: HttpRequest):
     _read(request)
     return [_out(rule) for rule in InviteRule.objects.all()]
 
 
 @router.post("/invite-rules", response={201: RuleOut})
-def create_rule(request, payload: RuleIn):
+def create_rule(request: HttpRequest, payload: RuleIn):
     """Left-out fields take SPEC I1's defaults for the timing (7 days before,
     1 hour after, 30-day revisit span, the default email)."""
     require(request, MANAGE_SETTINGS)
@@ -106,27 +106,27 @@ def create_rule(request, payload: RuleIn):
 
 
 @router.get("/invite-rules/{rule_id}", response=RuleOut)
-def get_rule(request, rule_id: int):
+def get_rule(request: HttpRequest, rule_id: int):
     _read(request)
     return _out(_rule(rule_id))
 
 
 @router.patch("/invite-rules/{rule_id}", response=RuleOut)
-def update_rule(request, rule_id: int, payload: RulePatch):
+def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
     require(request, MANAGE_SETTINGS)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return _out(invite_rule_update(rule=_rule(rule_id), actor=Actor.staff(request.user), **changes))
 
 
 @router.delete("/invite-rules/{rule_id}", response={204: None})
-def delete_rule(request, rule_id: int):
+def delete_rule(request: HttpRequest, rule_id: int):
     require(request, MANAGE_SETTINGS)
     invite_rule_delete(rule=_rule(rule_id), actor=Actor.staff(request.user))
     return Status(204, None)
 
 
 @router.get("/invites", response=list[InviteOut])
-def list_invites(request, status: InviteStatus = "", patient: str = Query("", max_length=20),
+def list_invites(request: HttpRequest, status: InviteStatus = "", patient: str = Query("", max_length=20),
                  limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000)):
     """Newest first; `status` and `patient` (a patient number) are optional filters."""
     require(request, MANAGE_ACCESS)

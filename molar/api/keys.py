@@ -6,7 +6,9 @@ import hmac
 import re
 import secrets
 
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from molar.audit.services import Actor, audit_record
@@ -24,7 +26,7 @@ def _digest(key: str) -> str:
 
 
 @transaction.atomic
-def apikey_create(*, user, name: str, actor: Actor) -> str:
+def apikey_create(*, user: User, name: str, actor: Actor) -> str:
     """Make a key for `user`; the plaintext is returned once and never stored."""
     prefix = secrets.token_hex(4)  # 32 bits: only to find the row
     key = f"molar_{prefix}_{secrets.token_urlsafe(32)}"  # 256 bits of secret
@@ -34,7 +36,7 @@ def apikey_create(*, user, name: str, actor: Actor) -> str:
     return key
 
 
-def apikey_user(key: str):
+def apikey_user(key: str) -> User | None:
     """The active user the key acts for, or None."""
     shape = KEY_SHAPE.fullmatch(key)
     if shape is None:
@@ -50,7 +52,7 @@ def apikey_user(key: str):
     return row.user
 
 
-def apikey_list():
+def apikey_list() -> QuerySet[ApiKey]:
     return ApiKey.objects.select_related("user").order_by("created_at", "id")
 
 

@@ -1,5 +1,6 @@
 import datetime
 
+from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
@@ -37,7 +38,7 @@ class MeasureOut(Schema):
 
 
 @router.get("/measures/electronic-copy-access", response=MeasureOut)
-def electronic_copy_access_measure(request, start: Day, end: Day,
+def electronic_copy_access_measure(request: HttpRequest, start: Day, end: Day,
                                    provider: int | None = Query(None, ge=1),
                                    patients: bool = True):
     """SPEC E1. `patients=false` leaves out the per-patient list."""

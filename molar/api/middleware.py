@@ -3,7 +3,10 @@ Django answers before or around the API's own handlers: a path the API does
 not have (404), a method a path does not take (405), a server error raised
 outside a view (500)."""
 
-from django.http import JsonResponse
+from collections.abc import Callable
+
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 
 from .base import SERVER_ERROR
 
@@ -17,10 +20,10 @@ KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
 
 
 class ApiErrorsAsJsonMiddleware:
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         if (request.path.startswith(API_PREFIX) and response.status_code >= 400
                 and not response.get("Content-Type", "").startswith("application/json")):

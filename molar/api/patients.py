@@ -1,6 +1,6 @@
 from typing import Literal
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict
@@ -106,7 +106,7 @@ def patient_or_404(patient_id: int) -> Patient:
 
 @router.get("/patients", response=list[PatientOut])
 def list_patients(
-    request,
+    request: HttpRequest,
     q: str = Query("", max_length=200),
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=1_000_000),
@@ -116,20 +116,20 @@ def list_patients(
 
 
 @router.post("/patients", response={201: PatientOut})
-def create_patient(request, payload: PatientIn):
+def create_patient(request: HttpRequest, payload: PatientIn):
     require(request, ADD_PATIENTS)
     patient = patient_create(actor=Actor.staff(request.user), **payload.dict())
     return Status(201, patient_or_404(patient.pk))
 
 
 @router.get("/patients/{patient_id}", response=PatientOut)
-def get_patient(request, patient_id: int):
+def get_patient(request: HttpRequest, patient_id: int):
     require(request, VIEW_PATIENTS, patient_id)
     return patient_or_404(patient_id)
 
 
 @router.patch("/patients/{patient_id}", response=PatientOut)
-def update_patient(request, patient_id: int, payload: PatientPatch):
+def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch):
     require(request, CHANGE_PATIENTS, patient_id)
     patient = patient_or_404(patient_id)
     changes = payload.dict(exclude_unset=True)

@@ -1,3 +1,4 @@
+from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from molar.audit.services import Actor
@@ -43,14 +44,14 @@ def _out(practice: PracticeSettings) -> dict:
 
 
 @router.get("/settings/portal", response=PortalSettingsOut)
-def get_settings(request):
+def get_settings(request: HttpRequest):
     if not request.user.has_perm(MANAGE_SETTINGS):
         require(request, MANAGE_ACCESS)
     return _out(PracticeSettings.load())
 
 
 @router.put("/settings/portal", response=PortalSettingsOut)
-def put_settings(request, payload: PortalSettingsIn):
+def put_settings(request: HttpRequest, payload: PortalSettingsIn):
     """Fields left out (or null) keep their current value."""
     require(request, MANAGE_SETTINGS)
     changes = {k: v for k, v in payload.dict().items() if v is not None}

@@ -4,7 +4,7 @@ sheets made for a patient (a PDF; stored copies never hold a password)."""
 import datetime
 from typing import Literal
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from molar.audit.services import Actor
@@ -96,13 +96,13 @@ def _pdf(pdf: bytes, sheet: Sheet, status: int) -> HttpResponse:
 
 
 @router.get("/sheet-templates", response=list[SheetTemplateOut])
-def list_templates(request):
+def list_templates(request: HttpRequest):
     require(request, MANAGE_ACCESS)
     return list(SheetTemplate.objects.prefetch_related("fields"))
 
 
 @router.post("/sheet-templates", response={201: SheetTemplateOut})
-def create_template(request, payload: SheetTemplateIn):
+def create_template(request: HttpRequest, payload: SheetTemplateIn):
     require(request, MANAGE_SETTINGS)
     template = sheet_template_create(
         actor=Actor.staff(request.user), name=payload.name, kind=payload.kind,
@@ -111,13 +111,13 @@ def create_template(request, payload: SheetTemplateIn):
 
 
 @router.get("/sheet-templates/{template_id}", response=SheetTemplateOut)
-def get_template(request, template_id: int):
+def get_template(request: HttpRequest, template_id: int):
     require(request, MANAGE_ACCESS)
     return _template_or_404(template_id)
 
 
 @router.patch("/sheet-templates/{template_id}", response=SheetTemplateOut)
-def update_template(request, template_id: int, payload: SheetTemplatePatch):
+def update_template(request: HttpRequest, template_id: int, payload: SheetTemplatePatch):
     """Given `fields` replace all of the template's fields; omitted ones stay."""
     require(request, MANAGE_SETTINGS)
     template = _template_or_404(template_id)
@@ -130,14 +130,14 @@ def update_template(request, template_id: int, payload: SheetTemplatePatch):
 
 
 @router.delete("/sheet-templates/{template_id}", response={204: None})
-def delete_template(request, template_id: int):
+def delete_template(request: HttpRequest, template_id: int):
     require(request, MANAGE_SETTINGS)
     sheet_template_delete(template=_template_or_404(template_id), actor=Actor.staff(request.user))
     return Status(204, None)
 
 
 @router.post("/patients/{patient_id}/sheets", response={201: None}, openapi_extra=PDF_RESPONSE)
-def create_sheet(request, patient_id: int, payload: SheetCreateIn):
+def create_sheet(request: HttpRequest, patient_id: int, payload: SheetCreateIn):
     """The new sheet as a PDF (with the one-time password, if any: this response
     is the only copy); its id is in the X-Sheet-Id header."""
     require(request, MANAGE_ACCESS, patient_id)
@@ -150,13 +150,13 @@ def create_sheet(request, patient_id: int, payload: SheetCreateIn):
 
 
 @router.get("/patients/{patient_id}/sheets", response=list[SheetOut])
-def list_sheets(request, patient_id: int):
+def list_sheets(request: HttpRequest, patient_id: int):
     require(request, MANAGE_ACCESS, patient_id)
     return list(Sheet.objects.filter(patient=patient_or_404(patient_id))[:500])
 
 
 @router.get("/sheets/{sheet_id}/pdf", response={200: None}, openapi_extra=PDF_RESPONSE)
-def reprint_sheet(request, sheet_id: int):
+def reprint_sheet(request: HttpRequest, sheet_id: int):
     sheet = Sheet.objects.filter(pk=sheet_id).first()
     require(request, MANAGE_ACCESS, sheet.patient_id if sheet else None)
     if sheet is None:

@@ -19,7 +19,7 @@ CONTENT_FIELDS = ("id", "created_at", "actor_type", "actor_id", "actor_label", "
                   "action", "outcome", "client_ip", "request_id", "detail")
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """JSON as the database gives it back: PostgreSQL's jsonb returns a float
     such as 1e20 as the integer it equals, so integral floats hash as ints."""
     if isinstance(value, float) and value.is_integer():

@@ -9,6 +9,8 @@ import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import User
+from django.http import HttpRequest
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,19 @@ class RequestContext:
 current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
     "molar_request_context", default=RequestContext()  # noqa: B039 (frozen)
 )
+
+
+class ClientRequest(HttpRequest):
+    """A request as RequestContextMiddleware leaves it, for the type checker
+    (no instance is made: the attribute is set on Django's own request)."""
+
+    client_ip: str | None
+
+
+class StaffRequest(ClientRequest):
+    """A request that `staff_view` let through: a signed-in staff user."""
+
+    user: User
 
 
 def client_ip(meta: dict) -> str | None:

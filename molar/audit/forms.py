@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from .models import AuditEvent
@@ -16,8 +18,8 @@ class AuditFilterForm(forms.Form):
                              help_text="Choose or type an action; phi_* matches every phi_ action.")
     sort = forms.ChoiceField(required=False, choices=[(s, s) for s in SORTS], widget=forms.HiddenInput)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if data.get("start") and data.get("end") and data["end"] < data["start"]:
             self.add_error("end", "The To date is before the From date.")
         return data

@@ -22,7 +22,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from .chain import CONTENT_FIELDS, GENESIS, link_hash
@@ -44,10 +44,11 @@ def _xmin() -> int | None:
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-        return cursor.fetchone()[0]
+        row = cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else None
 
 
-def _unsealed(horizon: int | None):
+def _unsealed(horizon: int | None) -> QuerySet[AuditEvent]:
     rows = AuditEvent.objects.filter(~Exists(AuditSeal.objects.filter(event_id=OuterRef("pk"))))
     if horizon is not None:
         rows = rows.filter(txid__gte=horizon) if connection.vendor == "postgresql" else \

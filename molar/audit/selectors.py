@@ -119,13 +119,13 @@ def _portal_address(event: AuditEvent) -> str | None:
 def history_phrase(event: AuditEvent) -> str:
     failed = event.outcome != AuditEvent.Outcome.SUCCESS
     if event.action in _IN_PORTAL:
-        return _IN_PORTAL[event.action][failed]
+        return str(_IN_PORTAL[event.action][failed])
     if event.action.startswith("phi_"):
-        phrase = _PHI.get(event.action, _("Health information accessed"))
+        phrase = str(_PHI.get(event.action, _("Health information accessed")))
         if failed:
             phrase = _("%(what)s (failed)") % {"what": phrase}
     else:
-        phrase = _BY_STAFF.get(event.action, event.action)
+        phrase = str(_BY_STAFF.get(event.action, event.action))
     if event.actor_type == AuditEvent.ActorType.STAFF and event.actor_label:
         return _("%(what)s by %(who)s") % {"what": phrase, "who": event.actor_label}
     return str(phrase)

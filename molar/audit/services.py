@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connection, transaction
@@ -17,6 +18,9 @@ from django.utils import timezone
 
 from .context import current
 from .models import AuditEvent, DeniedTally
+
+if TYPE_CHECKING:  # the access app imports this module
+    from molar.access.models import PortalAccount
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,7 @@ class Actor:
         return cls(AuditEvent.ActorType.STAFF, user.pk, user.get_username())
 
     @classmethod
-    def patient(cls, account) -> "Actor":
+    def patient(cls, account: "PortalAccount") -> "Actor":
         """A patient (or representative) signed in with their portal account."""
         return cls(AuditEvent.ActorType.PATIENT, account.patient_id, account.username)
 
@@ -55,7 +59,7 @@ class Actor:
         return cls(AuditEvent.ActorType.ANONYMOUS, None, "")
 
 
-def _event(**fields) -> AuditEvent:
+def _event(**fields: Any) -> AuditEvent:
     """An unsaved event holding exactly what the database will give back
     (normalized address, plain JSON), so its seal hash matches on reading."""
     fields["created_at"] = fields.get("created_at") or timezone.now()

@@ -1,8 +1,10 @@
 
 from django.http import StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
+from molar.audit.context import StaffRequest
 from molar.staff import MANAGE_SETTINGS, staff_view
 
 from .export import csv_lines
@@ -16,14 +18,14 @@ COLUMNS = (("created_at", "When"), ("actor_label", "Actor"), ("patient_id", "Pat
            ("action", "Action"), ("outcome", "Outcome"), ("client_ip", "Address"))
 
 
-def _page_number(request) -> int:
+def _page_number(request: StaffRequest) -> int:
     try:
         return min(max(int(request.GET.get("page", 1)), 1), LAST_PAGE)
     except ValueError:
         return 1
 
 
-def _headers(request, sort: str) -> list[dict]:
+def _headers(request: StaffRequest, sort: str) -> list[dict]:
     """Column headings whose links sort by that column, then reverse it."""
     query = request.GET.copy()
     query.pop("page", None)
@@ -35,7 +37,7 @@ def _headers(request, sort: str) -> list[dict]:
     return headers
 
 
-def detail_readable(detail) -> str:
+def detail_readable(detail: dict) -> str:
     """SPEC V9: an event's detail as words staff read ("Source: window ·
     Reasons: Missing patient city."), not JSON; the CSV keeps the JSON."""
     if not isinstance(detail, dict):
@@ -54,12 +56,12 @@ def detail_readable(detail) -> str:
 
 
 @staff_view(MANAGE_SETTINGS)
-def report(request):
+def report(request: StaffRequest) -> HttpResponseBase:
     """SPEC T2: the trail by date, patient, actor and action."""
     return _report_page(request, AuditFilterForm(request.GET))
 
 
-def _report_page(request, form):
+def _report_page(request: StaffRequest, form: AuditFilterForm) -> HttpResponseBase:
     """One page of events. Whether there is a next page is found by fetching
     one row more than shown: no COUNT over millions of rows."""
     number, events, has_next = _page_number(request), [], False
@@ -72,8 +74,9 @@ def _report_page(request, form):
         has_next = len(events) > PAGE_SIZE
         events = events[:PAGE_SIZE]
         for event in events:
-            event.detail_text = detail_readable(event.detail)
-            event.action_text = event.action.replace("_", " ").capitalize()
+            # display-only attributes for the template, not model fields
+            event.detail_text = detail_readable(event.detail)  # type: ignore[attr-defined]
+            event.action_text = event.action.replace("_", " ").capitalize()  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
     return render(request, "audit/report.html", {
@@ -84,7 +87,7 @@ def _report_page(request, form):
 
 
 @staff_view(MANAGE_SETTINGS)
-def export(request):
+def export(request: StaffRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _report_page(request, form)

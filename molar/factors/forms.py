@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,8 +14,8 @@ class CodeForm(forms.Form):
                                                          "spellcheck": "false"}))
     credential = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
         if not data.get("code") and not data.get("credential"):
             raise forms.ValidationError(_("Enter the code, or use your passkey."))
         return data

@@ -4,7 +4,9 @@ the challenge lives in the server-side session until the browser answers."""
 
 import json
 from dataclasses import dataclass
+from typing import cast
 
+from django.http import HttpRequest
 from django.http.request import split_domain_port
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
@@ -37,7 +39,7 @@ class RelyingParty:
     name: str
 
     @classmethod
-    def of(cls, request, name: str) -> "RelyingParty":
+    def of(cls, request: HttpRequest, name: str) -> "RelyingParty":
         host = request.get_host()  # validated against ALLOWED_HOSTS
         return cls(split_domain_port(host)[0], f"{request.scheme}://{host}", name or "Molar")
 
@@ -47,7 +49,7 @@ def user_handle(realm: str, owner_id: int) -> bytes:
     return salted_hmac("molar.factors.passkey-user", f"{realm}:{owner_id}", algorithm="sha256").digest()
 
 
-def registration_options(request, rp: RelyingParty, *, user_handle: bytes, user_name: str,
+def registration_options(request: HttpRequest, rp: RelyingParty, *, user_handle: bytes, user_name: str,
                          existing: list[str]) -> dict:
     options = generate_registration_options(
         rp_id=rp.id, rp_name=rp.name, user_id=user_handle, user_name=user_name, timeout=TIMEOUT_MS,
@@ -57,26 +59,26 @@ def registration_options(request, rp: RelyingParty, *, user_handle: bytes, user_
             user_verification=UserVerificationRequirement.PREFERRED),
     )
     request.session[CHALLENGE_KEY] = bytes_to_base64url(options.challenge)
-    return json.loads(options_to_json(options))
+    return cast(dict, json.loads(options_to_json(options)))
 
 
-def authentication_options(request, rp: RelyingParty, credentials: list[str]) -> dict:
+def authentication_options(request: HttpRequest, rp: RelyingParty, credentials: list[str]) -> dict:
     options = generate_authentication_options(
         rp_id=rp.id, timeout=TIMEOUT_MS,
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in credentials],
         user_verification=UserVerificationRequirement.PREFERRED)
     request.session[CHALLENGE_KEY] = bytes_to_base64url(options.challenge)
-    return json.loads(options_to_json(options))
+    return cast(dict, json.loads(options_to_json(options)))
 
 
-def _challenge(request) -> bytes:
+def _challenge(request: HttpRequest) -> bytes:
     challenge = request.session.pop(CHALLENGE_KEY, "")  # one answer per challenge
     if not challenge:
         raise Refused(_("No passkey request is open. Try again."))
     return base64url_to_bytes(challenge)
 
 
-def verify_registration(request, rp: RelyingParty, credential: str) -> tuple[str, bytes, int]:
+def verify_registration(request: HttpRequest, rp: RelyingParty, credential: str) -> tuple[str, bytes, int]:
     """(credential id, public key, sign count) of a new passkey."""
     try:
         verified = verify_registration_response(
@@ -95,7 +97,7 @@ def credential_id_of(credential: str) -> str:
         return ""
 
 
-def verify_authentication(request, rp: RelyingParty, credential: str, *, public_key: bytes,
+def verify_authentication(request: HttpRequest, rp: RelyingParty, credential: str, *, public_key: bytes,
                           sign_count: int) -> int:
     """The authenticator's new signature counter, or Refused."""
     try:

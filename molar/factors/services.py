@@ -4,9 +4,12 @@ recovery codes) runs before the short transaction that stores its result
 (SPEC Q2). Throttling and the sign-in's own audit event belong to the
 callers (staff and portal sign-in); changes are audited here."""
 
+from typing import Any
+
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -35,7 +38,7 @@ def _patient_id(owner: Owner) -> int | None:
     return owner.patient_id if isinstance(owner, PortalAccount) else None
 
 
-def factors_of(owner: Owner):
+def factors_of(owner: Owner) -> QuerySet[SecondFactor]:
     return SecondFactor.objects.filter(**_owned(owner))
 
 
@@ -56,7 +59,7 @@ def _clean_name(name: str, default: str) -> str:
     return " ".join((name or "").split())[:NAME_MAX] or default
 
 
-def _add(owner: Owner, actor: Actor, **fields) -> list[str]:
+def _add(owner: Owner, actor: Actor, **fields: Any) -> list[str]:
     """Store the factor; the owner's first one also gets ten recovery codes,
     returned to show once (hashed here, before the transaction)."""
     made = [] if recovery_codes_left(owner) else recovery_new_codes()
@@ -85,8 +88,8 @@ def factor_add_totp(*, owner: Owner, secret: str, code: str, name: str, actor: A
                 last_step=step, name=_clean_name(name, "Authenticator app"))
 
 
-def factor_add_passkey(*, owner: Owner, request, rp: passkeys.RelyingParty, credential: str, name: str,
-                       actor: Actor) -> list[str]:
+def factor_add_passkey(*, owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty, credential: str,
+                       name: str, actor: Actor) -> list[str]:
     credential_id, public_key, sign_count = passkeys.verify_registration(request, rp, credential)
     if SecondFactor.objects.filter(credential_id=credential_id).exists():
         raise Refused([_("This passkey is already registered.")])
@@ -129,14 +132,16 @@ def _check_recovery(owner: Owner, code: str) -> bool:
 
 
 
-def factor_check_passkey(owner: Owner, request, rp: passkeys.RelyingParty, credential: str) -> bool:
+def factor_check_passkey(owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty,
+                         credential: str) -> bool:
     factor = factors_of(owner).filter(kind=SecondFactor.Kind.PASSKEY,
                                       credential_id=passkeys.credential_id_of(credential)).first()
     if factor is None:
         request.session.pop(passkeys.CHALLENGE_KEY, None)
         return False
     try:
-        count = passkeys.verify_authentication(request, rp, credential, public_key=bytes(factor.public_key),
+        count = passkeys.verify_authentication(request, rp, credential,
+                                               public_key=bytes(factor.public_key or b""),
                                                sign_count=factor.sign_count)
     except Refused:
         return False

@@ -19,7 +19,7 @@ class LettersFileError(Exception):
 
 
 class LettersFile:
-    def __init__(self, target: str | Path):
+    def __init__(self, target: str | Path) -> None:
         self.target = Path(target).expanduser().absolute()
         folder = self.target.parent
         if not folder.is_dir():
@@ -73,5 +73,5 @@ class LettersFile:
     def __enter__(self) -> "LettersFile":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()

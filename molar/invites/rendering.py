@@ -1,5 +1,6 @@
 """SPEC I2: invite templates and their tags."""
 
+import datetime
 import re
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ class InviteValues:
     preferred_name: str
     office_name: str
     office_phone: str
-    appointment_start: object  # aware datetime, or None for a bulk invite
+    appointment_start: datetime.datetime | None  # aware datetime, or None for a bulk invite
     username: str
     password: str
     portal_url: str

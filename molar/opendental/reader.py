@@ -131,7 +131,7 @@ def _refusal(exc: pymysql.Error, address: Address, table: str = "") -> SourceErr
 class Source:
     """A read-only session on the practice's Open Dental database."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str) -> None:
         self.address = parse_url(url)
         try:
             self.conn = pymysql.connect(

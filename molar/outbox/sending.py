@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db.models import QuerySet
 
 from .models import DeliveryStatus
 
@@ -81,7 +83,7 @@ class SendSummary:
             self.failed += 1
 
 
-def sent_nothing(exc: Exception, connection) -> bool:
+def sent_nothing(exc: Exception, connection: BaseEmailBackend) -> bool:
     """True when the message certainly did not go out. A timeout or a dropped
     connection after the connection was open may have come after the server
     took the message: delivery is unknown then (SPEC I4: never twice)."""
@@ -98,7 +100,7 @@ def permanent(exc: Exception) -> bool:
     return isinstance(exc, REFUSED) and getattr(exc, "smtp_code", 0) >= 500
 
 
-def smtp_send(message: EmailMessage, connection) -> Failure | None:
+def smtp_send(message: EmailMessage, connection: BaseEmailBackend) -> Failure | None:
     """One conversation on a fresh connection; None when the server took it."""
     try:
         connection.open()  # a failure here sent nothing: safe to try again
@@ -115,7 +117,7 @@ def smtp_send(message: EmailMessage, connection) -> Failure | None:
     return None
 
 
-def close_quietly(connection) -> None:
+def close_quietly(connection: BaseEmailBackend) -> None:
     try:
         connection.close()
     except Exception:  # noqa: BLE001, S110 - a broken connection may fail to close too
@@ -136,7 +138,7 @@ def outcome(failure: Failure | None, *, attempts: int, now: datetime) -> Outcome
     return Outcome(DeliveryStatus.QUEUED, f"retrying: {failure.error}", now + timedelta(minutes=delay))
 
 
-def recover_stale(queryset, *, now: datetime) -> int:
+def recover_stale(queryset: QuerySet, *, now: datetime) -> int:
     """Rows a dead worker left in `sending` become `failed`, never sent twice."""
     stale = queryset.filter(status=DeliveryStatus.SENDING, claimed_until__lt=now)
     return stale.update(status=DeliveryStatus.FAILED, updated_at=now, reason=INTERRUPTED)

@@ -7,7 +7,7 @@ and the patient whose data this page shows (`portal_subject`)."""
 
 from functools import wraps
 
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -26,7 +26,7 @@ def portal_view(*, restricted: bool = False, json: bool = False):
     def decorator(view):
         @wraps(view)
         @never_cache
-        def wrapper(request, *args, **kwargs):
+        def wrapper(request: HttpRequest, *args, **kwargs):
             account = portal_session_account(request)
             if account is None:
                 # SPEC T7: counted per address and minute, not one row each.
@@ -64,7 +64,7 @@ def portal_tab(tab: str, *, json: bool = False):
 
     def decorator(view):
         @wraps(view)
-        def inner(request, *args, **kwargs):
+        def inner(request: HttpRequest, *args, **kwargs):
             if not request.portal_practice.tab_enabled(tab):
                 raise Http404("This part of the portal is turned off.")
             response = view(request, *args, **kwargs)
@@ -77,12 +77,12 @@ def portal_tab(tab: str, *, json: bool = False):
     return decorator
 
 
-def portal_audit(request, action: str, **detail) -> None:
+def portal_audit(request: HttpRequest, action: str, **detail) -> None:
     audit_record(action=action, actor=request.portal_actor, patient_id=request.portal_subject.pk,
                  detail=portal_audit_detail(request, **detail))
 
 
-def portal_audit_detail(request, **detail) -> dict:
+def portal_audit_detail(request: HttpRequest, **detail) -> dict:
     """What every portal audit event says besides the action: the
     representative when the subject is someone else, and the path."""
     account, subject = request.portal_account, request.portal_subject
@@ -91,7 +91,7 @@ def portal_audit_detail(request, **detail) -> dict:
     return {**detail, "path": request.path[:200]}
 
 
-def subject_object(request, queryset, pk: int):
+def subject_object(request: HttpRequest, queryset, pk: int):
     """An object of the current subject, or 404 (audited): ids from another
     patient, or from nowhere, all look the same."""
     obj = queryset.filter(pk=pk, patient=request.portal_subject).first()

@@ -3,6 +3,8 @@
 (throttled, SPEC K5)."""
 
 from django.contrib import messages
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
@@ -28,20 +30,20 @@ from .views import REALM, _rp
 TOTP_SECRET_KEY = "_portal_totp_enrolling"  # noqa: S105 (a session key's name)
 
 
-def _actor(request):
+def _actor(request: HttpRequest):
     from molar.audit.services import Actor
 
     return Actor.patient(request.portal_account)
 
 
-def _added(request, codes: list[str]):
+def _added(request: HttpRequest, codes: list[str]) -> HttpResponseBase:
     messages.success(request, _("Two-step sign-in is on: it is asked at every sign-in."))
     return portal_render(request, "portal/factor_added.html", {"codes": codes, "tab": "profile"})
 
 
 @sensitive_post_parameters("code")
 @portal_view()
-def add_totp(request):
+def add_totp(request: HttpRequest) -> HttpResponseBase:
     account = request.portal_account
     secret = request.session.get(TOTP_SECRET_KEY) if request.method == "POST" else None
     if not secret:
@@ -62,7 +64,7 @@ def add_totp(request):
 
 
 @portal_view()
-def add_passkey(request):
+def add_passkey(request: HttpRequest) -> HttpResponseBase:
     account = request.portal_account
     form = PasskeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -81,7 +83,7 @@ def add_passkey(request):
         "form": form, "passkey_options": options, "tab": "profile"})
 
 
-def _password_ok(request) -> bool:
+def _password_ok(request: HttpRequest) -> bool:
     try:
         ok = services.portal_current_password_ok(account=request.portal_account,
                                                  password=request.POST.get("password", ""),
@@ -97,7 +99,7 @@ def _password_ok(request) -> bool:
 @require_POST
 @sensitive_post_parameters("password")
 @portal_view()
-def remove(request, factor_id: int):
+def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
     if _password_ok(request):
         try:
             factor_remove(owner=request.portal_account, factor_id=factor_id, actor=_actor(request))
@@ -111,7 +113,7 @@ def remove(request, factor_id: int):
 @require_POST
 @sensitive_post_parameters("password")
 @portal_view()
-def new_codes(request):
+def new_codes(request: HttpRequest) -> HttpResponseBase:
     if not _password_ok(request):
         return redirect("portal:profile")
     try:

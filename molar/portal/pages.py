@@ -1,5 +1,6 @@
 """Rendering portal pages: the shared context, and the list of tabs."""
 
+from django.http import HttpRequest
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +19,7 @@ TABS = [
 ]
 
 
-def portal_render(request, template, context=None, status=200):
+def portal_render(request: HttpRequest, template, context=None, status: int=200):
     """Every portal page: the practice, and for a signed-in person the account,
     the family they may switch between and whose data is shown."""
     base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.cached()}

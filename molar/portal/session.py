@@ -10,6 +10,7 @@ import functools
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
@@ -29,12 +30,12 @@ def _binding(account: PortalAccount) -> str:
     return salted_hmac("molar.portal.session", account.password, algorithm="sha256").hexdigest()
 
 
-def _forget(request) -> None:
+def _forget(request: HttpRequest) -> None:
     for key in (ACCOUNT_KEY, BINDING_KEY, STARTED_KEY):
         request.session.pop(key, None)
 
 
-def portal_session_start(request, account: PortalAccount) -> None:
+def portal_session_start(request: HttpRequest, account: PortalAccount) -> None:
     # A new session id (the old row is deleted) defeats session fixation. Only
     # the portal's own keys are replaced: staff signed in to the staff pages
     # in the same browser stay signed in there.
@@ -45,7 +46,7 @@ def portal_session_start(request, account: PortalAccount) -> None:
     request.session[STARTED_KEY] = timezone.now().timestamp()
 
 
-def portal_session_rebind(request, account: PortalAccount) -> None:
+def portal_session_rebind(request: HttpRequest, account: PortalAccount) -> None:
     """After the patient changes their own password: keep this session only."""
     request.session.cycle_key()
     request.session[BINDING_KEY] = _binding(account)
@@ -58,7 +59,7 @@ def _accounts_with_flags() -> QuerySet:
     return with_family_flags(PortalAccount.objects.select_related("patient"))
 
 
-def portal_session_account(request) -> PortalAccount | None:
+def portal_session_account(request: HttpRequest) -> PortalAccount | None:
     """The signed-in account, or None (and the portal part of the session
     ended) when the binding no longer matches, access was removed, or the
     12-hour limit has passed."""
@@ -75,7 +76,7 @@ def portal_session_account(request) -> PortalAccount | None:
     return account
 
 
-def portal_session_end(request) -> None:
+def portal_session_end(request: HttpRequest) -> None:
     """Sign out of the portal: the session id changes (a copied cookie stops
     working) and, with no staff sign-in left in it, the session is deleted."""
     _forget(request)

@@ -2,7 +2,8 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -59,7 +60,7 @@ CLEAR_SITE_DATA = '"cookies", "storage"'  # SPEC K7
 
 @require_POST
 @portal_view()
-def switch(request):
+def switch(request: HttpRequest) -> HttpResponseBase:
     """The family switcher: only people in the signed-in person's family."""
     try:
         wanted = int(request.POST.get("patient", ""))
@@ -76,7 +77,7 @@ def switch(request):
     return redirect(target or "portal:home")
 
 
-def _remembered_username(request) -> str:
+def _remembered_username(request: HttpRequest) -> str:
     """SPEC K7: the cookie holds a sealed account id (opaque, random each time),
     not the username; the username is looked up when the page is shown."""
     token = request.COOKIES.get(REMEMBER_COOKIE, "")
@@ -86,12 +87,12 @@ def _remembered_username(request) -> str:
     return PortalAccount.objects.filter(pk=int(account_id)).values_list("username", flat=True).first() or ""
 
 
-def _safe_next(request, target: str) -> str:
+def _safe_next(request: HttpRequest, target: str) -> str:
     ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
     return target if ok else ""
 
 
-def _signed_in(request, account, target: str, remember: bool):
+def _signed_in(request: HttpRequest, account, target: str, remember: bool) -> HttpResponseBase:
     portal_session_start(request, account)
     target = _safe_next(request, target)
     # SPEC O2: an account Open Dental flagged RequireUserNameChange is offered
@@ -114,7 +115,7 @@ def _signed_in(request, account, target: str, remember: bool):
 
 @never_cache
 @sensitive_post_parameters("password")
-def sign_in(request):
+def sign_in(request: HttpRequest) -> HttpResponseBase:
     if request.method == "GET" and portal_session_account(request) is not None:
         return redirect("portal:home")
     remembered = _remembered_username(request)
@@ -142,7 +143,7 @@ def sign_in(request):
                          {"form": form, "timed_out": request.GET.get("timeout") == "1"})
 
 
-def _prefer_patient_language(request, response, patient) -> None:
+def _prefer_patient_language(request: HttpRequest, response, patient) -> None:
     """SPEC V10: the portal in the patient's preferred language, unless this
     browser chose one with the switch."""
     language = patient_language(patient)
@@ -151,7 +152,7 @@ def _prefer_patient_language(request, response, patient) -> None:
                             secure=request.is_secure())
 
 
-def _pending_account(request):
+def _pending_account(request: HttpRequest):
     pending = pending_get(request, REALM)
     account = pending and PortalAccount.objects.filter(pk=pending["id"]).first()
     if not account or not account.has_access or not pending_matches(pending, account.password):
@@ -160,13 +161,13 @@ def _pending_account(request):
     return account, pending
 
 
-def _rp(request) -> passkeys.RelyingParty:
+def _rp(request: HttpRequest) -> passkeys.RelyingParty:
     return passkeys.RelyingParty.of(request, PracticeSettings.cached().practice_name)
 
 
 @never_cache
 @sensitive_post_parameters("code")
-def second_factor(request):
+def second_factor(request: HttpRequest) -> HttpResponseBase:
     account, pending = _pending_account(request)
     if account is None:
         return redirect("portal:sign_in")
@@ -187,7 +188,7 @@ def second_factor(request):
 
 
 @require_POST
-def sign_out(request):
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     portal_session_end(request)
     # SPEC K7: the browser drops every cookie of the site, the messages
     # cookie included, so the notice travels in the address instead.
@@ -199,7 +200,7 @@ def sign_out(request):
 
 @sensitive_post_parameters("new", "confirm")
 @portal_view(restricted=True)
-def new_password(request):
+def new_password(request: HttpRequest) -> HttpResponseBase:
     """SPEC L2: the only page (with sign-out) a one-time password opens."""
     account = request.portal_account
     if not account.require_password_change:
@@ -218,7 +219,7 @@ def new_password(request):
 
 
 @portal_view()
-def username_offer(request):
+def username_offer(request: HttpRequest) -> HttpResponseBase:
     """SPEC U2: right after the first password change, offered once."""
     account = request.portal_account
     if not account.username_offer_pending:
@@ -239,7 +240,7 @@ def username_offer(request):
 
 
 @portal_view()
-def home(request):
+def home(request: HttpRequest) -> HttpResponseBase:
     """SPEC V2: the next appointment, the balance and unread messages at a
     glance, each only while the practice shows its tab; a fixed number of
     queries. A view of health information, audited like a tab."""
@@ -255,7 +256,7 @@ def home(request):
     return response
 
 
-def logo(request):
+def logo(request: HttpRequest) -> HttpResponseBase:
     """SPEC V3: the practice's logo, for the sign-in page and every portal
     page; served by this view, never from MEDIA directly."""
     practice = PracticeSettings.cached()
@@ -272,7 +273,7 @@ def logo(request):
 
 
 @portal_tab("appointments")
-def appointments(request):
+def appointments(request: HttpRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
     return portal_render(request, "portal/appointments.html",
                          {"upcoming": appointment_rows(upcoming), "past": appointment_rows(past),
@@ -281,7 +282,7 @@ def appointments(request):
 
 
 @portal_tab("appointments", json=True)
-def appointments_json(request):
+def appointments_json(request: HttpRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
     rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
              "provider": a.provider, "status": a.status} for a in [*upcoming, *past]]
@@ -290,7 +291,7 @@ def appointments_json(request):
 
 @sensitive_post_parameters("current", "new", "confirm", "password")
 @portal_view()
-def profile(request):
+def profile(request: HttpRequest) -> HttpResponseBase:
     """SPEC L4: change password, change user name, sign out."""
     account = request.portal_account
     which = request.POST.get("form") if request.method == "POST" else None
@@ -327,7 +328,7 @@ def profile(request):
 
 
 @never_cache
-def forgot(request):
+def forgot(request: HttpRequest) -> HttpResponseBase:
     form = ForgotForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         services.portal_reset_request(username=form.cleaned_data["username"])
@@ -340,7 +341,7 @@ def forgot(request):
 
 @never_cache
 @sensitive_post_parameters("code", "new", "confirm")
-def reset(request):
+def reset(request: HttpRequest) -> HttpResponseBase:
     form = ResetForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -355,7 +356,7 @@ def reset(request):
     return portal_render(request, "portal/reset.html", {"form": form})
 
 
-def contact(request):
+def contact(request: HttpRequest) -> HttpResponseBase:
     return portal_render(request, "portal/contact.html")
 
 
@@ -363,7 +364,7 @@ ACTIVATION_SESSION_KEY = "_activation_token"
 
 
 @never_cache
-def activate_link(request, token: str):
+def activate_link(request: HttpRequest, token: str) -> HttpResponseBase:
     """The link from the email: move the token into the session and off the
     URL, so it cannot leak through history or the Referer header."""
     request.session[ACTIVATION_SESSION_KEY] = token
@@ -372,7 +373,7 @@ def activate_link(request, token: str):
 
 @never_cache
 @sensitive_post_parameters("new", "confirm")
-def activate(request):
+def activate(request: HttpRequest) -> HttpResponseBase:
     from molar.access.activation import activation_find
 
     token = request.session.get(ACTIVATION_SESSION_KEY, "")
@@ -400,7 +401,7 @@ def activate(request):
 
 
 @portal_view()
-def history(request):
+def history(request: HttpRequest) -> HttpResponseBase:
     """SPEC T2: the patient's own access history (who granted, printed, reset;
     sign-ins; views of health information)."""
     from molar.audit.selectors import audit_history_for_patient
@@ -409,7 +410,7 @@ def history(request):
     return portal_render(request, "portal/history.html", {"entries": entries, "tab": "history"})
 
 
-def page_not_found(request, exception):
+def page_not_found(request: HttpRequest, exception) -> HttpResponseBase:
     """The site's 404: portal addresses get the portal's look (a patient never
     lands on a staff-styled page), everything else the staff one."""
     if request.path.startswith("/portal/"):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.utils import timezone
@@ -66,7 +66,7 @@ def staff_list() -> list[StaffRow]:
             for u in users]
 
 
-def _user(username: str):
+def _user(username: str) -> User:
     user = get_user_model().objects.filter(username=username).first()
     if user is None:
         raise Refused(f"No staff user {username}.")

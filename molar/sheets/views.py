@@ -4,13 +4,19 @@ sheets (staff who manage portal access, since a sheet may hand out credentials).
 A new sheet's PDF is the response to the POST that made it: the one-time
 password in it is never kept anywhere else."""
 
+from collections.abc import Sequence
+
 from django.contrib import messages
 from django.db.models import Count
+from django.forms import BaseFormSet
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from molar.audit.context import StaffRequest
 from molar.audit.services import Actor
+from molar.patients.models import Patient
 from molar.refusal import Refused
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, patient_for_staff, staff_view
 
@@ -32,12 +38,13 @@ def _pdf(pdf: bytes, filename: str) -> HttpResponse:
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_list(request):
+def template_list(request: StaffRequest) -> HttpResponseBase:
     templates = SheetTemplate.objects.annotate(field_count=Count("fields"))
     return render(request, "sheets/template_list.html", {"templates": templates})
 
 
-def _save_template(request, template, form, formset):
+def _save_template(request: StaffRequest, template: SheetTemplate | None, form: TemplateForm,
+                   formset: BaseFormSet) -> SheetTemplate:
     actor = Actor.staff(request.user)
     values = {"name": form.cleaned_data["name"], "kind": form.cleaned_data["kind"],
               "fields": fields_from(formset)}
@@ -46,7 +53,7 @@ def _save_template(request, template, form, formset):
     return sheet_template_update(template=template, actor=actor, **values)
 
 
-def _edit(request, template: SheetTemplate | None):
+def _edit(request: StaffRequest, template: SheetTemplate | None) -> HttpResponseBase:
     initial = {"name": template.name, "kind": template.kind} if template else None
     form = TemplateForm(request.POST if request.method == "POST" else None, initial=initial)
     # Bound: no initial, so every posted row with content counts as changed and
@@ -71,17 +78,17 @@ def _edit(request, template: SheetTemplate | None):
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_new(request):
+def template_new(request: StaffRequest) -> HttpResponseBase:
     return _edit(request, None)
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_edit(request, template_id: int):
+def template_edit(request: StaffRequest, template_id: int) -> HttpResponseBase:
     return _edit(request, get_object_or_404(SheetTemplate, pk=template_id))
 
 
 @staff_view(MANAGE_SETTINGS)
-def template_delete(request, template_id: int):
+def template_delete(request: StaffRequest, template_id: int) -> HttpResponseBase:
     """A confirmation step that works without JavaScript."""
     template = get_object_or_404(SheetTemplate, pk=template_id)
     if request.method != "POST" or request.POST.get("confirm") != "yes":
@@ -91,7 +98,8 @@ def template_delete(request, template_id: int):
     return redirect("sheets:templates")
 
 
-def _patient_page(request, patient, *, form=None, problems=(), status=200):
+def _patient_page(request: StaffRequest, patient: Patient, *, form: CreateSheetForm | None = None,
+                  problems: Sequence[str] = (), status: int = 200) -> HttpResponseBase:
     sheets = Sheet.objects.filter(patient=patient)[:200]
     return render(request, "sheets/patient_sheets.html", {
         "patient": patient, "sheets": sheets, "form": form or CreateSheetForm(),
@@ -100,13 +108,13 @@ def _patient_page(request, patient, *, form=None, problems=(), status=200):
 
 
 @staff_view(MANAGE_ACCESS)
-def patient_sheets(request, pk: int):
+def patient_sheets(request: StaffRequest, pk: int) -> HttpResponseBase:
     return _patient_page(request, patient_for_staff(pk))
 
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def sheet_new(request, pk: int):
+def sheet_new(request: StaffRequest, pk: int) -> HttpResponseBase:
     patient = patient_for_staff(pk)
     form = CreateSheetForm(request.POST)
     if not form.is_valid():
@@ -126,7 +134,7 @@ def sheet_new(request, pk: int):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def sheet_print(request, pk: int, sheet_id: int):
+def sheet_print(request: StaffRequest, pk: int, sheet_id: int) -> HttpResponseBase:
     """Print a stored sheet again. The patient in the URL must be the sheet's."""
     patient = patient_for_staff(pk)
     sheet = get_object_or_404(Sheet, pk=sheet_id, patient=patient)

@@ -1,3 +1,5 @@
+from django.http import HttpRequest
+
 from molar.practice.models import PracticeSettings
 
 
@@ -10,7 +12,7 @@ def _two_factor_off() -> str:
     return ""
 
 
-def two_factor_banner(request) -> dict:
+def two_factor_banner(request: HttpRequest) -> dict:
     """SPEC K2: staff pages say when two-factor sign-in is not required (the
     demo turns it off). A callable, so only pages that show it read it."""
     return {"two_factor_off": _two_factor_off}

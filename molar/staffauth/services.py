@@ -29,7 +29,7 @@ STAFF = throttle.STAFF
 
 
 class StaffSignInFailed(Exception):
-    def __init__(self, message: str = SIGN_IN_FAILED):
+    def __init__(self, message: str = SIGN_IN_FAILED) -> None:
         self.message = message
         super().__init__(message)
 

@@ -5,14 +5,20 @@ portal's) is checked here on every request. Each end is audited with the
 client address: sign-out by the view, the absolute limit here, the idle
 limit by the worker's job below, which finds the expired session rows."""
 
+import datetime
+from collections.abc import Callable
+
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.models import Session
 from django.db import transaction
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 
-from molar.audit.context import RequestContext, current
+from molar.audit.context import ClientRequest, RequestContext, current
 
 from .services import staff_signed_out
 
@@ -22,7 +28,7 @@ USERNAME_KEY = "_staff_username"
 USER_KEY = "_auth_user_id"  # django.contrib.auth's
 
 
-def staff_session_start(request, user) -> None:
+def staff_session_start(request: ClientRequest, user: AbstractBaseUser) -> None:
     request.session[STARTED_KEY] = timezone.now().timestamp()
     request.session[ADDRESS_KEY] = request.client_ip
     request.session[USERNAME_KEY] = user.get_username()
@@ -31,10 +37,10 @@ def staff_session_start(request, user) -> None:
 class StaffSessionMiddleware:
     """After AuthenticationMiddleware: ends a staff session past its absolute limit."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         session = request.session
         if session.get(USER_KEY) is not None:
             now = timezone.now().timestamp()
@@ -47,7 +53,7 @@ class StaffSessionMiddleware:
         return self.get_response(request)
 
 
-def staff_sessions_expire(*, now=None, batch: int = 500) -> int:
+def staff_sessions_expire(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
     """The worker's job: audit every expired staff session as an idle timeout
     (with the address it was used from), and delete expired sessions (what
     Django's clearsessions does). Returns how many staff sessions ended."""

@@ -3,7 +3,8 @@ Thin: parse, call a service, render."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -45,30 +46,30 @@ TOTP_SECRET_KEY = "_totp_enrolling"  # noqa: S105 (a session key's name)
 CLEAR_SITE_DATA = '"cookies", "storage"'  # SPEC K7
 
 
-def _next(request, target: str) -> str:
+def _next(request: HttpRequest, target: str) -> str:
     ok = url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure())
     return target if ok and target else reverse("patients:list")
 
 
-def _rp(request) -> passkeys.RelyingParty:
+def _rp(request: HttpRequest) -> passkeys.RelyingParty:
     return passkeys.RelyingParty.of(request, PracticeSettings.cached().practice_name or "Molar")
 
 
-def _sign_in_now(request, user, second_factor: str) -> None:
+def _sign_in_now(request: HttpRequest, user, second_factor: str) -> None:
     pending_end(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # a new session id
     staff_session_start(request, user)
     staff_signed_in(user=user, second_factor=second_factor)
 
 
-def _finish(request, user, second_factor: str, target: str):
+def _finish(request: HttpRequest, user, second_factor: str, target: str) -> HttpResponseBase:
     _sign_in_now(request, user, second_factor)
     return redirect(_next(request, target))
 
 
 @never_cache
 @sensitive_post_parameters("password")
-def sign_in(request):
+def sign_in(request: HttpRequest) -> HttpResponseBase:
     if request.method == "GET" and request.user.is_authenticated:
         return redirect(_next(request, request.GET.get("next", "")))
     form = StaffSignInForm(request.POST or None)
@@ -92,7 +93,7 @@ def sign_in(request):
     return render(request, "registration/login.html", {"form": form, "next": target})
 
 
-def _pending_user(request, *, enroll: bool):
+def _pending_user(request: HttpRequest, *, enroll: bool):
     pending = pending_get(request, REALM)
     if pending is None or bool(pending.get("enroll")) != enroll:
         return None, None
@@ -105,7 +106,7 @@ def _pending_user(request, *, enroll: bool):
 
 @never_cache
 @sensitive_post_parameters("code")
-def verify(request):
+def verify(request: HttpRequest) -> HttpResponseBase:
     """The second step: an authenticator code, a recovery code or a passkey."""
     user, pending = _pending_user(request, enroll=False)
     if user is None:
@@ -125,7 +126,7 @@ def verify(request):
     return render(request, "staffauth/verify.html", {"form": form, "passkey_options": options})
 
 
-def _enrolling(request):
+def _enrolling(request: HttpRequest):
     """(user, pending): signed-in staff adding a factor (pending None), or a
     sign-in that must enroll one first (SPEC K2)."""
     if request.user.is_authenticated:
@@ -133,7 +134,7 @@ def _enrolling(request):
     return _pending_user(request, enroll=True)
 
 
-def _codes_page(request, codes: list[str], pending):
+def _codes_page(request: HttpRequest, codes: list[str], pending) -> HttpResponseBase:
     """After a factor is added: signed in now if this was the sign-in's
     enrollment; new recovery codes shown once, in this response only."""
     if pending is not None:
@@ -143,7 +144,7 @@ def _codes_page(request, codes: list[str], pending):
 
 
 @never_cache
-def security(request):
+def security(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -154,7 +155,7 @@ def security(request):
 
 @never_cache
 @sensitive_post_parameters("code")
-def add_totp(request):
+def add_totp(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -177,7 +178,7 @@ def add_totp(request):
 
 
 @never_cache
-def add_passkey(request):
+def add_passkey(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -200,7 +201,7 @@ def add_passkey(request):
 
 @require_POST
 @never_cache
-def remove(request, factor_id: int):
+def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect("login")
     user = request.user
@@ -219,7 +220,7 @@ def remove(request, factor_id: int):
 
 @require_POST
 @never_cache
-def new_codes(request):
+def new_codes(request: HttpRequest) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect("login")
     try:
@@ -231,7 +232,7 @@ def new_codes(request):
 
 
 @require_POST
-def sign_out(request):
+def sign_out(request: HttpRequest) -> HttpResponseBase:
     """SPEC K1, K7: audited; the browser is told to drop cookies and storage."""
     if request.user.is_authenticated:
         staff_signed_out(user_id=request.user.pk, username=request.user.get_username())

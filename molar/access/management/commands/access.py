@@ -1,8 +1,9 @@
 import ipaddress
 import sys
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from molar.access import services
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     help = ("Patient portal access: show, provide, remove, new-password, print, unlock, "
             "clear-factors, unlock-address.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         unblock = sub.add_parser("unlock-address", help="lift a sign-in block on a client address")
         unblock.add_argument("address")
@@ -38,7 +39,7 @@ class Command(BaseCommand):
                                       "from standard input (keeps it out of ps and history)")
                 cmd.add_argument("--output", "-o", required=True, help="PDF file to write")
 
-    def handle(self, *args, verb, **options):
+    def handle(self, *args: Any, verb: str, **options: Any) -> None:
         actor = Actor.cli()
         if verb == "unlock-address":
             return self._unlock_address(options["address"], actor)
@@ -69,7 +70,7 @@ class Command(BaseCommand):
         except Refused as exc:
             raise CommandError(str(exc)) from None
 
-    def _unlock(self, patient, actor):
+    def _unlock(self, patient: Patient, actor: Actor) -> None:
         """SPEC K8: the username lock (and the 100-failure lock), without a new password."""
         with transaction.atomic():
             account = PortalAccount.objects.select_for_update().filter(patient=patient).first()
@@ -80,7 +81,7 @@ class Command(BaseCommand):
             account.save(update_fields=["failed_attempts", "hard_locked_at"])
         self.stdout.write(f"Sign-in for patient {patient.pk} unlocked.")
 
-    def _unlock_address(self, address, actor):
+    def _unlock_address(self, address: str, actor: Actor) -> None:
         try:
             address = str(ipaddress.ip_address(address.strip()))
         except ValueError:
@@ -89,7 +90,7 @@ class Command(BaseCommand):
             lifted = unlock_address(address, actor)
         self.stdout.write(f"Address {address} {'unblocked' if lifted else 'was not blocked'}.")
 
-    def _show(self, patient):
+    def _show(self, patient: Patient) -> None:
         account = PortalAccount.objects.filter(patient=patient).first()
         if account is None:
             self.stdout.write(f"Patient {patient.pk}: no portal account.")
@@ -101,7 +102,7 @@ class Command(BaseCommand):
             f"last sign-in {account.last_login or 'never'}"
         )
 
-    def _print(self, patient, actor, password, output: Path):
+    def _print(self, patient: Patient, actor: Actor, password: str, output: Path) -> None:
         if password == READ_FROM_STDIN:
             password = sys.stdin.readline().strip()
         pdf = services.access_printout(patient=patient, actor=actor, password=password)

@@ -1,5 +1,5 @@
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from molar.api.keys import apikey_create, apikey_list, apikey_revoke
@@ -15,7 +15,7 @@ class Command(BaseCommand):
     help = ("API keys: `molar apikey create NAME` prints a new key that acts for the "
             "staff user NAME, with that user's permissions; `list`; `revoke PREFIX`.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         create = sub.add_parser("create", help="make a key for staff user NAME")
         create.add_argument("name", help="the staff user the key acts for")

@@ -1,10 +1,11 @@
 import sys
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from molar.audit.sealing import audit_seal, backlog_warning
-from molar.audit.signing import parse_head
+from molar.audit.signing import SignedHead, parse_head
 from molar.audit.verify import audit_verify, latest_head
 
 
@@ -13,7 +14,7 @@ class Command(BaseCommand):
             "the latest signed checkpoint as one JSON line to keep outside the database, `verify "
             "[--checkpoint FILE]` checks the chain and the checkpoints and names the first problem.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         sub.add_parser("seal", help="seal every committed event now (the worker does this continually)")
         sub.add_parser("checkpoint", help="print the latest signed checkpoint as one line of JSON")
@@ -21,23 +22,23 @@ class Command(BaseCommand):
         verify.add_argument("--checkpoint", metavar="FILE",
                             help="a line printed earlier by `molar audit checkpoint` to check against")
 
-    def handle(self, *args, verb, verbosity, **options):
+    def handle(self, *args: Any, verb: str, verbosity: int, **options: Any) -> None:
         getattr(self, f"_{verb}")(verbosity=verbosity, **options)
 
-    def _seal(self, **options) -> None:
+    def _seal(self, **options: Any) -> None:
         result = audit_seal(max_batches=10_000)
         if result.busy:
             self.stdout.write("Another sealer is running; nothing done.")
         else:
             self.stdout.write(f"Sealed {result.sealed} event(s).")
 
-    def _checkpoint(self, **options) -> None:
+    def _checkpoint(self, **options: Any) -> None:
         head = latest_head()
         if head is None:
             raise CommandError("No checkpoint yet: nothing has been sealed (run `molar audit seal`).")
         self.stdout.write(head.as_json())
 
-    def _verify(self, *, verbosity: int, checkpoint: str | None, **options) -> None:
+    def _verify(self, *, verbosity: int, checkpoint: str | None, **options: Any) -> None:
         external = self._read_checkpoint(checkpoint) if checkpoint else None
         result = audit_verify(external=external, progress=self._progress if verbosity > 1 else None)
         warning = backlog_warning()
@@ -48,7 +49,7 @@ class Command(BaseCommand):
             sys.exit(1)
         self.stdout.write(f"OK: {result.checked} sealed events")
 
-    def _read_checkpoint(self, path: str):
+    def _read_checkpoint(self, path: str) -> SignedHead:
         try:
             text = Path(path).read_text().strip().splitlines()
         except (OSError, UnicodeDecodeError) as exc:
