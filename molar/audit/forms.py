@@ -1,5 +1,7 @@
 from django import forms
 
+from molar.dates import window_refusal
+
 from .models import AuditEvent
 from .selectors import DEFAULT_SORT, SORTS
 
@@ -18,8 +20,10 @@ class AuditFilterForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The To date is before the From date.")
+        refusal = window_refusal(data.get("start"), data.get("end"),
+                                 reversed_text="The To date is before the From date.")
+        if refusal:
+            self.add_error("end", refusal)
         return data
 
     def filters(self) -> dict:
