@@ -22,13 +22,18 @@ ADD_PATIENTS = "patients.add_patient"
 VIEW_OPENDENTAL_SYNC = "opendental.view_syncpass"
 
 
-def deny(request, permission: str, patient_id: int | None = None) -> PermissionDenied:
+def permitted(request, permission: str, patient_id: int | None = None) -> bool:
+    """Whether the staff user (signed in, or behind an API key) holds
+    `permission`. Pages and the API both ask here, so a denial is audited
+    the same way whichever door it came through."""
+    if request.user.has_perm(permission):
+        return True
     audit_record(
         action="permission_denied", actor=Actor.staff(request.user), patient_id=patient_id,
         outcome=AuditEvent.Outcome.DENIED,
         detail={"permission": permission, "path": request.path[:200]},
     )
-    return PermissionDenied(f"You do not have permission to {permission.split('.')[1].replace('_', ' ')}.")
+    return False
 
 
 def staff_view(permission: str):
@@ -40,8 +45,9 @@ def staff_view(permission: str):
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(permission):
-                raise deny(request, permission, kwargs.get("pk"))
+            if not permitted(request, permission, kwargs.get("pk")):
+                raise PermissionDenied(
+                    f"You do not have permission to {permission.split('.')[1].replace('_', ' ')}.")
             return view(request, *args, **kwargs)
 
         return wrapper

@@ -19,11 +19,10 @@ from pydantic import AwareDatetime, BeforeValidator
 from pydantic_core import PydanticCustomError
 
 from molar.access.services import AccessRefused
-from molar.audit.models import AuditEvent
-from molar.audit.services import Actor, audit_record
 from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
 from molar.patients.services import PatientInvalid
 from molar.practice.services import SettingsInvalid
+from molar.staff import permitted
 from molar.transient import TRANSIENT
 
 from .keys import apikey_user
@@ -184,12 +183,7 @@ api = MolarAPI(
 
 def require(request, permission: str, patient_id: int | None = None) -> None:
     """403 (and an audit row) unless the key's user holds `permission`."""
-    if not request.user.has_perm(permission):
-        audit_record(
-            action="permission_denied", actor=Actor.staff(request.user), patient_id=patient_id,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"permission": permission, "path": request.path[:200]},
-        )
+    if not permitted(request, permission, patient_id):
         raise HttpError(403, f"This API key's user lacks the permission {permission}.")
 
 
