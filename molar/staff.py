@@ -1,4 +1,5 @@
-"""Access helpers for staff pages: each returns what the view may use, or raises.
+"""Access helpers for staff pages and the API: each returns what the caller
+may use, or raises.
 
 Denials are audited (SPEC T1), so a front-desk user poking at pages they may
 not use leaves a trail."""
@@ -7,12 +8,13 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.views.decorators.cache import never_cache
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
+from molar.patients.selectors import patient_find
 
 MANAGE_ACCESS = "access.manage_portal_access"
 MANAGE_SETTINGS = "practice.manage_settings"
@@ -56,6 +58,8 @@ def staff_view(permission: str):
 
 
 def patient_for_staff(pk: int) -> Patient:
-    return get_object_or_404(
-        Patient.objects.select_related("portal_account", "primary_provider", "guarantor",
-                                       "responsible_party", "clinic"), pk=pk)
+    """The patient a staff page or an API call names, or 404."""
+    patient = patient_find(pk)
+    if patient is None:
+        raise Http404("Patient not found.")
+    return patient
