@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -35,9 +34,7 @@ from .services import (
     OPENDENTAL_FIELDS,
     PatientInvalid,
     appointment_save,
-    patient_create,
-    patient_guardians_replace,
-    patient_update,
+    patient_save_with_guardians,
 )
 
 
@@ -88,13 +85,7 @@ def _save(request, form, formset, patient: Patient | None):
         for f in formset.forms
         if f.cleaned_data.get("guardian") and not f.cleaned_data.get("DELETE")
     ]
-    with transaction.atomic():
-        if patient is None:
-            patient = patient_create(actor=actor, **fields)
-        else:
-            patient = patient_update(patient=patient, actor=actor, **fields)
-        patient_guardians_replace(patient=patient, actor=actor, links=links)
-    return patient
+    return patient_save_with_guardians(patient=patient, actor=actor, links=links, **fields)
 
 
 def _edit(request, patient: Patient | None):
