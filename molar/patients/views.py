@@ -203,10 +203,13 @@ def _upload_save(upload) -> str:
 
 
 def _upload_pending(request) -> tuple[Path, str] | None:
+    """The upload waiting in this session (path, name); None, with a message
+    saying to upload it again, when there is none."""
     pending = request.session.get(IMPORT_SESSION_KEY) or {}
     token = pending.get("token", "")
     path = _uploads() / f"patients-{token}.csv"
     if not UPLOAD_TOKEN.fullmatch(token) or not path.exists():
+        messages.error(request, "No file is waiting to be imported. Upload it again.")
         return None
     return path, pending.get("name", "")
 
@@ -253,7 +256,6 @@ def _patient_import(request, limit: _UploadLimit):
 def patient_import_preview(request):
     pending = _upload_pending(request)
     if pending is None:
-        messages.error(request, "No file is waiting to be imported. Upload it again.")
         return redirect("patients:import")
     try:
         summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user), dry_run=True,
@@ -270,7 +272,6 @@ def patient_import_preview(request):
 def patient_import_run(request):
     pending = _upload_pending(request)
     if pending is None:
-        messages.error(request, "No file is waiting to be imported. Upload it again.")
         return redirect("patients:import")
     try:
         summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user))
