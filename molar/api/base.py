@@ -22,7 +22,7 @@ from molar.access.services import AccessRefused
 from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
 from molar.patients.services import PatientInvalid
 from molar.practice.services import SettingsInvalid
-from molar.staff import permitted
+from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, permitted
 from molar.transient import TRANSIENT
 
 from .keys import apikey_user
@@ -185,6 +185,13 @@ def require(request, permission: str, patient_id: int | None = None) -> None:
     """403 (and an audit row) unless the key's user holds `permission`."""
     if not permitted(request, permission, patient_id):
         raise HttpError(403, f"This API key's user lacks the permission {permission}.")
+
+
+def require_settings_reader(request) -> None:
+    """Practice settings and invite rules are read by staff who manage either
+    them or portal access; a denial is audited as the latter."""
+    if not request.user.has_perm(MANAGE_SETTINGS):
+        require(request, MANAGE_ACCESS)
 
 
 def errors(request, messages: list[str], status: int):

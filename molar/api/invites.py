@@ -17,7 +17,7 @@ from molar.invites.services import (
 )
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
-from .base import api, errors, require
+from .base import api, errors, require, require_settings_reader
 
 router = Router(tags=["invites"])
 
@@ -86,11 +86,6 @@ def _rule(rule_id: int) -> InviteRule:
     return rule
 
 
-def _read(request) -> None:
-    if not request.user.has_perm(MANAGE_SETTINGS):
-        require(request, MANAGE_ACCESS)
-
-
 @api.exception_handler(RuleInvalid)
 def on_rule_invalid(request, exc):
     return errors(request, exc.messages, 422)
@@ -98,7 +93,7 @@ def on_rule_invalid(request, exc):
 
 @router.get("/invite-rules", response=list[RuleOut])
 def list_rules(request):
-    _read(request)
+    require_settings_reader(request)
     return [_out(rule) for rule in InviteRule.objects.all()]
 
 
@@ -113,7 +108,7 @@ def create_rule(request, payload: RuleIn):
 
 @router.get("/invite-rules/{rule_id}", response=RuleOut)
 def get_rule(request, rule_id: int):
-    _read(request)
+    require_settings_reader(request)
     return _out(_rule(rule_id))
 
 
