@@ -33,3 +33,22 @@ def day_start(day: datetime.date, zone=None) -> datetime.datetime:
 def day_after(day: datetime.date, zone=None) -> datetime.datetime:
     """Midnight ending `day` (clamped): an `end` filter includes its whole day."""
     return day_start(clamp_day(day), zone) + datetime.timedelta(days=1)
+
+
+END_BEFORE_START = "The end date is before the start date."
+
+
+def window_refusal(start: datetime.date | None, end: datetime.date | None, *,
+                   reversed_text: str = END_BEFORE_START, most_days: int | None = None,
+                   too_long_text: str = "") -> str | None:
+    """The one rule for a window of days that pages, the API and commands
+    take: its end is not before its start (an open end never is), and it
+    spans at most `most_days`. Returns the refusal, in the caller's words
+    (a page names its labels, the API its parameters), or None."""
+    if start is None or end is None:
+        return None
+    if end < start:
+        return reversed_text
+    if most_days is not None and (end - start).days > most_days:
+        return too_long_text
+    return None

@@ -1,4 +1,5 @@
-"""Access helpers for staff pages: each returns what the view may use, or raises.
+"""Access helpers for staff pages and the API: each returns what the caller
+may use, or raises.
 
 Denials are audited (SPEC T1), so a front-desk user poking at pages they may
 not use leaves a trail."""
@@ -7,12 +8,13 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
+from django.http import Http404
 from django.views.decorators.cache import never_cache
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
+from molar.patients.selectors import patient_find
 
 MANAGE_ACCESS = "access.manage_portal_access"
 MANAGE_SETTINGS = "practice.manage_settings"
@@ -22,13 +24,18 @@ ADD_PATIENTS = "patients.add_patient"
 VIEW_OPENDENTAL_SYNC = "opendental.view_syncpass"
 
 
-def deny(request, permission: str, patient_id: int | None = None) -> PermissionDenied:
+def permitted(request, permission: str, patient_id: int | None = None) -> bool:
+    """Whether the staff user (signed in, or behind an API key) holds
+    `permission`. Pages and the API both ask here, so a denial is audited
+    the same way whichever door it came through."""
+    if request.user.has_perm(permission):
+        return True
     audit_record(
         action="permission_denied", actor=Actor.staff(request.user), patient_id=patient_id,
         outcome=AuditEvent.Outcome.DENIED,
         detail={"permission": permission, "path": request.path[:200]},
     )
-    return PermissionDenied(f"You do not have permission to {permission.split('.')[1].replace('_', ' ')}.")
+    return False
 
 
 def staff_view(permission: str):
@@ -40,8 +47,9 @@ def staff_view(permission: str):
         def wrapper(request, *args, **kwargs):
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
-            if not request.user.has_perm(permission):
-                raise deny(request, permission, kwargs.get("pk"))
+            if not permitted(request, permission, kwargs.get("pk")):
+                raise PermissionDenied(
+                    f"You do not have permission to {permission.split('.')[1].replace('_', ' ')}.")
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -50,6 +58,8 @@ def staff_view(permission: str):
 
 
 def patient_for_staff(pk: int) -> Patient:
-    return get_object_or_404(
-        Patient.objects.select_related("portal_account", "primary_provider", "guarantor",
-                                       "responsible_party", "clinic"), pk=pk)
+    """The patient a staff page or an API call names, or 404."""
+    patient = patient_find(pk)
+    if patient is None:
+        raise Http404("Patient not found.")
+    return patient

@@ -41,7 +41,21 @@ def spend_hash_time(password: str) -> None:
     check_password(password, _dummy_hash(tuple(settings.PASSWORD_HASHERS)))
 
 
-class OpenDentalSHA3Hasher(BasePasswordHasher):
+class OpenDentalHasher(BasePasswordHasher):
+    """What every Open Dental format shares (SPEC C5): verify only, and a
+    successful sign-in always re-hashes the password with Argon2id."""
+
+    def safe_summary(self, encoded: str) -> dict[Any, str]:
+        return {"algorithm": str(self.algorithm), "hash": mask_hash(self.decode(encoded)["hash"])}
+
+    def must_update(self, encoded: str) -> bool:
+        return True
+
+    def harden_runtime(self, password: str, encoded: str) -> None:
+        pass
+
+
+class OpenDentalSHA3Hasher(OpenDentalHasher):
     """Verifies accounts imported from Open Dental (SPEC C5):
     `SHA3_512$<salt>$<base64 SHA3-512 of UTF-16LE(salt + password)>`.
 
@@ -68,14 +82,8 @@ class OpenDentalSHA3Hasher(BasePasswordHasher):
     def safe_summary(self, encoded: str) -> dict[Any, str]:
         return {"algorithm": self.algorithm, "salt": mask_hash(self.decode(encoded)["salt"])}
 
-    def must_update(self, encoded: str) -> bool:
-        return True
 
-    def harden_runtime(self, password: str, encoded: str) -> None:
-        pass
-
-
-class OpenDentalMD5Hasher(BasePasswordHasher):
+class OpenDentalMD5Hasher(OpenDentalHasher):
     """Open Dental's oldest format: base64 of MD5 of UTF-16LE(password), no salt.
     Stored on import as `od_md5$<base64>` so Django can tell which hasher it is."""
 
@@ -95,17 +103,8 @@ class OpenDentalMD5Hasher(BasePasswordHasher):
     def verify(self, password: str, encoded: str) -> bool:
         return constant_time_compare(self._digest(password), self.decode(encoded)["hash"])
 
-    def safe_summary(self, encoded: str) -> dict[Any, str]:
-        return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
 
-    def must_update(self, encoded: str) -> bool:
-        return True
-
-    def harden_runtime(self, password: str, encoded: str) -> None:
-        pass
-
-
-class OpenDentalMD5EcwHasher(BasePasswordHasher):
+class OpenDentalMD5EcwHasher(OpenDentalHasher):
     """Open Dental's eClinicalWorks bridge: `MD5_ECW$$<lowercase hex MD5 of the
     ASCII password>`, kept as written. Verify only; re-hashed at sign-in."""
 
@@ -123,12 +122,3 @@ class OpenDentalMD5EcwHasher(BasePasswordHasher):
 
     def verify(self, password: str, encoded: str) -> bool:
         return constant_time_compare(self._digest(password), self.decode(encoded)["hash"].lower())
-
-    def safe_summary(self, encoded: str) -> dict[Any, str]:
-        return {"algorithm": self.algorithm, "hash": mask_hash(self.decode(encoded)["hash"])}
-
-    def must_update(self, encoded: str) -> bool:
-        return True
-
-    def harden_runtime(self, password: str, encoded: str) -> None:
-        pass

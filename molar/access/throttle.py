@@ -119,24 +119,24 @@ def clear_username_locks(account: PortalAccount, actor: Actor) -> None:
         audit_record(action="unlock", actor=actor, patient_id=account.patient_id)
 
 
+def _unlock(scope: str, key: str, actor: Actor, named: str) -> bool:
+    """Lift the lock on `key` and forget its failures; audited when a lock
+    was lifted, with the key as `named`. True when one was."""
+    now = timezone.now()
+    lifted = SignInLock.objects.filter(scope=scope, key=key, locked_until__gt=now).update(
+        locked_until=now)
+    SignInFailure.objects.filter(scope=scope, key=key).delete()
+    if lifted:
+        audit_record(action="unlock", actor=actor, detail={"scope": scope, named: key})
+    return bool(lifted)
+
+
 def unlock_address(address: str, actor: Actor) -> bool:
     """`molar access unlock-address` (SPEC K8): lift an address block and
     forget its failures. True when a block was lifted."""
-    now = timezone.now()
-    lifted = SignInLock.objects.filter(scope=ADDRESS, key=address, locked_until__gt=now).update(
-        locked_until=now)
-    SignInFailure.objects.filter(scope=ADDRESS, key=address).delete()
-    if lifted:
-        audit_record(action="unlock", actor=actor, detail={"scope": ADDRESS, "address": address})
-    return bool(lifted)
+    return _unlock(ADDRESS, address, actor, "address")
 
 
 def unlock_staff(username: str, actor: Actor) -> bool:
     """`molar staff unlock` (SPEC K8): lift a staff username's lock."""
-    now, key = timezone.now(), throttle_key(username)
-    lifted = SignInLock.objects.filter(scope=STAFF, key=key, locked_until__gt=now).update(
-        locked_until=now)
-    SignInFailure.objects.filter(scope=STAFF, key=key).delete()
-    if lifted:
-        audit_record(action="unlock", actor=actor, detail={"scope": STAFF, "username": key})
-    return bool(lifted)
+    return _unlock(STAFF, throttle_key(username), actor, "username")

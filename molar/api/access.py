@@ -7,10 +7,9 @@ from molar.access import services
 from molar.access.models import PortalAccount
 from molar.access.throttle import lock_state
 from molar.audit.services import Actor
-from molar.staff import MANAGE_ACCESS
+from molar.staff import MANAGE_ACCESS, patient_for_staff
 
 from .base import Errors, require
-from .patients import patient_or_404
 
 router = Router(tags=["portal access"])
 
@@ -50,7 +49,7 @@ class PasswordOut(Schema):
 
 def _patient(request: HttpRequest, patient_id: int):
     require(request, MANAGE_ACCESS, patient_id)
-    return patient_or_404(patient_id)
+    return patient_for_staff(patient_id)
 
 
 def _state(account: PortalAccount | None) -> dict:

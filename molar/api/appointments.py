@@ -6,11 +6,11 @@ from ninja import Field, Router, Schema, Status
 
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Provider
+from molar.patients.selectors import provider_by_abbreviation
 from molar.patients.services import appointment_save, patient_refused
-from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS
+from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff
 
 from .base import Moment, require
-from .patients import patient_or_404
 
 router = Router(tags=["appointments"])
 
@@ -56,7 +56,7 @@ def _out(appointment: Appointment) -> dict:
 
 def _fields(data: dict) -> dict:
     if "provider" in data and data["provider"] is not None:
-        provider = Provider.objects.filter(abbreviation=data["provider"]).first()
+        provider = provider_by_abbreviation(data["provider"])
         if provider is None:
             raise patient_refused({"provider": [f"Unknown provider {data['provider']}."]})
         data["provider"] = provider
@@ -66,7 +66,7 @@ def _fields(data: dict) -> dict:
 @router.get("/patients/{patient_id}/appointments", response=list[AppointmentOut])
 def list_appointments(request: HttpRequest, patient_id: int):
     require(request, VIEW_PATIENTS, patient_id)
-    patient = patient_or_404(patient_id)
+    patient = patient_for_staff(patient_id)
     appointments = patient.appointments.select_related("provider", "clinic").order_by("start")
     return [_out(a) for a in appointments[:1000]]
 
@@ -74,7 +74,7 @@ def list_appointments(request: HttpRequest, patient_id: int):
 @router.post("/patients/{patient_id}/appointments", response={201: AppointmentOut})
 def create_appointment(request: HttpRequest, patient_id: int, payload: AppointmentIn):
     require(request, CHANGE_PATIENTS, patient_id)
-    patient = patient_or_404(patient_id)
+    patient = patient_for_staff(patient_id)
     appointment = appointment_save(patient=patient, actor=Actor.staff(request.user),
                                    **_fields(payload.dict()))
     return Status(201, _out(appointment))

@@ -7,6 +7,7 @@ from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 from molar.audit.selectors import DEFAULT_SORT, SORT_FIELDS, SORTS, audit_events
+from molar.dates import window_refusal
 from molar.staff import MANAGE_SETTINGS
 
 from .base import Day, require
@@ -50,9 +51,9 @@ class AuditFilters(Schema):
     @field_validator("end")
     @classmethod
     def end_after_start(cls, value, info: ValidationInfo):
-        start = info.data.get("start")
-        if value and start and value < start:
-            raise PydanticCustomError("dates", "The end date is before the start date.")
+        refusal = window_refusal(info.data.get("start"), value)
+        if refusal:
+            raise PydanticCustomError("dates", refusal)
         return value
 
 

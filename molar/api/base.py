@@ -18,10 +18,9 @@ from ninja.security import HttpBearer
 from pydantic import AwareDatetime, BeforeValidator
 from pydantic_core import PydanticCustomError
 
-from molar.audit.models import AuditEvent
-from molar.audit.services import Actor, audit_record
 from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
 from molar.refusal import Refused
+from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, permitted
 from molar.transient import TRANSIENT
 
 from .keys import apikey_user
@@ -182,13 +181,15 @@ api = MolarAPI(
 
 def require(request: HttpRequest, permission: str, patient_id: int | None = None) -> None:
     """403 (and an audit row) unless the key's user holds `permission`."""
-    if not request.user.has_perm(permission):
-        audit_record(
-            action="permission_denied", actor=Actor.staff(request.user), patient_id=patient_id,
-            outcome=AuditEvent.Outcome.DENIED,
-            detail={"permission": permission, "path": request.path[:200]},
-        )
+    if not permitted(request, permission, patient_id):
         raise HttpError(403, f"This API key's user lacks the permission {permission}.")
+
+
+def require_settings_reader(request: HttpRequest) -> None:
+    """Practice settings and invite rules are read by staff who manage either
+    them or portal access; a denial is audited as the latter."""
+    if not request.user.has_perm(MANAGE_SETTINGS):
+        require(request, MANAGE_ACCESS)
 
 
 def errors(request: HttpRequest, messages: list[str], status: int):

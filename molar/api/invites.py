@@ -16,7 +16,7 @@ from molar.invites.services import (
 )
 from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
-from .base import require
+from .base import require, require_settings_reader
 
 router = Router(tags=["invites"])
 
@@ -85,14 +85,9 @@ def _rule(rule_id: int) -> InviteRule:
     return rule
 
 
-def _read(request: HttpRequest) -> None:
-    if not request.user.has_perm(MANAGE_SETTINGS):
-        require(request, MANAGE_ACCESS)
-
-
 @router.get("/invite-rules", response=list[RuleOut])
 def list_rules(request: HttpRequest):
-    _read(request)
+    require_settings_reader(request)
     return [_out(rule) for rule in InviteRule.objects.all()]
 
 
@@ -107,7 +102,7 @@ def create_rule(request: HttpRequest, payload: RuleIn):
 
 @router.get("/invite-rules/{rule_id}", response=RuleOut)
 def get_rule(request: HttpRequest, rule_id: int):
-    _read(request)
+    require_settings_reader(request)
     return _out(_rule(rule_id))
 
 

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
-from molar.ehr.measures import DESCRIPTION, electronic_copy_access, with_names
+from molar.ehr.measures import DESCRIPTION, electronic_copy_access, period_refusal, with_names
 from molar.patients.models import Provider
 from molar.staff import MANAGE_ACCESS
 
@@ -43,10 +43,9 @@ def electronic_copy_access_measure(request: HttpRequest, start: Day, end: Day,
                                    patients: bool = True):
     """SPEC E1. `patients=false` leaves out the per-patient list."""
     require(request, MANAGE_ACCESS)
-    if end < start:
-        raise HttpError(422, "end is before start.")
-    if (end - start).days > 3 * 366:
-        raise HttpError(422, "Choose a reporting period of at most three years.")
+    refusal = period_refusal(start, end, reversed_text="end is before start.")
+    if refusal:
+        raise HttpError(422, refusal)
     if provider is not None and not Provider.objects.filter(pk=provider).exists():
         raise HttpError(422, f"No provider {provider}.")
     result = electronic_copy_access(start=start, end=end, provider_id=provider)

@@ -1,15 +1,14 @@
 from typing import Literal
 
-from django.http import Http404, HttpRequest
+from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict
 
 from molar.audit.services import Actor
-from molar.patients.models import Patient
 from molar.patients.selectors import patients_search
 from molar.patients.services import patient_create, patient_update
-from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS
+from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff
 
 from .base import Day, require
 
@@ -97,13 +96,6 @@ def _with_relations(patients):
     return patients.select_related("primary_provider", "clinic").prefetch_related("guardian_links")
 
 
-def patient_or_404(patient_id: int) -> Patient:
-    patient = _with_relations(Patient.objects.filter(pk=patient_id)).first()
-    if patient is None:
-        raise Http404("Patient not found.")
-    return patient
-
-
 @router.get("/patients", response=list[PatientOut])
 def list_patients(
     request: HttpRequest,
@@ -119,21 +111,21 @@ def list_patients(
 def create_patient(request: HttpRequest, payload: PatientIn):
     require(request, ADD_PATIENTS)
     patient = patient_create(actor=Actor.staff(request.user), **payload.dict())
-    return Status(201, patient_or_404(patient.pk))
+    return Status(201, patient_for_staff(patient.pk))
 
 
 @router.get("/patients/{patient_id}", response=PatientOut)
 def get_patient(request: HttpRequest, patient_id: int):
     require(request, VIEW_PATIENTS, patient_id)
-    return patient_or_404(patient_id)
+    return patient_for_staff(patient_id)
 
 
 @router.patch("/patients/{patient_id}", response=PatientOut)
 def update_patient(request: HttpRequest, patient_id: int, payload: PatientPatch):
     require(request, CHANGE_PATIENTS, patient_id)
-    patient = patient_or_404(patient_id)
+    patient = patient_for_staff(patient_id)
     changes = payload.dict(exclude_unset=True)
     if not changes:
         raise HttpError(422, "The request body names no field to change.")
     patient_update(patient=patient, actor=Actor.staff(request.user), **changes)
-    return patient_or_404(patient_id)
+    return patient_for_staff(patient_id)

@@ -4,9 +4,9 @@ from ninja import Field, Router, Schema
 from molar.audit.services import Actor
 from molar.practice.models import PracticeSettings
 from molar.practice.services import practice_settings_update
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
+from molar.staff import MANAGE_SETTINGS
 
-from .base import require
+from .base import require, require_settings_reader
 
 router = Router(tags=["settings"])
 
@@ -45,8 +45,7 @@ def _out(practice: PracticeSettings) -> dict:
 
 @router.get("/settings/portal", response=PortalSettingsOut)
 def get_settings(request: HttpRequest):
-    if not request.user.has_perm(MANAGE_SETTINGS):
-        require(request, MANAGE_ACCESS)
+    require_settings_reader(request)
     return _out(PracticeSettings.load())
 
 

@@ -17,10 +17,9 @@ from molar.sheets.services import (
     sheet_template_delete,
     sheet_template_update,
 )
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
+from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, patient_for_staff
 
 from .base import require
-from .patients import patient_or_404
 
 router = Router(tags=["sheets"])
 
@@ -141,7 +140,7 @@ def create_sheet(request: HttpRequest, patient_id: int, payload: SheetCreateIn):
     """The new sheet as a PDF (with the one-time password, if any: this response
     is the only copy); its id is in the X-Sheet-Id header."""
     require(request, MANAGE_ACCESS, patient_id)
-    patient = patient_or_404(patient_id)
+    patient = patient_for_staff(patient_id)
     template = SheetTemplate.objects.filter(pk=payload.template_id).first()
     if template is None:
         raise Refused([f"template_id: no sheet template has the id {payload.template_id}."])
@@ -152,7 +151,7 @@ def create_sheet(request: HttpRequest, patient_id: int, payload: SheetCreateIn):
 @router.get("/patients/{patient_id}/sheets", response=list[SheetOut])
 def list_sheets(request: HttpRequest, patient_id: int):
     require(request, MANAGE_ACCESS, patient_id)
-    return list(Sheet.objects.filter(patient=patient_or_404(patient_id))[:500])
+    return list(Sheet.objects.filter(patient=patient_for_staff(patient_id))[:500])
 
 
 @router.get("/sheets/{sheet_id}/pdf", response={200: None}, openapi_extra=PDF_RESPONSE)

@@ -2,6 +2,8 @@ from typing import Any
 
 from django import forms
 
+from molar.dates import window_refusal
+
 from .models import AuditEvent
 from .selectors import DEFAULT_SORT, SORTS
 
@@ -20,8 +22,10 @@ class AuditFilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error("end", "The To date is before the From date.")
+        refusal = window_refusal(data.get("start"), data.get("end"),
+                                 reversed_text="The To date is before the From date.")
+        if refusal:
+            self.add_error("end", refusal)
         return data
 
     def filters(self) -> dict:

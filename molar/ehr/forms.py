@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from molar.patients.models import Provider
 
+from .measures import period_refusal
+
 
 class MeasureForm(forms.Form):
     start = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
@@ -18,9 +20,7 @@ class MeasureForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end"):
-            if data["end"] < data["start"]:
-                self.add_error(None, "The end date is before the start date.")
-            elif (data["end"] - data["start"]).days > 3 * 366:
-                self.add_error(None, "Choose a reporting period of at most three years.")
+        refusal = period_refusal(data.get("start"), data.get("end"))
+        if refusal:
+            self.add_error(None, refusal)
         return data

@@ -15,7 +15,7 @@ from django.db.models import Min, OuterRef, Subquery
 from django.utils import timezone
 
 from molar.access.models import AccessEvent
-from molar.dates import day_after, day_start
+from molar.dates import END_BEFORE_START, day_after, day_start, window_refusal
 from molar.patients.models import Appointment, Patient
 from molar.practice.models import PracticeSettings
 
@@ -25,6 +25,16 @@ THRESHOLD = 50  # percent; the measure needs MORE than this
 DESCRIPTION = ("More than 50% of all unique patients seen by the provider during the reporting "
                "period are provided timely (within 4 business days after the information is "
                "available) online access to their health information.")
+PERIOD_MOST_DAYS = 3 * 366
+PERIOD_TOO_LONG = "Choose a reporting period of at most three years."
+
+
+def period_refusal(start: datetime.date | None, end: datetime.date | None, *,
+                   reversed_text: str = END_BEFORE_START) -> str | None:
+    """The reporting period the dashboard, its CSV and the API accept: in
+    order and at most three years long (a longer one is a slow page)."""
+    return window_refusal(start, end, reversed_text=reversed_text, most_days=PERIOD_MOST_DAYS,
+                          too_long_text=PERIOD_TOO_LONG)
 
 
 @dataclass(slots=True)

@@ -7,6 +7,7 @@ import secrets
 import time
 
 import pyotp
+from django.http import HttpRequest
 
 DIGITS = 6
 STEP_SECONDS = 30
@@ -15,6 +16,16 @@ DRIFT_STEPS = 1
 
 def totp_new_secret() -> str:
     return base64.b32encode(secrets.token_bytes(20)).decode("ascii")  # 160 bits (RFC 4226)
+
+
+def totp_enrolling_secret(request: HttpRequest, session_key: str) -> str:
+    """The secret being added, for staff and patients alike: kept in the
+    session from the page that shows its QR code to the POST that confirms a
+    code from it (never in the page's form); showing the page starts anew."""
+    secret = request.session.get(session_key) if request.method == "POST" else None
+    if not secret:
+        secret = request.session[session_key] = totp_new_secret()
+    return secret
 
 
 def totp_uri(secret: str, *, account_name: str, issuer: str) -> str:

@@ -24,7 +24,7 @@ from molar.access.models import PortalAccount
 from molar.access.printout import letters_pdf
 from molar.access.services import access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
-from molar.dates import day_after, day_start
+from molar.dates import END_BEFORE_START, day_after, day_start, window_refusal
 from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Appointment, Patient
@@ -36,6 +36,17 @@ from .models import BulkRun, Invite, InviteRule, PendingLetter
 
 MAX_LETTERS = 2000  # one PDF
 ALREADY = "already has online access"
+PAGE_MOST_DAYS = 366  # the page's dry run lists every patient in one request
+PAGE_TOO_LONG = "Choose at most one year of appointments."
+
+
+def bulk_window_refusal(start: datetime.date | None, end: datetime.date | None, *,
+                        reversed_text: str = END_BEFORE_START,
+                        most_days: int | None = PAGE_MOST_DAYS) -> str | None:
+    """The appointment days a bulk run selects, as the page and `molar bulk`
+    take them: in order; at most `most_days` apart (the command sets none)."""
+    return window_refusal(start, end, reversed_text=reversed_text, most_days=most_days,
+                          too_long_text=PAGE_TOO_LONG)
 
 
 @dataclass(frozen=True)

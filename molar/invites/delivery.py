@@ -17,7 +17,7 @@ credentials rolls the whole claim back and is left to the worker to retry
 import logging
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -40,8 +40,8 @@ from molar.outbox.sending import (
     Failure,
     Outcome,
     SendSummary,
-    close_quietly,
     outcome,
+    send_due,
     smtp_send,
 )
 from molar.patients.models import Appointment, Patient
@@ -343,16 +343,4 @@ def _record(invites: list[Invite], failure: Failure | None, now: datetime) -> li
 def invites_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
                      progress=None) -> SendSummary:
     """Send due invites until none is left (or `limit` emails were tried)."""
-    summary = SendSummary()
-    connection = get_connection()
-    try:
-        tried = 0
-        while limit is None or tried < limit:
-            if not invite_send_next(worker=worker, connection=connection, summary=summary, now=now):
-                break
-            tried += 1
-            if progress:
-                progress(summary)
-    finally:
-        close_quietly(connection)
-    return summary
+    return send_due(invite_send_next, worker=worker, limit=limit, now=now, progress=progress)

@@ -1,5 +1,6 @@
 from django import forms
 
+from .bulk import bulk_window_refusal
 from .models import BulkRun, Invite, InviteRule
 
 
@@ -37,10 +38,9 @@ class BulkForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        if data.get("start") and data.get("end") and data["end"] < data["start"]:
-            self.add_error(None, "The end date is before the start date.")
-        elif data.get("start") and data.get("end") and (data["end"] - data["start"]).days > 366:
-            self.add_error(None, "Choose at most one year of appointments.")
+        refusal = bulk_window_refusal(data.get("start"), data.get("end"))
+        if refusal:
+            self.add_error(None, refusal)
         if data.get("action") == BulkRun.Action.INVITE and not data.get("rule"):
             self.add_error("rule", "Choose the invite rule whose email text to send.")
         return data

@@ -80,6 +80,18 @@ def _changes(obj, values: dict) -> list[str]:
     return changed
 
 
+def _keep(model, known: dict, number_field: str, number: int, values: dict, done: Counter) -> None:
+    """A clinic or provider as Open Dental has it: added when new (into
+    `known`, by its Open Dental number), saved only when a value changed."""
+    row = known.get(number)
+    if row is None:
+        known[number] = model.objects.create(**{number_field: number}, **values)
+        done["added"] += 1
+    elif _changes(row, values):
+        row.save()
+        done["changed"] += 1
+
+
 def clinics_apply(rows: list[dict]) -> tuple[Counter, dict[int, int]]:
     """Clinics are few and have no change stamp: every pass reads them all."""
     done, known = Counter(), {c.od_clinic_num: c for c in Clinic.objects.filter(od_clinic_num__isnull=False)}
@@ -93,13 +105,7 @@ def clinics_apply(rows: list[dict]) -> tuple[Counter, dict[int, int]]:
             "zip": convert.text(row["Zip"], 255), "phone": convert.text(row["Phone"], 255),
             "is_hidden": bool(convert.number(row["IsHidden"])),
         }
-        clinic = known.get(row["ClinicNum"])
-        if clinic is None:
-            known[row["ClinicNum"]] = Clinic.objects.create(od_clinic_num=row["ClinicNum"], **values)
-            done["added"] += 1
-        elif _changes(clinic, values):
-            clinic.save()
-            done["changed"] += 1
+        _keep(Clinic, known, "od_clinic_num", row["ClinicNum"], values, done)
     return done, {num: clinic.pk for num, clinic in known.items()}
 
 
@@ -126,13 +132,8 @@ def providers_apply(rows: list[dict]) -> tuple[Counter, dict[int, int]]:
             taken.discard(provider.abbreviation)
         abbreviation = _free_abbreviation(abbr, row["ProvNum"], taken)
         taken.add(abbreviation)
-        values = {"name": name, "abbreviation": abbreviation}
-        if provider is None:
-            known[row["ProvNum"]] = Provider.objects.create(od_prov_num=row["ProvNum"], **values)
-            done["added"] += 1
-        elif _changes(provider, values):
-            provider.save()
-            done["changed"] += 1
+        _keep(Provider, known, "od_prov_num", row["ProvNum"], {"name": name, "abbreviation": abbreviation},
+              done)
     return done, {num: provider.pk for num, provider in known.items()}
 
 

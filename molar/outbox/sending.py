@@ -20,10 +20,11 @@ rules:
 
 import logging
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import QuerySet
 
@@ -122,6 +123,26 @@ def close_quietly(connection: BaseEmailBackend) -> None:
         connection.close()
     except Exception:  # noqa: BLE001, S110 - a broken connection may fail to close too
         pass
+
+
+def send_due(send_next: Callable[..., bool], *, worker: str, limit: int | None, now: datetime | None,
+             progress: Callable[[SendSummary], object] | None) -> SendSummary:
+    """Claim and send one row at a time over one SMTP connection until
+    `send_next` finds none due (or `limit` rows were tried): the loop invites
+    and outbox emails share."""
+    summary = SendSummary()
+    connection = get_connection()
+    try:
+        tried = 0
+        while limit is None or tried < limit:
+            if not send_next(worker=worker, connection=connection, summary=summary, now=now):
+                break
+            tried += 1
+            if progress:
+                progress(summary)
+    finally:
+        close_quietly(connection)
+    return summary
 
 
 def outcome(failure: Failure | None, *, attempts: int, now: datetime) -> Outcome:

@@ -15,7 +15,7 @@ never under its lock."""
 import logging
 from datetime import datetime, timedelta
 
-from django.core.mail import EmailMessage, get_connection
+from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,9 +30,9 @@ from .sending import (
     Failure,
     Outcome,
     SendSummary,
-    close_quietly,
     outcome,
     recover_stale,
+    send_due,
     smtp_send,
 )
 
@@ -76,19 +76,7 @@ def outbox_prune(*, now: datetime | None = None) -> int:
 def outbox_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
                     progress=None) -> SendSummary:
     """Send due emails until none is left (or `limit` rows were tried)."""
-    summary = SendSummary()
-    connection = get_connection()
-    try:
-        tried = 0
-        while limit is None or tried < limit:
-            if not outbox_send_next(worker=worker, connection=connection, summary=summary, now=now):
-                break
-            tried += 1
-            if progress:
-                progress(summary)
-    finally:
-        close_quietly(connection)
-    return summary
+    return send_due(outbox_send_next, worker=worker, limit=limit, now=now, progress=progress)
 
 
 def outbox_send_next(*, worker: str, connection, summary: SendSummary,

@@ -1,6 +1,20 @@
 from django.db.models import Q, QuerySet
 
-from .models import Patient
+from .models import Patient, Provider
+
+
+def patient_find(pk: int) -> Patient | None:
+    """The patient numbered `pk`, with what a chart, an access page and an
+    API answer show; None when there is none. Staff pages and the API (through
+    staff.patient_for_staff) and the command line look a patient up here."""
+    return Patient.objects.select_related(
+        "portal_account", "primary_provider", "guarantor", "responsible_party", "clinic",
+    ).filter(pk=pk).first()
+
+
+def provider_by_abbreviation(abbreviation: str) -> Provider | None:
+    """The provider an abbreviation names (exactly, as Open Dental shows it)."""
+    return Provider.objects.filter(abbreviation=abbreviation).first()
 
 
 def patients_search(query: str) -> QuerySet[Patient]:

@@ -101,6 +101,19 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
     )
 
 
+@transaction.atomic
+def patient_save_with_guardians(*, patient: Patient | None, actor: Actor, links: list[dict],
+                                **fields) -> Patient:
+    """Create (no `patient`) or change a patient together with their guardian
+    links: both or neither, so a refused link leaves no half-saved patient."""
+    if patient is None:
+        patient = patient_create(actor=actor, **fields)
+    else:
+        patient = patient_update(patient=patient, actor=actor, **fields)
+    patient_guardians_replace(patient=patient, actor=actor, links=links)
+    return patient
+
+
 APPOINTMENT_FIELDS = ("provider", "start", "duration_minutes", "status")
 
 

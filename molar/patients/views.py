@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -35,9 +34,7 @@ from .services import (
     MANAGED_MESSAGE,
     OPENDENTAL_FIELDS,
     appointment_save,
-    patient_create,
-    patient_guardians_replace,
-    patient_update,
+    patient_save_with_guardians,
 )
 
 
@@ -88,13 +85,7 @@ def _save(request, form, formset, patient: Patient | None):
         for f in formset.forms
         if f.cleaned_data.get("guardian") and not f.cleaned_data.get("DELETE")
     ]
-    with transaction.atomic():
-        if patient is None:
-            patient = patient_create(actor=actor, **fields)
-        else:
-            patient = patient_update(patient=patient, actor=actor, **fields)
-        patient_guardians_replace(patient=patient, actor=actor, links=links)
-    return patient
+    return patient_save_with_guardians(patient=patient, actor=actor, links=links, **fields)
 
 
 def _edit(request, patient: Patient | None):
@@ -208,10 +199,13 @@ def _upload_save(upload) -> str:
 
 
 def _upload_pending(request) -> tuple[Path, str] | None:
+    """The upload waiting in this session (path, name); None, with a message
+    saying to upload it again, when there is none."""
     pending = request.session.get(IMPORT_SESSION_KEY) or {}
     token = pending.get("token", "")
     path = _uploads() / f"patients-{token}.csv"
     if not UPLOAD_TOKEN.fullmatch(token) or not path.exists():
+        messages.error(request, "No file is waiting to be imported. Upload it again.")
         return None
     return path, pending.get("name", "")
 
@@ -258,7 +252,6 @@ def _patient_import(request, limit: _UploadLimit):
 def patient_import_preview(request):
     pending = _upload_pending(request)
     if pending is None:
-        messages.error(request, "No file is waiting to be imported. Upload it again.")
         return redirect("patients:import")
     try:
         summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user), dry_run=True,
@@ -275,7 +268,6 @@ def patient_import_preview(request):
 def patient_import_run(request):
     pending = _upload_pending(request)
     if pending is None:
-        messages.error(request, "No file is waiting to be imported. Upload it again.")
         return redirect("patients:import")
     try:
         summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user))

@@ -19,7 +19,7 @@ from molar.factors.services import (
     passkey_ids,
     recovery_codes_renew,
 )
-from molar.factors.totp import totp_new_secret, totp_qr_data_uri, totp_uri
+from molar.factors.totp import totp_enrolling_secret, totp_qr_data_uri, totp_uri
 from molar.refusal import Refused, refused_on_form
 
 from . import services
@@ -45,9 +45,7 @@ def _added(request: HttpRequest, codes: list[str]) -> HttpResponseBase:
 @portal_view()
 def add_totp(request: HttpRequest) -> HttpResponseBase:
     account = request.portal_account
-    secret = request.session.get(TOTP_SECRET_KEY) if request.method == "POST" else None
-    if not secret:
-        secret = request.session[TOTP_SECRET_KEY] = totp_new_secret()
+    secret = totp_enrolling_secret(request, TOTP_SECRET_KEY)
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

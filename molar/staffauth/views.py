@@ -26,7 +26,7 @@ from molar.factors.services import (
     recovery_codes_left,
     recovery_codes_renew,
 )
-from molar.factors.totp import totp_new_secret, totp_qr_data_uri, totp_uri
+from molar.factors.totp import totp_enrolling_secret, totp_qr_data_uri, totp_uri
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused, refused_on_form
 
@@ -159,9 +159,7 @@ def add_totp(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
-    secret = request.session.get(TOTP_SECRET_KEY) if request.method == "POST" else None
-    if not secret:
-        secret = request.session[TOTP_SECRET_KEY] = totp_new_secret()
+    secret = totp_enrolling_secret(request, TOTP_SECRET_KEY)
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -172,3 +172,14 @@ def test_clearing_the_url_through_the_api_stops_provide(admin_api, practice, com
         "Patient Facing URL is required to be set before granting online access. "
         "Click Setup to set the Patient Facing URL."
     ]
+
+
+def test_settings_and_invite_rules_are_read_by_the_same_staff(desk_api, admin_api, clerk_api):
+    """One rule (api.base.require_settings_reader): those who manage settings
+    or portal access read both; anyone else is refused alike, and audited."""
+    for path in ("/settings/portal", "/invite-rules"):
+        assert desk_api.get(path).status_code == 200 and admin_api.get(path).status_code == 200
+        assert clerk_api.get(path).json() == {
+            "errors": ["This API key's user lacks the permission access.manage_portal_access."]}
+    assert AuditEvent.objects.filter(action="permission_denied",
+                                     detail__permission="access.manage_portal_access").count() == 2

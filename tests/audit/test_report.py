@@ -177,3 +177,15 @@ def test_details_read_as_words_not_json():
                             "new_access": True}) == (
         "New access: yes · Reasons: Missing patient city. Missing patient email.")
     assert detail_readable({}) == ""
+
+
+def test_report_and_api_take_the_same_date_order(admin_client, admin_api, events):
+    """One rule (dates.window_refusal) for the page and the API: a one-day
+    window is fine, a reversed one refused by both, each in its own words."""
+    assert shown(admin_client.get("/staff/audit/?start=2025-03-05&end=2025-03-05")) == [events["other"].pk]
+    assert [e["id"] for e in admin_api.get("/audit?start=2025-03-05&end=2025-03-05").json()] == [
+        events["other"].pk]
+    page = admin_client.get("/staff/audit/?start=2025-03-05&end=2025-03-04")
+    assert page.context["form"].errors == {"end": ["The To date is before the From date."]}
+    answer = admin_api.get("/audit?start=2025-03-05&end=2025-03-04")
+    assert answer.json() == {"errors": ["end: The end date is before the start date."]}

@@ -2,6 +2,7 @@
 
 import csv
 import io
+from urllib.parse import urlencode
 
 import pytest
 
@@ -74,3 +75,33 @@ def test_api_measure(desk_api, seen):
                         ).status_code == 422
 
 
+
+
+def test_page_csv_and_api_take_the_same_reporting_period(desk_client, desk_api, seen, monkeypatch):
+    """One rule (ehr.measures.period_refusal) for every door: the same longest
+    period, the same refusal text; shortening it in one place shortens it everywhere."""
+    api = "/measures/electronic-copy-access"
+    longest = {"start": "2022-01-01", "end": "2025-01-03"}  # 3 * 366 days
+    too_long = {"start": "2022-01-01", "end": "2025-01-04"}
+    assert desk_client.get("/staff/dashboard/", longest).context["result"] is not None
+    assert desk_api.get(f"{api}?{urlencode(longest)}").status_code == 200
+    refusal = "Choose a reporting period of at most three years."
+    assert refusal in desk_client.get("/staff/dashboard/", too_long).content.decode()
+    assert desk_client.get("/staff/dashboard/electronic-copy-access.csv", too_long).status_code == 400
+    assert desk_api.get(f"{api}?{urlencode(too_long)}").json() == {"errors": [refusal]}
+    monkeypatch.setattr("molar.ehr.measures.PERIOD_MOST_DAYS", 30)
+    month = {"start": "2025-01-01", "end": "2025-02-01"}
+    assert refusal in desk_client.get("/staff/dashboard/", month).content.decode()
+    assert desk_api.get(f"{api}?{urlencode(month)}").json() == {"errors": [refusal]}
+
+
+def test_page_and_api_refuse_a_reversed_period_each_in_its_own_words(desk_client, desk_api, seen):
+    reversed_period = {"start": "2025-01-02", "end": "2025-01-01"}
+    page = desk_client.get("/staff/dashboard/", reversed_period)
+    assert page.context["result"] is None
+    assert page.context["form"].non_field_errors() == ["The end date is before the start date."]
+    answer = desk_api.get(f"/measures/electronic-copy-access?{urlencode(reversed_period)}")
+    assert answer.status_code == 422 and answer.json() == {"errors": ["end is before start."]}
+    one_day = {"start": "2025-01-06", "end": "2025-01-06"}
+    assert desk_client.get("/staff/dashboard/", one_day).context["result"].denominator == 2
+    assert desk_api.get(f"/measures/electronic-copy-access?{urlencode(one_day)}").json()["denominator"] == 2

@@ -203,3 +203,25 @@ def test_web_form_errors_are_messages(desk_client, practice):
         "action": "invite", "start": "2026-03-05", "end": "2026-03-04", "dry_run": "1"}).content.decode()
     assert "The end date is before the start date." in page
     assert "Choose the invite rule whose email text to send." in page
+
+
+def test_page_and_command_take_the_same_window(desk_client, practice, family, monkeypatch):
+    """One rule (invites.bulk.bulk_window_refusal): a reversed window is refused
+    by the page and by `molar bulk`, each in its own words; the year limit is
+    the page's (its dry run is one request), the command takes longer runs."""
+    def page(start, end):
+        return desk_client.submit("/staff/invites/bulk/", {
+            "action": "grant", "start": start, "end": end, "dry_run": "1"}).content.decode()
+
+    assert "The end date is before the start date." in page("2026-03-05", "2026-03-04")
+    with pytest.raises(CommandError, match="^--to is before --from.$"):
+        call_command("bulk", "grant", "--from", "2026-03-05", "--to", "2026-03-04", "--dry-run")
+    assert "Choose at most one year of appointments." in page("2026-01-01", "2027-01-03")
+    assert "Choose at most one year of appointments." not in page("2026-01-01", "2027-01-02")
+    call_command("bulk", "grant", "--from", "2026-01-01", "--to", "2027-01-03", "--dry-run")
+    seen = []
+    monkeypatch.setattr("molar.invites.bulk.window_refusal",
+                        lambda start, end, **rule: seen.append(rule["most_days"]))
+    page("2026-03-04", "2026-03-04")
+    call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "--dry-run")
+    assert seen == [366, None]

@@ -2,12 +2,15 @@
 
 import datetime
 
+import pytest
 import time_machine
 
 from molar.access.services import access_provide
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.patients.models import GuardianLink, Patient
+from molar.patients.services import patient_save_with_guardians
+from molar.refusal import Refused
 
 FULL = {
     "first_name": "Ana", "middle_name": "B", "last_name": "Cruz", "preferred_name": "Annie",
@@ -106,3 +109,30 @@ def test_staff_session_ends_after_15_idle_minutes(front_desk, browser_client, tw
         clock.shift(datetime.timedelta(minutes=15, seconds=1))
         response = browser_client.get("/staff/patients/")
         assert response.status_code == 302 and "/staff/login/" in response["Location"]
+
+
+def test_a_refused_guardian_link_leaves_the_patient_unchanged(desk_client, make_patient):
+    """The page calls one service (patient_save_with_guardians) that saves the
+    patient and the links together or not at all."""
+    child = make_patient(first_name="Leo")
+    data = {**FULL, "first_name": "Kiddo", "links-0-guardian": str(child.pk),
+            "links-0-relationship": "Self"}
+    page = desk_client.submit(f"/staff/patients/{child.pk}/edit/", data).content.decode()
+    assert "A patient cannot be their own guardian." in page
+    child.refresh_from_db()
+    assert child.first_name == "Leo" and not child.guardian_links.exists()
+    assert not AuditEvent.objects.filter(action="patient_updated", patient_id=child.pk).exists()
+
+
+def test_the_service_saves_a_patient_with_links_or_nothing(make_patient):
+    parent = make_patient(first_name="Ana")
+    actor = Actor.system("test")
+    links = [{"guardian": parent, "relationship": "Mother", "is_guardian": True}]
+    made = patient_save_with_guardians(patient=None, actor=actor, links=links,
+                                       first_name="Kid", last_name="Reyes")
+    assert [(g.guardian, g.is_guardian) for g in made.guardian_links.all()] == [(parent, True)]
+    own = [*links, {"guardian": made, "relationship": "Self", "is_guardian": False}]
+    with pytest.raises(Refused):
+        patient_save_with_guardians(patient=made, actor=actor, links=own, first_name="Kiddo")
+    made.refresh_from_db()
+    assert made.first_name == "Kid" and made.guardian_links.count() == 1

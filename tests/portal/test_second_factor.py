@@ -106,3 +106,19 @@ def test_a_one_time_password_session_cannot_add_a_factor(credentials):
     sign_in(client, *credentials)
     response = client.get("/portal/profile/authenticator/")
     assert response.status_code == 302 and response["Location"] == "/portal/password/new/"
+
+
+def test_patients_and_staff_confirm_the_secret_last_shown(patient_client, desk_client):
+    """One rule (factors.totp.totp_enrolling_secret) for both pages: the secret
+    shown is kept for the confirming POST; showing the page again replaces it."""
+    for client, url in ((patient_client, "/portal/profile/authenticator/"),
+                        (desk_client, "/staff/security/authenticator/")):
+        first = shown_secret(client.get(url).content.decode())
+        second = shown_secret(client.get(url).content.decode())
+        assert first != second
+        stale = client.submit(url, {"code": pyotp.TOTP(first).now(), "name": "Phone"})
+        assert not SecondFactor.objects.exists(), url
+        assert shown_secret(stale.content.decode()) == second
+        client.submit(url, {"code": pyotp.TOTP(second).now(), "name": "Phone"})
+        assert SecondFactor.objects.count() == 1, url
+        SecondFactor.objects.all().delete()

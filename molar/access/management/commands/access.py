@@ -11,6 +11,7 @@ from molar.access.models import PortalAccount
 from molar.access.throttle import clear_username_locks, lock_state, unlock_address
 from molar.audit.services import Actor
 from molar.patients.models import Patient
+from molar.patients.selectors import patient_find
 from molar.refusal import Refused
 
 READ_FROM_STDIN = "-"  # `--password -`: keeps the password out of ps and shell history
@@ -44,7 +45,7 @@ class Command(BaseCommand):
         if verb == "unlock-address":
             return self._unlock_address(options["address"], actor)
         patient_id = options["patient_id"]
-        patient = Patient.objects.filter(pk=patient_id).first()
+        patient = patient_find(patient_id)
         if patient is None:
             raise CommandError(f"No patient with id {patient_id}.")
         try:

@@ -5,7 +5,14 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from molar.audit.services import Actor
-from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bulk_progress
+from molar.invites.bulk import (
+    Criteria,
+    bulk_grant,
+    bulk_invite,
+    bulk_plan,
+    bulk_progress,
+    bulk_window_refusal,
+)
 from molar.invites.delivery import invites_send_due
 from molar.invites.letterfile import LettersFile, LettersFileError
 from molar.invites.models import BulkRun, InviteRule
@@ -35,8 +42,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, start, end, no_access_only, rule, dry_run, output, **options):
         criteria = Criteria(_date(start), _date(end), no_access_only)
-        if criteria.end < criteria.start:
-            raise CommandError("--to is before --from.")
+        refusal = bulk_window_refusal(criteria.start, criteria.end,
+                                      reversed_text="--to is before --from.", most_days=None)
+        if refusal:
+            raise CommandError(refusal)
         template = self._rule(action, rule)
         if dry_run:
             return self._dry_run(action, criteria, template)
