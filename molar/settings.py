@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "molar.api",
     "molar.factors",
     "molar.staffauth",
+    "molar.demo",
 ]
 
 MIDDLEWARE = [

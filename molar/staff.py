@@ -7,12 +7,10 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404
 from django.views.decorators.cache import never_cache
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
-from molar.patients.models import Patient
 
 MANAGE_ACCESS = "access.manage_portal_access"
 MANAGE_SETTINGS = "practice.manage_settings"
@@ -48,8 +46,3 @@ def staff_view(permission: str):
 
     return decorator
 
-
-def patient_for_staff(pk: int) -> Patient:
-    return get_object_or_404(
-        Patient.objects.select_related("portal_account", "primary_provider", "guarantor",
-                                       "responsible_party", "clinic"), pk=pk)

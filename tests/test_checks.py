@@ -42,7 +42,7 @@ def test_a_new_install_needs_no_warning_about_two_factor(db):
 
 
 def test_the_demo_turns_two_factor_off_and_the_check_says_so(db):
-    from molar.practice.demo import demo_load
+    from molar.demo.loader import demo_load
 
     demo_load(port=8000)
     assert ids(checks.check_two_factor(None)) == ["molar.W007"]

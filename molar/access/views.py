@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 from molar.audit.services import Actor
 from molar.factors.services import factors_of
 from molar.patients.eligibility import eligibility_problem_fields
+from molar.patients.selectors import patient_for_staff
 from molar.practice.models import PracticeSettings
-from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
+from molar.staff import MANAGE_ACCESS, staff_view
 
 from . import services
 from .services import AccessRefused

@@ -1,4 +1,5 @@
 from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
 
 from .models import Patient
 
@@ -22,3 +23,10 @@ def patients_search(query: str) -> QuerySet[Patient]:
             match |= Q(pk=int(word))
         patients = patients.filter(match)
     return patients
+
+
+def patient_for_staff(pk: int) -> Patient:
+    """The patient a staff page is about, with what the chart shows, or 404."""
+    return get_object_or_404(
+        Patient.objects.select_related("portal_account", "primary_provider", "guarantor",
+                                       "responsible_party", "clinic"), pk=pk)

@@ -11,7 +11,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, patient_for_staff, staff_view
+from molar.patients.selectors import patient_for_staff
+from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 
 from .forms import CreateSheetForm, FieldFormSet, TemplateForm, fields_from, initial_fields
 from .models import Sheet, SheetTemplate

@@ -19,7 +19,7 @@ from molar.access.services import access_provide
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.messaging.models import Message
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 
 from .test_portal_accessibility import PASSWORD, axe_problems, own_password, report, sign_in
 

@@ -28,7 +28,7 @@ from molar.invites.rendering import DEFAULT_SUBJECT
 from molar.ops.worker import run_worker
 from molar.patients.models import Provider
 from molar.patients.services import appointment_save
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 
 pytestmark = pytest.mark.browser
 

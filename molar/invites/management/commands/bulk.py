@@ -10,7 +10,7 @@ from molar.invites.bulk import Criteria, bulk_grant, bulk_invite, bulk_plan, bul
 from molar.invites.delivery import invites_send_due
 from molar.invites.letterfile import LettersFile, LettersFileError
 from molar.invites.models import BulkRun, InviteRule
-from molar.ops.worker import worker_name
+from molar.leases import worker_name
 
 
 def _date(text: str) -> datetime.date:

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from molar.access.throttle import unlock_staff
 from molar.audit.services import Actor
-from molar.practice.staff import (
+from molar.staffauth.accounts import (
     StaffRefused,
     staff_add,
     staff_clear_factors,
