@@ -113,7 +113,7 @@ def answer() -> dict:
 
     from molar.api.keys import apikey_create
     from molar.audit.services import Actor
-    from molar.practice.staff import staff_add
+    from molar.staffauth.accounts import staff_add
 
     staff_add(username="scale-admin", admin=True, actor=Actor.system("bench"))
     user = get_user_model().objects.get(username="scale-admin")

@@ -84,7 +84,7 @@ def seed(patient_count: int) -> dict:
     from molar.patients.services import patient_create
     from molar.practice.models import DEFAULT_DISPLAY_FIELDS
     from molar.practice.services import practice_settings_update
-    from molar.practice.staff import staff_add
+    from molar.staffauth.accounts import staff_add
 
     actor = Actor.system("bench")
     with transaction.atomic():

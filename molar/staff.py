@@ -8,13 +8,10 @@ from functools import wraps
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.views.decorators.cache import never_cache
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
-from molar.patients.models import Patient
-from molar.patients.selectors import patient_find
 
 MANAGE_ACCESS = "access.manage_portal_access"
 MANAGE_SETTINGS = "practice.manage_settings"
@@ -56,10 +53,3 @@ def staff_view(permission: str):
 
     return decorator
 
-
-def patient_for_staff(pk: int) -> Patient:
-    """The patient a staff page or an API call names, or 404."""
-    patient = patient_find(pk)
-    if patient is None:
-        raise Http404("Patient not found.")
-    return patient

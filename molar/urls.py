@@ -5,7 +5,7 @@ from django.views.i18n import set_language
 
 from molar.api.urls import api
 from molar.ops.views import readyz
-from molar.practice.outbox import outbox
+from molar.outbox.views import outbox
 from molar.session_activity import keepalive
 from molar.staffauth import views as staffauth
 

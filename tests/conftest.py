@@ -17,7 +17,7 @@ from molar.api.keys import apikey_create
 from molar.audit.services import Actor
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 from tests.smtp import send_outbox as _send_outbox
 from tests.smtp import smtp  # noqa: E402,F401  (the shared SMTP server fixture)
 

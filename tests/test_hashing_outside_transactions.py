@@ -123,7 +123,7 @@ def test_staff_sign_in_second_factors_and_recovery_codes_hash_outside_transactio
 
     from molar.factors.services import factor_add_totp, factor_check_code
     from molar.factors.totp import totp_new_secret
-    from molar.practice.staff import staff_add
+    from molar.staffauth.accounts import staff_add
     from molar.staffauth.services import StaffSignInFailed, staff_password_check
 
     password = staff_add(username="admin", admin=True, actor=DESK)

@@ -23,9 +23,10 @@ from molar.audit.services import Actor
 from molar.factors.services import factors_of
 from molar.patients.eligibility import eligibility_problem_fields
 from molar.patients.models import Patient
+from molar.patients.selectors import patient_for_staff
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused
-from molar.staff import MANAGE_ACCESS, patient_for_staff, staff_view
+from molar.staff import MANAGE_ACCESS, staff_view
 
 from . import services
 from .shown_once import shown_once_forget, shown_once_keep, shown_once_take

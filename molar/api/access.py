@@ -7,7 +7,8 @@ from molar.access import services
 from molar.access.models import PortalAccount
 from molar.access.throttle import lock_state
 from molar.audit.services import Actor
-from molar.staff import MANAGE_ACCESS, patient_for_staff
+from molar.patients.selectors import patient_for_staff
+from molar.staff import MANAGE_ACCESS
 
 from .base import Errors, require
 

@@ -6,9 +6,9 @@ from ninja import Field, Router, Schema, Status
 
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Provider
-from molar.patients.selectors import provider_by_abbreviation
+from molar.patients.selectors import patient_for_staff, provider_by_abbreviation
 from molar.patients.services import appointment_save, patient_refused
-from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff
+from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS
 
 from .base import Moment, require
 

@@ -8,6 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from molar.audit.services import Actor
+from molar.patients.selectors import patient_for_staff
 from molar.refusal import Refused
 from molar.sheets.models import Sheet, SheetTemplate
 from molar.sheets.services import (
@@ -17,7 +18,7 @@ from molar.sheets.services import (
     sheet_template_delete,
     sheet_template_update,
 )
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, patient_for_staff
+from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
 from .base import require
 

@@ -12,9 +12,7 @@ rolls back, connections are closed, and the turn is tried again after a
 short wait. It never marks an invite or an email failed."""
 
 import logging
-import os
 import signal
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +22,7 @@ from django.db import close_old_connections, connections
 from django.utils import timezone
 
 from molar.invites.delivery import invites_recover, invites_scan, invites_send_due
+from molar.leases import worker_name
 from molar.outbox.services import outbox_recover, outbox_send_due
 from molar.transient import is_transient
 
@@ -33,10 +32,6 @@ from .services import worker_heartbeat
 logger = logging.getLogger(__name__)
 
 BEAT_EVERY = 5.0  # seconds between heartbeat writes, also during a long batch
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
 
 
 @dataclass

@@ -1,4 +1,5 @@
 from django.db.models import Q, QuerySet
+from django.http import Http404
 
 from .models import Patient, Provider
 
@@ -6,7 +7,7 @@ from .models import Patient, Provider
 def patient_find(pk: int) -> Patient | None:
     """The patient numbered `pk`, with what a chart, an access page and an
     API answer show; None when there is none. Staff pages and the API (through
-    staff.patient_for_staff) and the command line look a patient up here."""
+    patient_for_staff) and the command line look a patient up here."""
     return Patient.objects.select_related(
         "portal_account", "primary_provider", "guarantor", "responsible_party", "clinic",
     ).filter(pk=pk).first()
@@ -37,3 +38,11 @@ def patients_search(query: str) -> QuerySet[Patient]:
             match |= Q(pk=int(word))
         patients = patients.filter(match)
     return patients
+
+
+def patient_for_staff(pk: int) -> Patient:
+    """The patient a staff page or an API call names, or 404."""
+    patient = patient_find(pk)
+    if patient is None:
+        raise Http404("Patient not found.")
+    return patient

@@ -11,9 +11,10 @@ from django.views.decorators.http import require_POST
 
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
+from molar.patients.selectors import patient_for_staff
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused, refused_on_form
-from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS, patient_for_staff, staff_view
+from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS, staff_view
 
 from . import services
 from .forms import (

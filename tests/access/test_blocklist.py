@@ -9,7 +9,7 @@ from molar.access.policy import password_problems
 from molar.access.services import access_set_password
 from molar.audit.services import Actor
 from molar.portal.services import portal_sign_in
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 
 TOO_COMMON = "Password is too common. Choose one that is harder to guess."
 PRACTICE_NAME = "Password must not be made from the practice's name."

@@ -157,10 +157,10 @@ def test_unknown_patient_is_404(desk_api, patient_id):
     refusal(desk_api.patch(f"/patients/{patient_id}", json={"city": "Bath"}), 404)
 
 
-def test_non_numeric_patient_id_is_4xx(desk_api):
-    response = desk_api.get("/patients/abc")
+def test_non_numeric_patient_id_is_422_naming_the_id(desk_api):
+    [message] = refusal(desk_api.get("/patients/abc"), 422)
 
-    assert 400 <= response.status_code < 500
+    assert message.startswith("patient_id:") and "valid integer" in message
 
 
 @pytest.mark.parametrize(("body", "field"), [

@@ -20,8 +20,8 @@ from molar.messaging.services import message_reply_from_staff, message_thread_st
 from molar.patients.models import GuardianLink, Provider
 from molar.patients.services import appointment_save
 from molar.practice.models import PracticeSettings
-from molar.practice.staff import staff_add
 from molar.records import services as records
+from molar.staffauth.accounts import staff_add
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 

@@ -25,10 +25,11 @@ from molar.audit.services import Actor
 from molar.invites import delivery
 from molar.invites.models import Invite, InviteRule
 from molar.invites.rendering import DEFAULT_SUBJECT
+from molar.ops import worker as worker_module
 from molar.ops.worker import run_worker
 from molar.patients.models import Provider
 from molar.patients.services import appointment_save
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 
 pytestmark = pytest.mark.browser
 
@@ -89,6 +90,37 @@ def issued_passwords(monkeypatch):
     return issued
 
 
+def wait_until(condition, timeout: float = MAIL_WAIT_S) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"still waiting after {timeout} s"
+        time.sleep(0.05)
+
+
+class Rounds:
+    """Counts the worker's invite scans, and which scan the latest finished
+    send round came after: a test can wait for a whole new round."""
+
+    def __init__(self, monkeypatch):
+        self.scans = 0
+        self.sent_after_scan = 0
+        scan, send = worker_module.invites_scan, worker_module.invites_send_due
+
+        def counted_scan(*args, **kwargs):
+            result = scan(*args, **kwargs)
+            self.scans += 1
+            return result
+
+        def counted_send(*args, **kwargs):
+            seen = self.scans
+            result = send(*args, **kwargs)
+            self.sent_after_scan = seen
+            return result
+
+        monkeypatch.setattr(worker_module, "invites_scan", counted_scan)
+        monkeypatch.setattr(worker_module, "invites_send_due", counted_send)
+
+
 class Worker:
     """`molar worker`'s loop in a thread, stopped with its Event."""
 
@@ -141,7 +173,7 @@ def add_enabled_before_rule(page) -> str:
 
 def test_admin_rule_worker_mail_activation_link_to_portal(
     admin_page, new_context, smtp, portal_url, practice, complete_patient, appointment,
-    issued_passwords, live_server
+    issued_passwords, live_server, monkeypatch
 ):
     staff = admin_page
 
@@ -152,13 +184,13 @@ def test_admin_rule_worker_mail_activation_link_to_portal(
     assert rule.enabled and rule.timing == InviteRule.Timing.BEFORE and rule.days == 7
 
     # The real worker loop scans, finds the visit in two days and sends one mail.
+    rounds = Rounds(monkeypatch)
     with Worker() as worker:
         [mail] = smtp.wait_for(1)
-        deadline = time.monotonic() + MAIL_WAIT_S
-        while Invite.objects.filter(status=Invite.Status.SENT).count() == 0 \
-                and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.8)  # another scan (every 0.5 s) and send round: nothing more goes out
+        wait_until(lambda: Invite.objects.filter(status=Invite.Status.SENT).exists())
+        # A whole new scan and the send round after it: nothing more goes out.
+        sent_at_scan = rounds.scans
+        wait_until(lambda: rounds.sent_after_scan > sent_at_scan)
     assert not worker.errors, worker.errors
     assert len(smtp.mails) == 1
 

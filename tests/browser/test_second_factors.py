@@ -15,7 +15,7 @@ from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.factors.models import SecondFactor
 from molar.practice.models import PracticeSettings
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 
 pytestmark = pytest.mark.browser
 

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from molar.access.services import access_provide
@@ -16,6 +18,21 @@ def credentials(practice, complete_patient):
 
 def sign_in(client: CsrfClient, username: str, password: str, **extra):
     return client.submit("/portal/", {"username": username, "password": password, **extra})
+
+
+def page_errors(response) -> list[str]:
+    block = re.search(r'<ul class="errorlist"[^>]*>(.*?)</ul>', response.content.decode(), re.S)
+    return re.findall(r"<li>(.*?)</li>", block.group(1)) if block else []
+
+
+def assert_refused(client: CsrfClient, response) -> None:
+    """The sign-in page came back with the one refusal message, and the
+    session holds no portal account."""
+    from molar.portal.services import SIGN_IN_FAILED
+    from molar.portal.session import ACCOUNT_KEY
+
+    assert page_errors(response) == [SIGN_IN_FAILED]
+    assert ACCOUNT_KEY not in client.session
 
 
 def set_new_password(client: CsrfClient, password: str = GOOD_PASSWORD):

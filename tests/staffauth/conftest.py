@@ -4,7 +4,7 @@ import pyotp
 import pytest
 
 from molar.audit.services import Actor
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 from tests.conftest import CsrfClient
 
 ADDRESS = "198.51.100.20"

@@ -16,7 +16,7 @@ from molar.invites.bulk import (
 from molar.invites.delivery import invites_send_due
 from molar.invites.letterfile import LettersFile, LettersFileError
 from molar.invites.models import BulkRun, InviteRule
-from molar.ops.worker import worker_name
+from molar.leases import worker_name
 from molar.refusal import Refused
 
 

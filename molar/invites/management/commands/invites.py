@@ -3,7 +3,7 @@ import sys
 from django.core.management.base import BaseCommand
 
 from molar.invites.delivery import invites_recover, invites_scan, invites_send_due
-from molar.ops.worker import worker_name
+from molar.leases import worker_name
 
 
 class Command(BaseCommand):

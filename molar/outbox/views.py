@@ -55,5 +55,5 @@ def outbox(request):
     messages = _messages(folder) if uses_files and folder.is_dir() else []
     waiting = OutboxEmail.objects.filter(status__in=[OutboxEmail.Status.QUEUED,
                                                      OutboxEmail.Status.SENDING]).count()
-    return render(request, "practice/outbox.html",
+    return render(request, "outbox/outbox.html",
                   {"uses_files": uses_files, "mail_messages": messages, "waiting": waiting})

@@ -4,13 +4,13 @@ from django.utils import timezone
 
 from molar.access.throttle import unlock_staff
 from molar.audit.services import Actor
-from molar.practice.staff import (
+from molar.refusal import Refused
+from molar.staffauth.accounts import (
     staff_add,
     staff_clear_factors,
     staff_list,
     staff_set_active,
 )
-from molar.refusal import Refused
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from molar.audit.services import Actor
-from molar.practice.demo import demo_load
+from molar.demo.loader import demo_load
 from molar.practice.management.commands.serve import granian_args
-from molar.practice.staff import staff_add
+from molar.staffauth.accounts import staff_add
 
 
 class Command(BaseCommand):

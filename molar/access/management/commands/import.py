@@ -1,6 +1,8 @@
 import sys
+from collections.abc import Callable
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from molar.access.opendental import access_import_opendental
 from molar.audit.services import Actor
@@ -33,7 +35,7 @@ class Command(BaseCommand):
             "`molar import opendental-accounts FILE` (Molar's CSV or a raw userweb export; "
             "see `molar import opendental-accounts --help`).")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
         for kind, text in KINDS.items():
             description = ACCOUNTS_FORMATS if kind == "opendental-accounts" else text
@@ -41,14 +43,14 @@ class Command(BaseCommand):
                 "file", help="the file to import" + (" (either format described above)"
                                                      if kind == "opendental-accounts" else ""))
 
-    def handle(self, *args, kind, file, **options):
+    def handle(self, *args: Any, kind: str, file: str, **options: Any) -> None:
         if kind == "opendental-accounts":
             return self._accounts(file)
         if kind == "patients":
             return self._patients(patients_import_csv, file, unit="row(s)")
         return self._patients(patients_import_fhir, file, unit="entr(y/ies)")
 
-    def _patients(self, importer, file: str, unit: str) -> None:
+    def _patients(self, importer: Callable[..., Any], file: str, unit: str) -> None:
         tty = sys.stdout.isatty()
 
         def progress(done: int) -> None:
