@@ -37,8 +37,8 @@ def accounts(count: int) -> dict:
 def family(patient_id: int) -> dict:
     from django.db import connection
 
+    from molar.access.family import represented_ids
     from molar.patients.models import GuardianLink, Patient
-    from molar.portal.family import represented_ids
 
     head = Patient.objects.get(pk=patient_id)
     members = list(Patient.objects.exclude(pk=patient_id).order_by("-pk")[:3])
@@ -56,7 +56,7 @@ def family(patient_id: int) -> dict:
 
 
 def _family_query(patient_id: int) -> str:
-    from molar.portal.family import represented_ids_query
+    from molar.access.family import represented_ids_query
 
     sql_text, params = represented_ids_query(patient_id, guarantor_access=True).query.sql_with_params()
     return sql_text % tuple(params)

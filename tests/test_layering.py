@@ -19,29 +19,9 @@ from collections import defaultdict
 from itertools import pairwise
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent / "molar"
 
 TOP = {"molar.settings", "molar.urls", "molar.wsgi", "molar.cli", "molar.api", "molar.demo"}
-
-# Back edges that close a cycle today, each with why it is there. The list
-# only shrinks: test_known_back_edges_still_exist fails once one is gone.
-KNOWN_BACK_EDGES = {
-    ("molar/audit/views.py", "molar.staff"):
-        "the audit report is a staff page, and molar.staff audits permission denials",
-    ("molar/access/services.py", "molar.factors"):
-        "access_clear_factors: second factors hang off PortalAccount",
-    ("molar/access/views.py", "molar.factors"):
-        "the access page lists the patient's second factors",
-    ("molar/portal/pages.py", "molar.messaging"):
-        "every portal page shows the unread-message count",
-    ("molar/portal/views.py", "molar.records"):
-        "portal home shows the balance",
-    ("molar/outbox/services.py", "molar.portal"):
-        "reset codes are made by the portal when their email is sent",
-}
-
 
 def module_name(path: Path, root: Path = ROOT) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -143,17 +123,10 @@ def test_imports_are_read_at_every_level_and_relative_ones_resolved(tmp_path):
 def test_no_import_cycle_between_apps():
     edges = unit_edges()
     graph = defaultdict(set)
-    for (source, target), files in edges.items():
-        if files - {file for file, unit in KNOWN_BACK_EDGES if unit == target}:
-            graph[source].add(target)
+    for source, target in edges:
+        graph[source].add(target)
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle between apps:\n" + describe(cycle, edges)
-
-
-@pytest.mark.parametrize(("file", "unit"), sorted(KNOWN_BACK_EDGES))
-def test_known_back_edges_still_exist(file, unit):
-    assert file in unit_edges().get((unit_of(module_name(ROOT.parent / file)), unit), set()), (
-        f"{file} no longer imports {unit}: remove it from KNOWN_BACK_EDGES")
 
 
 def test_no_app_imports_the_top_layer():

@@ -9,15 +9,11 @@ one lane keeps the cost on memory, where a GPU attacker pays."""
 
 import base64
 import hashlib
-from functools import cache
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth.hashers import (
     Argon2PasswordHasher,
     BasePasswordHasher,
-    check_password,
-    make_password,
     mask_hash,
 )
 from django.utils.crypto import constant_time_compare
@@ -28,17 +24,6 @@ class MolarArgon2Hasher(Argon2PasswordHasher):
     time_cost = 2
     memory_cost = 32768  # KiB
     parallelism = 1
-
-
-@cache
-def _dummy_hash(hasher_names: tuple[str, ...]) -> str:
-    return make_password("molar-timing-equalizer")
-
-
-def spend_hash_time(password: str) -> None:
-    """Unknown user, no access, locked, no such recovery code: verify against a
-    dummy hash anyway, so the answer takes as long as a real check (SPEC L1, K1)."""
-    check_password(password, _dummy_hash(tuple(settings.PASSWORD_HASHERS)))
 
 
 class OpenDentalHasher(BasePasswordHasher):

@@ -22,6 +22,7 @@ from django.utils.translation import override
 from molar.audit.context import current
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.hashtime import spend_hash_time
 from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Patient
@@ -30,7 +31,6 @@ from molar.refusal import Kind, Refused
 
 from . import throttle
 from .credentials import fold_username, generate_password, username_candidate
-from .hashers import spend_hash_time
 from .models import AccessEvent, PortalAccount
 from .policy import normalize_password, password_problems
 from .throttle import clear_username_locks

@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from molar.audit.context import StaffRequest
+from molar.audit.permissions import MANAGE_ACCESS, staff_view
 from molar.audit.services import Actor
 from molar.factors.services import factors_of
 from molar.patients.eligibility import eligibility_problem_fields
@@ -26,7 +27,6 @@ from molar.patients.models import Patient
 from molar.patients.selectors import patient_for_staff
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused
-from molar.staff import MANAGE_ACCESS, staff_view
 
 from . import services
 from .shown_once import shown_once_forget, shown_once_keep, shown_once_take

@@ -6,9 +6,9 @@ from ninja import Field, Router, Schema, Status
 from molar.access import services
 from molar.access.models import PortalAccount
 from molar.access.throttle import lock_state
+from molar.audit.permissions import MANAGE_ACCESS
 from molar.audit.services import Actor
 from molar.patients.selectors import patient_for_staff
-from molar.staff import MANAGE_ACCESS
 
 from .base import Errors, require
 

@@ -4,11 +4,11 @@ from typing import Literal
 from django.http import Http404, HttpRequest
 from ninja import Field, Router, Schema, Status
 
+from molar.audit.permissions import CHANGE_PATIENTS, VIEW_PATIENTS
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Provider
 from molar.patients.selectors import patient_for_staff, provider_by_abbreviation
 from molar.patients.services import appointment_save, patient_refused
-from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS
 
 from .base import Moment, require
 

@@ -6,9 +6,9 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from molar.audit.permissions import MANAGE_SETTINGS
 from molar.audit.selectors import DEFAULT_SORT, SORT_FIELDS, SORTS, audit_events
 from molar.dates import window_refusal
-from molar.staff import MANAGE_SETTINGS
 
 from .base import Day, require
 

@@ -18,9 +18,9 @@ from ninja.security import HttpBearer
 from pydantic import AwareDatetime, BeforeValidator
 from pydantic_core import PydanticCustomError
 
+from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS, permitted
 from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
 from molar.refusal import Refused
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, permitted
 from molar.transient import TRANSIENT
 
 from .keys import apikey_user

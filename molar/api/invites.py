@@ -5,6 +5,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS
 from molar.audit.services import Actor
 from molar.invites.models import InviteRule
 from molar.invites.selectors import invites_filtered
@@ -14,7 +15,6 @@ from molar.invites.services import (
     invite_rule_update,
     rule_warnings,
 )
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
 from .base import require, require_settings_reader
 

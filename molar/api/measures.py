@@ -4,9 +4,9 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from molar.audit.permissions import MANAGE_ACCESS
 from molar.ehr.measures import DESCRIPTION, electronic_copy_access, period_refusal, with_names
 from molar.patients.models import Provider
-from molar.staff import MANAGE_ACCESS
 
 from .base import Day, require
 

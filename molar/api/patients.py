@@ -5,10 +5,10 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import ConfigDict
 
+from molar.audit.permissions import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS
 from molar.audit.services import Actor
 from molar.patients.selectors import patient_for_staff, patients_search
 from molar.patients.services import patient_create, patient_update
-from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS
 
 from .base import Day, require
 

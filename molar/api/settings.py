@@ -1,10 +1,10 @@
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from molar.audit.permissions import MANAGE_SETTINGS
 from molar.audit.services import Actor
 from molar.practice.models import PracticeSettings
 from molar.practice.services import practice_settings_update
-from molar.staff import MANAGE_SETTINGS
 
 from .base import require, require_settings_reader
 

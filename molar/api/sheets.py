@@ -7,6 +7,7 @@ from typing import Literal
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS
 from molar.audit.services import Actor
 from molar.patients.selectors import patient_for_staff
 from molar.refusal import Refused
@@ -18,7 +19,6 @@ from molar.sheets.services import (
     sheet_template_delete,
     sheet_template_update,
 )
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS
 
 from .base import require
 

@@ -5,7 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from molar.audit.context import StaffRequest
-from molar.staff import MANAGE_SETTINGS, staff_view
+from molar.audit.permissions import MANAGE_SETTINGS, staff_view
 
 from .export import csv_lines
 from .forms import AuditFilterForm

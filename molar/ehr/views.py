@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from molar.access.models import PortalAccount
+from molar.audit.permissions import MANAGE_ACCESS, staff_view
 from molar.spreadsheets import csv_stream
-from molar.staff import MANAGE_ACCESS, staff_view
 
 from .forms import MeasureForm
 from .measures import DESCRIPTION, attach_names, electronic_copy_access, with_names

@@ -6,8 +6,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from molar.access.models import PortalAccount
-
 ONE_OWNER = ((Q(user__isnull=False) & Q(account__isnull=True))
              | (Q(user__isnull=True) & Q(account__isnull=False)))
 
@@ -19,7 +17,7 @@ class SecondFactor(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="second_factors")
-    account = models.ForeignKey(PortalAccount, null=True, blank=True, on_delete=models.CASCADE,
+    account = models.ForeignKey("access.PortalAccount", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="second_factors")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     name = models.CharField(max_length=60)
@@ -53,7 +51,7 @@ class RecoveryCode(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
                              related_name="recovery_codes")
-    account = models.ForeignKey(PortalAccount, null=True, blank=True, on_delete=models.CASCADE,
+    account = models.ForeignKey("access.PortalAccount", null=True, blank=True, on_delete=models.CASCADE,
                                 related_name="recovery_codes")
     lookup = models.CharField(max_length=8)
     hashed = models.CharField(max_length=255)

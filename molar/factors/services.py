@@ -4,7 +4,7 @@ recovery codes) runs before the short transaction that stores its result
 (SPEC Q2). Throttling and the sign-in's own audit event belong to the
 callers (staff and portal sign-in); changes are audited here."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
@@ -13,9 +13,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from molar.access.hashers import spend_hash_time
-from molar.access.models import PortalAccount
 from molar.audit.services import Actor, audit_record
+from molar.hashtime import spend_hash_time
 from molar.refusal import Refused
 from molar.secretbox import seal, unseal
 
@@ -24,18 +23,21 @@ from .models import RecoveryCode, SecondFactor
 from .recovery import recovery_lookup, recovery_matches, recovery_new_codes
 from .totp import totp_matching_step
 
-Owner = AbstractBaseUser | PortalAccount
+if TYPE_CHECKING:  # the access app depends on this one, not the other way round
+    from molar.access.models import PortalAccount
+
+Owner: TypeAlias = "AbstractBaseUser | PortalAccount"
 SECRET_PURPOSE = "factors.totp"  # noqa: S105 (a key-derivation label)
 CODE_WRONG = _("That code is not right. Check the time on your phone and try again.")
 NAME_MAX = 60
 
 
 def _owned(owner: Owner) -> dict:
-    return {"account": owner} if isinstance(owner, PortalAccount) else {"user": owner}
+    return {"user": owner} if isinstance(owner, AbstractBaseUser) else {"account": owner}
 
 
 def _patient_id(owner: Owner) -> int | None:
-    return owner.patient_id if isinstance(owner, PortalAccount) else None
+    return None if isinstance(owner, AbstractBaseUser) else owner.patient_id
 
 
 def factors_of(owner: Owner) -> QuerySet[SecondFactor]:

@@ -9,9 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 from molar.audit.services import Actor
 from molar.refusal import Refused, refused_on_form
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 
 from .bulk import Criteria, bulk_grant, bulk_invite, bulk_letters_taken, bulk_plan, bulk_progress
 from .forms import BulkForm, InviteFilterForm, InviteRuleForm

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from molar.access.family import portal_actor, represented_patients
 from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
@@ -17,7 +18,6 @@ from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.patients.models import Patient
-from molar.portal.family import portal_actor, represented_patients
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused
 

@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
+from molar.audit.permissions import MANAGE_ACCESS, staff_view
 from molar.refusal import Refused, refused_on_form
-from molar.staff import MANAGE_ACCESS, staff_view
 
 from .forms import InboxFilterForm, ReplyForm
 from .models import Thread

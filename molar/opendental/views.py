@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.shortcuts import render
 
-from molar.staff import VIEW_OPENDENTAL_SYNC, staff_view
+from molar.audit.permissions import VIEW_OPENDENTAL_SYNC, staff_view
 
 from .models import SyncPass, SyncState
 from .reader import SourceError, parse_url

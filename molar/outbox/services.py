@@ -19,6 +19,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone
 
+from molar.access import reset_codes
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.transient import retry_transient
@@ -87,7 +88,7 @@ def outbox_send_next(*, worker: str, connection, summary: SendSummary,
     with transaction.atomic():
         row = _claim(worker, now, code, summary)
     if row is _NEEDS_CODE:  # made outside the transaction, then claimed again
-        code = _reset_codes().portal_reset_code_prepare()
+        code = reset_codes.access_reset_code_prepare()
         with transaction.atomic():
             row = _claim(worker, now, code, summary)
     if row is None:
@@ -106,14 +107,6 @@ def outbox_send_next(*, worker: str, connection, summary: SendSummary,
     return True
 
 
-def _reset_codes():
-    """The portal issues reset codes. Imported when needed: the portal's
-    services import this module to queue their emails."""
-    from molar.portal import services
-
-    return services
-
-
 def _claim(worker: str, now: datetime, code: tuple[str, str] | None, summary: SendSummary):
     """The next due row, now `sending` (or `skipped`); None when nothing is
     due; _NEEDS_CODE when it is a reset code email and no code is ready."""
@@ -124,7 +117,7 @@ def _claim(worker: str, now: datetime, code: tuple[str, str] | None, summary: Se
     if row.kind == Kind.RESET_CODE:
         if code is None:
             return _NEEDS_CODE
-        refusal = _reset_codes().portal_reset_code_issue(patient_id=row.patient_id,
+        refusal = reset_codes.access_reset_code_issue(patient_id=row.patient_id,
                                                          code_hash=code[1], now=now)
         if refusal:
             _finish(row, S.SKIPPED, refusal, now)

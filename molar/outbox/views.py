@@ -15,8 +15,8 @@ from pathlib import Path
 from django.conf import settings
 from django.shortcuts import render
 
+from molar.audit.permissions import MANAGE_SETTINGS, staff_view
 from molar.outbox.models import OutboxEmail
-from molar.staff import MANAGE_SETTINGS, staff_view
 
 SEPARATOR = "-" * 79
 MAX_FILES = 200

@@ -14,11 +14,11 @@ from django.utils.formats import date_format
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from molar.audit.permissions import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS, staff_view
 from molar.audit.services import Actor
 from molar.patients.selectors import patient_for_staff
 from molar.practice.models import DISPLAY_FIELD_LABELS, PracticeSettings
 from molar.refusal import Refused, refused_on_form
-from molar.staff import ADD_PATIENTS, CHANGE_PATIENTS, VIEW_PATIENTS, staff_view
 
 from .forms import (
     PATIENT_FIELDS,

@@ -14,11 +14,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
+from molar.access.family import choose_subject, portal_actor, represented_patients
 from molar.audit.models import AuditEvent
 from molar.audit.services import audit_record, audit_tally_denied
 from molar.practice.models import PracticeSettings
 
-from .family import choose_subject, portal_actor, represented_patients
 from .session import SIGNED_IN_COOKIE, portal_session_account
 
 

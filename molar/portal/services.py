@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from molar.access import throttle
-from molar.access.credentials import fold_username, generate_reset_code, normalize_reset_code
-from molar.access.hashers import spend_hash_time
+from molar.access.credentials import fold_username, normalize_reset_code
 from molar.access.models import PortalAccount
 from molar.access.policy import MAX_LENGTH, normalize_password, password_problems
 from molar.access.services import (
@@ -27,6 +26,7 @@ from molar.access.services import (
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.factors.services import factor_check_code, factor_check_passkey, has_second_factor
+from molar.hashtime import spend_hash_time
 from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
@@ -302,31 +302,6 @@ def portal_reset_request(*, username: str) -> None:
             audit_record(action="reset_requested", actor=Actor.patient(account), patient_id=patient_id)
         outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to="" if reason else account.patient.email,
                        subject=subject, body=body, patient_id=patient_id, skipped=reason)
-
-
-def portal_reset_code_prepare() -> tuple[str, str]:
-    """A new reset code and its hash, for the outbox to issue. Computed before
-    the outbox's claim transaction: no hash under a database lock (SPEC Q2)."""
-    code = generate_reset_code()
-    return code, make_password(code)
-
-
-def portal_reset_code_issue(*, patient_id: int | None, code_hash: str, now) -> str:
-    """Inside the outbox's claim: the account takes the hash of the code about
-    to be mailed (an older code stops working; SPEC L3: valid 24 hours from
-    now, single use). Returns why no code may go out any more, or ""."""
-    account = (PortalAccount.objects.select_for_update().select_related("patient")
-               .filter(patient_id=patient_id).first())
-    if account is None or not account.has_access:
-        return "no access"
-    if not account.patient.email:
-        return "no email"
-    account.reset_code_hash = code_hash
-    account.reset_code_created_at = now
-    account.reset_code_failures = 0
-    account.save(update_fields=["reset_code_hash", "reset_code_created_at", "reset_code_failures",
-                                "updated_at"])
-    return ""
 
 
 def _reset_refusal(account: PortalAccount | None, now) -> str:

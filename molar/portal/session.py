@@ -14,9 +14,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from molar.access.family import with_family_flags
 from molar.access.models import PortalAccount
-
-from .family import with_family_flags
 
 ACCOUNT_KEY = "_portal_account"
 BINDING_KEY = "_portal_binding"

@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import path
 
-from . import factor_views, views
+from . import factor_views, message_views, record_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -25,6 +25,17 @@ urlpatterns = [
     path("activate/", views.activate, name="activate"),
     path("activate/<str:token>/", views.activate_link, name="activate_link"),
     path("api/appointments", views.appointments_json, name="api_appointments"),
-    path("", include("molar.messaging.portal_urls")),
-    path("", include("molar.records.portal_urls")),
+    # SPEC L7: the messages tab, and the records tabs (account, treatment
+    # plan, health summary, documents), all in the "portal" namespace.
+    path("messages/", message_views.message_list, name="messages"),
+    path("messages/<int:pk>/", message_views.message_thread, name="message_thread"),
+    path("account/", record_views.account, name="account"),
+    path("account/statements/<int:pk>.pdf", record_views.statement_pdf, name="statement_pdf"),
+    path("treatment-plan/", record_views.treatment_plan, name="treatment_plan"),
+    path("health-summary/", record_views.health_summary, name="health_summary"),
+    path("health-summary.pdf", record_views.health_summary_pdf, name="health_summary_pdf"),
+    path("health-summary.json", record_views.health_summary_fhir, name="health_summary_json"),
+    path("health-summary/send/", record_views.health_summary_send, name="health_summary_send"),
+    path("documents/", record_views.documents, name="documents"),
+    path("documents/<int:pk>/", record_views.document_download, name="document_download"),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from molar.access.family import SUBJECT_KEY
 from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import audit_record, audit_tally_denied
@@ -27,7 +28,6 @@ from molar.secretbox import seal, unseal
 
 from . import services
 from .access import portal_audit, portal_tab, portal_view
-from .family import SUBJECT_KEY
 from .forms import (
     ChangePasswordForm,
     ChangeUsernameForm,

@@ -1,9 +1,9 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 
+from molar.audit.permissions import MANAGE_SETTINGS, staff_view
 from molar.audit.services import Actor
 from molar.refusal import Refused, refused_on_form
-from molar.staff import MANAGE_SETTINGS, staff_view
 
 from .forms import SETTINGS_FIELDS, DisplayFieldsForm, PracticeSettingsForm
 from .models import PracticeSettings

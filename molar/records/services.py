@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from molar.audit.services import Actor, audit_record
 from molar.outbox.models import OutboxEmail
@@ -296,3 +297,8 @@ def health_summary_transmit(*, patient: Patient, to: str, pdf: bytes, practice: 
         audit_record(action="phi_transmit", actor=actor, patient_id=patient.pk,
                      detail={**detail, "format": "pdf", "what": "health_summary", "to": to})
     return email
+
+
+def document_filename(document: Document) -> str:
+    """The name a downloaded document gets, for staff and patients alike."""
+    return f"{slugify(document.title)[:80] or 'document'}{DOCUMENT_TYPES.get(document.content_type, '')}"

@@ -9,12 +9,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from molar.audit.permissions import CHANGE_PATIENTS, VIEW_PATIENTS, staff_view
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
 from molar.patients.selectors import patient_for_staff
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused, refused_on_form
-from molar.staff import CHANGE_PATIENTS, VIEW_PATIENTS, staff_view
 
 from . import services
 from .forms import (
@@ -30,7 +30,6 @@ from .forms import (
 )
 from .models import Allergy, Document, Medication, Problem, Statement, TreatmentPlan
 from .pdf import statement_pdf as render_statement
-from .portal_views import document_filename
 from .selectors import (
     balance_of,
     health_summary_of,
@@ -183,7 +182,7 @@ def document_download(request, pk: int, document_id: int):
         raise Http404("The file is missing.") from None
     _staff_download(request, patient, format=document.content_type, what="document",
                     document_id=document.pk)
-    response = FileResponse(handle, as_attachment=True, filename=document_filename(document),
+    response = FileResponse(handle, as_attachment=True, filename=services.document_filename(document),
                             content_type=document.content_type)
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -15,11 +15,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from molar.audit.context import StaffRequest
+from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 from molar.audit.services import Actor
 from molar.patients.models import Patient
 from molar.patients.selectors import patient_for_staff
 from molar.refusal import Refused
-from molar.staff import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 
 from .forms import CreateSheetForm, FieldFormSet, TemplateForm, fields_from, initial_fields
 from .models import Sheet, SheetTemplate

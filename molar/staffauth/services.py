@@ -10,14 +10,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from molar.access import throttle
-from molar.access.hashers import spend_hash_time
 from molar.access.policy import normalize_password
 from molar.audit.models import AuditEvent
+from molar.audit.permissions import MANAGE_SETTINGS
 from molar.audit.services import Actor, audit_record
 from molar.factors import passkeys
 from molar.factors.services import factor_check_code, factor_check_passkey
+from molar.hashtime import spend_hash_time
 from molar.practice.models import PracticeSettings
-from molar.staff import MANAGE_SETTINGS
 
 SIGN_IN_FAILED = ("Your username and password didn't match, or sign-in is paused for this "
                   "username. Please try again later.")

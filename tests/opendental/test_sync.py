@@ -353,7 +353,7 @@ def test_tables_the_server_reports_unchanged_are_not_read_again(family, od, sync
 def test_is_guardian_gives_portal_access_to_the_child_and_other_relations_do_not(family, od, sync):
     """SPEC L8 with synced rows: Raul (guardian row, IsGuardian 1) and Ana
     (guarantor) see Leo; a relative with IsGuardian 0 does not."""
-    from molar.portal.family import represented_patients
+    from molar.access.family import represented_patients
 
     uncle = od.patient(FName="Tio")
     od.insert("guardian", PatNumChild=family["kid"], PatNumGuardian=uncle, Relationship=12, IsGuardian=0)

@@ -182,14 +182,14 @@ def test_transient_error_while_issuing_a_reset_code_leaves_the_email_queued(smtp
     # email is neither failed nor half-issued.
     from django.db import OperationalError
 
+    from molar.access import reset_codes
     from molar.access.services import access_provide
     from molar.audit.services import Actor
-    from molar.portal import services as portal
     from molar.portal.services import portal_reset_request
 
     username = access_provide(patient=complete_patient, actor=Actor.system("test")).username
     portal_reset_request(username=username)
-    real, calls = portal.portal_reset_code_issue, []
+    real, calls = reset_codes.access_reset_code_issue, []
 
     def blip_once(**kwargs):
         calls.append(1)
@@ -197,7 +197,7 @@ def test_transient_error_while_issuing_a_reset_code_leaves_the_email_queued(smtp
             raise OperationalError("could not serialize access due to concurrent update")
         return real(**kwargs)
 
-    monkeypatch.setattr(portal, "portal_reset_code_issue", blip_once)
+    monkeypatch.setattr(reset_codes, "access_reset_code_issue", blip_once)
     with pytest.raises(OperationalError):
         send_outbox()
     email = OutboxEmail.objects.get()

@@ -103,7 +103,7 @@ def test_family_lookup_is_one_query_per_part_without_an_or_across_a_join(db, mak
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from molar.portal.family import represented_ids
+    from molar.access.family import represented_ids
 
     parent = make_patient(first_name="Ana")
     child = make_patient(first_name="Leo", guarantor=parent)
@@ -124,10 +124,10 @@ def test_a_patient_who_represents_nobody_costs_no_family_query(db, make_patient,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from molar.access.family import represented_patients, with_family_flags
     from molar.access.models import PortalAccount
     from molar.access.services import access_provide
     from molar.audit.services import Actor
-    from molar.portal.family import represented_patients, with_family_flags
 
     alone, parent = make_patient(first_name="Alone"), make_patient(first_name="Parent")
     child = make_patient(first_name="Child", guarantor=parent)

@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy
 
-from molar.portal.access import portal_tab, subject_object
-from molar.portal.pages import portal_render
+from molar.messaging.forms import NewThreadForm, ReplyForm
+from molar.messaging.models import Thread
+from molar.messaging.selectors import thread_messages, threads_for_patient
+from molar.messaging.services import message_reply_from_patient, message_thread_start, thread_mark_read
 from molar.refusal import Refused, refused_on_form
 
-from .forms import NewThreadForm, ReplyForm
-from .models import Thread
-from .selectors import thread_messages, threads_for_patient
-from .services import message_reply_from_patient, message_thread_start, thread_mark_read
+from .access import portal_tab, subject_object
+from .pages import portal_render
 
 SENT = gettext_lazy("Message sent. The practice will answer here; you get an email when they do.")
 

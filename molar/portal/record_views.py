@@ -10,20 +10,16 @@ from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from molar.audit.models import AuditEvent
-from molar.portal.access import portal_audit, portal_audit_detail, portal_tab, portal_view, subject_object
-from molar.portal.pages import portal_render
-
-from .fhir import health_summary_json as summary_json
-from .forms import SendSummaryForm
-from .models import Document, Statement
-from .pdf import health_summary_pdf as summary_pdf
-from .pdf import statement_pdf as render_statement
-from .selectors import (
+from molar.records.fhir import health_summary_json as summary_json
+from molar.records.forms import SendSummaryForm
+from molar.records.models import Document, Statement
+from molar.records.pdf import health_summary_pdf as summary_pdf
+from molar.records.pdf import statement_pdf as render_statement
+from molar.records.selectors import (
     balance_of,
     health_summary_of,
     portal_documents,
@@ -32,7 +28,10 @@ from .selectors import (
     statements_of,
     treatment_plans_of,
 )
-from .services import DOCUMENT_TYPES, health_summary_transmit
+from molar.records.services import document_filename, health_summary_transmit
+
+from .access import portal_audit, portal_audit_detail, portal_tab, portal_view, subject_object
+from .pages import portal_render
 
 # Sending is an easy way to mail strangers from the practice's server: a few
 # an hour per signed-in person is plenty for sharing one's own summary.
@@ -146,10 +145,6 @@ def health_summary_send(request):
 def documents(request):
     return portal_render(request, "portal/documents.html", {
         "tab": "documents", "documents": portal_documents(request.portal_subject)})
-
-
-def document_filename(document: Document) -> str:
-    return f"{slugify(document.title)[:80] or 'document'}{DOCUMENT_TYPES.get(document.content_type, '')}"
 
 
 @portal_download("documents")

@@ -6,13 +6,15 @@ guardian link marked "is guardian". Archived, deceased and prospective
 patients are never listed. Every portal page picks its subject from this set
 and nowhere else, so changing an id in a URL cannot reach anyone outside it."""
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Exists, OuterRef, QuerySet
 
-from molar.access.models import PortalAccount
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.patients.models import GuardianLink, Patient
 from molar.practice.models import PracticeSettings
+
+from .models import PortalAccount
 
 HIDDEN = (Patient.Status.ARCHIVED, Patient.Status.DECEASED, Patient.Status.PROSPECTIVE)
 SUBJECT_KEY = "_portal_subject"
@@ -30,7 +32,7 @@ def represented_ids_query(patient_id: int, *, guarantor_access: bool) -> QuerySe
     return links.order_by().union(*(part.order_by() for part in parts))
 
 
-def with_family_flags(accounts: QuerySet) -> QuerySet:
+def with_family_flags(accounts: QuerySet[PortalAccount]) -> QuerySet[PortalAccount]:
     """Accounts annotated with whether their patient represents anyone, each
     part an indexed EXISTS in the query that loads the account anyway: most
     patients represent nobody, and then no family query is needed (SPEC Q1)."""
@@ -67,6 +69,6 @@ def portal_actor(account: PortalAccount, subject: Patient) -> Actor:
     return Actor(AuditEvent.ActorType.REPRESENTATIVE, account.patient_id, account.username)
 
 
-def choose_subject(session, family: list[Patient]) -> Patient:
+def choose_subject(session: SessionBase, family: list[Patient]) -> Patient:
     wanted = session.get(SUBJECT_KEY)
     return next((p for p in family if p.pk == wanted), family[0])
