@@ -6,6 +6,7 @@ guardian link marked "is guardian". Archived, deceased and prospective
 patients are never listed. Every portal page picks its subject from this set
 and nowhere else, so changing an id in a URL cannot reach anyone outside it."""
 
+from django.contrib.sessions.backends.base import SessionBase
 from django.db.models import Exists, OuterRef, QuerySet
 
 from molar.access.models import PortalAccount
@@ -30,7 +31,7 @@ def represented_ids_query(patient_id: int, *, guarantor_access: bool) -> QuerySe
     return links.order_by().union(*(part.order_by() for part in parts))
 
 
-def with_family_flags(accounts: QuerySet) -> QuerySet:
+def with_family_flags(accounts: QuerySet[PortalAccount]) -> QuerySet[PortalAccount]:
     """Accounts annotated with whether their patient represents anyone, each
     part an indexed EXISTS in the query that loads the account anyway: most
     patients represent nobody, and then no family query is needed (SPEC Q1)."""
@@ -67,6 +68,6 @@ def portal_actor(account: PortalAccount, subject: Patient) -> Actor:
     return Actor(AuditEvent.ActorType.REPRESENTATIVE, account.patient_id, account.username)
 
 
-def choose_subject(session, family: list[Patient]) -> Patient:
+def choose_subject(session: SessionBase, family: list[Patient]) -> Patient:
     wanted = session.get(SUBJECT_KEY)
     return next((p for p in family if p.pk == wanted), family[0])
