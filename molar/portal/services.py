@@ -111,7 +111,7 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
 
 
 def portal_second_factor(*, account: PortalAccount, address: str | None, code: str = "",
-                         request: HttpRequest | None = None, rp: passkeys.RelyingParty | None = None,
+                         request: HttpRequest, rp: passkeys.RelyingParty,
                          credential: str = "") -> PortalAccount:
     """SPEC K2: the second step of a sign-in (an authenticator code, a recovery
     code or a passkey). Wrong answers count toward the same locks as wrong
@@ -122,7 +122,7 @@ def portal_second_factor(*, account: PortalAccount, address: str | None, code: s
                                                                            account, now):
         spend_hash_time(code)
         used, counted, reason = "", False, "locked"
-    elif credential and request is not None and rp is not None:
+    elif credential:
         used = "passkey" if factor_check_passkey(account, request, rp, credential) else ""
         counted, reason = True, "wrong second factor"
     else:
