@@ -3,13 +3,16 @@ risk and the fix. Django's own deploy checks cover DEBUG, SECRET_KEY strength,
 ALLOWED_HOSTS, HSTS and secure cookies."""
 
 import os
+from collections.abc import Sequence
+from typing import Any
 
+from django.apps import AppConfig
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import CheckMessage, Tags, Warning, register
 
 
 @register(Tags.security, deploy=True)
-def check_secret_key_source(app_configs, **kwargs):
+def check_secret_key_source(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if os.environ.get("SECRET_KEY"):
         return []
     return [Warning(
@@ -20,7 +23,7 @@ def check_secret_key_source(app_configs, **kwargs):
 
 
 @register(Tags.database, deploy=True)
-def check_database(app_configs, **kwargs):
+def check_database(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
         return []
     return [Warning(
@@ -31,7 +34,7 @@ def check_database(app_configs, **kwargs):
 
 
 @register(deploy=True)
-def check_email(app_configs, **kwargs):
+def check_email(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") and os.environ.get("EMAIL_HOST"):
         return []
     return [Warning(
@@ -43,7 +46,7 @@ def check_email(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_https(app_configs, **kwargs):
+def check_https(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     if settings.HTTPS:
         return []
     return [Warning(
@@ -55,7 +58,7 @@ def check_https(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_audit_signing_key(app_configs, **kwargs):
+def check_audit_signing_key(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """SPEC T5: checkpoints signed with a key generated into MOLAR_HOME prove
     little if the key lives next to the database it vouches for."""
     if settings.AUDIT_SIGNING_KEY:
@@ -77,7 +80,7 @@ def check_audit_signing_key(app_configs, **kwargs):
 
 
 @register(Tags.security, deploy=True)
-def check_two_factor(app_configs, **kwargs):
+def check_two_factor(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
     """SPEC K2: administrators (and, by default, all staff) sign in with a
     second factor; the demo turns both off so that it starts with one command."""
     from django.db import DatabaseError

@@ -2,7 +2,7 @@
 apps), and no app imports the project's top layer.
 
 A unit is the first level under molar/: an app (`molar.access`, from any
-module inside molar/access/) or a top-level module (`molar.staff`,
+module inside molar/access/) or a top-level module (`molar.hashtime`,
 `molar.transient`). Every import counts, at module level or inside a
 function: a function-level import is still a dependency, only a later one.
 Imports are read from the source with `ast`, so nothing is executed.

@@ -1,13 +1,15 @@
 import datetime
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Field, Router, Schema, Status
 
 from molar.access import services
 from molar.access.models import PortalAccount
 from molar.access.throttle import lock_state
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_ACCESS
 from molar.audit.services import Actor
+from molar.patients.models import Patient
 from molar.patients.selectors import patient_for_staff
 
 from .base import Errors, require
@@ -48,7 +50,7 @@ class PasswordOut(Schema):
     password: str
 
 
-def _patient(request: HttpRequest, patient_id: int):
+def _patient(request: StaffRequest, patient_id: int) -> Patient:
     require(request, MANAGE_ACCESS, patient_id)
     return patient_for_staff(patient_id)
 
@@ -67,13 +69,13 @@ def _state(account: PortalAccount | None) -> dict:
 
 
 @router.get("/patients/{patient_id}/portal-access", response=AccessOut)
-def get_access(request: HttpRequest, patient_id: int):
+def get_access(request: StaffRequest, patient_id: int) -> dict:
     patient = _patient(request, patient_id)
     return _state(PortalAccount.objects.filter(patient=patient).first())
 
 
 @router.post("/patients/{patient_id}/portal-access", response={201: ProvideOut, 409: Errors})
-def provide_access(request: HttpRequest, patient_id: int):
+def provide_access(request: StaffRequest, patient_id: int) -> Status:
     patient = _patient(request, patient_id)
     credentials = services.access_provide(
         patient=patient, actor=Actor.staff(request.user), source="api"
@@ -82,14 +84,14 @@ def provide_access(request: HttpRequest, patient_id: int):
 
 
 @router.delete("/patients/{patient_id}/portal-access", response={204: None, 409: Errors})
-def remove_access(request: HttpRequest, patient_id: int):
+def remove_access(request: StaffRequest, patient_id: int) -> Status:
     patient = _patient(request, patient_id)
     services.access_remove(patient=patient, actor=Actor.staff(request.user))
     return Status(204, None)
 
 
 @router.patch("/patients/{patient_id}/portal-access", response={200: AccessOut, 409: Errors})
-def rename(request: HttpRequest, patient_id: int, payload: UsernameIn):
+def rename(request: StaffRequest, patient_id: int, payload: UsernameIn) -> dict:
     patient = _patient(request, patient_id)
     account = services.access_rename(
         patient=patient, actor=Actor.staff(request.user), username=payload.username
@@ -98,7 +100,7 @@ def rename(request: HttpRequest, patient_id: int, payload: UsernameIn):
 
 
 @router.post("/patients/{patient_id}/portal-access/password", response={200: PasswordOut, 409: Errors})
-def new_password(request: HttpRequest, patient_id: int, payload: PasswordIn | None = None):
+def new_password(request: StaffRequest, patient_id: int, payload: PasswordIn | None = None) -> dict:
     """No body: generate a one-time password. `{"password"}`: set the typed one."""
     patient = _patient(request, patient_id)
     actor = Actor.staff(request.user)
@@ -111,7 +113,7 @@ def new_password(request: HttpRequest, patient_id: int, payload: PasswordIn | No
 @router.post("/patients/{patient_id}/portal-access/printout",
              response={200: None, 409: Errors}, openapi_extra={
                  "responses": {"200": {"content": {"application/pdf": {}}}}})
-def printout(request: HttpRequest, patient_id: int, payload: PrintoutIn | None = None):
+def printout(request: StaffRequest, patient_id: int, payload: PrintoutIn | None = None) -> HttpResponse:
     patient = _patient(request, patient_id)
     pdf = services.access_printout(
         patient=patient, actor=Actor.staff(request.user),

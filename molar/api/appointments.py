@@ -1,9 +1,10 @@
 import datetime
 from typing import Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Router, Schema, Status
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import CHANGE_PATIENTS, VIEW_PATIENTS
 from molar.audit.services import Actor
 from molar.patients.models import Appointment, Provider
@@ -64,7 +65,7 @@ def _fields(data: dict) -> dict:
 
 
 @router.get("/patients/{patient_id}/appointments", response=list[AppointmentOut])
-def list_appointments(request: HttpRequest, patient_id: int):
+def list_appointments(request: StaffRequest, patient_id: int) -> list[dict]:
     require(request, VIEW_PATIENTS, patient_id)
     patient = patient_for_staff(patient_id)
     appointments = patient.appointments.select_related("provider", "clinic").order_by("start")
@@ -72,7 +73,7 @@ def list_appointments(request: HttpRequest, patient_id: int):
 
 
 @router.post("/patients/{patient_id}/appointments", response={201: AppointmentOut})
-def create_appointment(request: HttpRequest, patient_id: int, payload: AppointmentIn):
+def create_appointment(request: StaffRequest, patient_id: int, payload: AppointmentIn) -> Status:
     require(request, CHANGE_PATIENTS, patient_id)
     patient = patient_for_staff(patient_id)
     appointment = appointment_save(patient=patient, actor=Actor.staff(request.user),
@@ -81,7 +82,7 @@ def create_appointment(request: HttpRequest, patient_id: int, payload: Appointme
 
 
 @router.patch("/appointments/{appointment_id}", response=AppointmentOut)
-def update_appointment(request: HttpRequest, appointment_id: int, payload: AppointmentPatch):
+def update_appointment(request: StaffRequest, appointment_id: int, payload: AppointmentPatch) -> dict:
     require(request, CHANGE_PATIENTS)
     appointment = (Appointment.objects.select_related("patient", "clinic")
                    .filter(pk=appointment_id).first())
@@ -102,7 +103,7 @@ class ProviderOut(Schema):
 
 
 @router.get("/providers", response=list[ProviderOut], tags=["providers"])
-def list_providers(request: HttpRequest):
+def list_providers(request: StaffRequest) -> list[dict]:
     require(request, VIEW_PATIENTS)
     return [{"id": p.pk, "name": p.name, "abbreviation": p.abbreviation, "opendental_provnum": p.od_prov_num}
             for p in Provider.objects.order_by("name", "id")[:1000]]

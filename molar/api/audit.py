@@ -1,11 +1,12 @@
 import datetime
 from typing import Literal
 
-from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from pydantic import ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from molar.audit.context import StaffRequest
+from molar.audit.models import AuditEvent
 from molar.audit.permissions import MANAGE_SETTINGS
 from molar.audit.selectors import DEFAULT_SORT, SORT_FIELDS, SORTS, audit_events
 from molar.dates import window_refusal
@@ -35,7 +36,7 @@ class AuditFilters(Schema):
 
     @field_validator("start", "end", "patient", "actor_type", mode="before")
     @classmethod
-    def blank_is_none(cls, value):
+    def blank_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
     @field_validator("sort")
@@ -50,7 +51,7 @@ class AuditFilters(Schema):
 
     @field_validator("end")
     @classmethod
-    def end_after_start(cls, value, info: ValidationInfo):
+    def end_after_start(cls, value: datetime.date | None, info: ValidationInfo) -> datetime.date | None:
         refusal = window_refusal(info.data.get("start"), value)
         if refusal:
             raise PydanticCustomError("dates", refusal)
@@ -72,7 +73,7 @@ class EventOut(Schema):
 
 
 @router.get("/audit", response=list[EventOut])
-def list_audit_events(request: HttpRequest, filters: Query[AuditFilters]):
+def list_audit_events(request: StaffRequest, filters: Query[AuditFilters]) -> list[AuditEvent]:
     """SPEC T2: the audit trail, filtered and sorted like the staff report (newest first)."""
     require(request, MANAGE_SETTINGS)
     events = audit_events(start=filters.start, end=filters.end, patient_id=filters.patient,

@@ -7,17 +7,22 @@ import datetime
 import json
 import logging
 import re
+from collections.abc import Iterable
 from typing import Annotated
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.datastructures import MultiValueDict
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.parser import Parser
 from ninja.security import HttpBearer
 from pydantic import AwareDatetime, BeforeValidator
 from pydantic_core import PydanticCustomError
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS, permitted
 from molar.ops.views import RETRY_AFTER_SECONDS, TRY_AGAIN
 from molar.refusal import Refused
@@ -30,7 +35,7 @@ logger = logging.getLogger(__name__)
 SERVER_ERROR = "Something went wrong on the server; nothing was changed. Please try again later."
 
 class ApiKeyAuth(HttpBearer):
-    def authenticate(self, request: HttpRequest, token):
+    def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = apikey_user(token)
         if user is not None:
             request.user = user
@@ -45,7 +50,7 @@ class BodyRefused(ValueError):
         self.status = status
 
 
-def _has_nul(value) -> bool:
+def _has_nul(value: object) -> bool:
     # A loop, not recursion: any nesting json.loads accepts must not overflow here.
     pending = [value]
     while pending:
@@ -68,7 +73,7 @@ class ObjectParser(Parser):
     once, because PostgreSQL cannot store them and would answer with a server
     error."""
 
-    def parse_body(self, request: HttpRequest):
+    def parse_body(self, request: HttpRequest) -> dict:
         data = json.loads(request.body)
         if data is None:
             raise BodyRefused("The request body must be a JSON object, not null.", 422)
@@ -78,7 +83,7 @@ class ObjectParser(Parser):
             raise BodyRefused("The request body must not contain NUL characters.")
         return data
 
-    def parse_querydict(self, data, list_fields, request: HttpRequest):
+    def parse_querydict(self, data: MultiValueDict, list_fields: list[str], request: HttpRequest) -> dict:
         if any(_has_nul(k) or _has_nul(data.getlist(k)) for k in data.keys()):
             raise HttpError(400, "Query parameters must not contain NUL characters.")
         return super().parse_querydict(data, list_fields, request)
@@ -107,8 +112,8 @@ ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})")
 
 
-def _text_like(pattern: re.Pattern, example: str):
-    def check(value):
+def _text_like(pattern: re.Pattern, example: str) -> BeforeValidator:
+    def check(value: object) -> object:
         if value is None or isinstance(value, datetime.date):
             return value
         if isinstance(value, str) and pattern.fullmatch(value):
@@ -150,7 +155,8 @@ def _optional_body_is_left_out(operation: dict) -> None:
 
 
 class MolarAPI(NinjaAPI):
-    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+    def get_openapi_schema(self, *, path_prefix: str | None = None,
+                           path_params: dict | None = None) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Errors"] = Errors.model_json_schema()
@@ -179,30 +185,30 @@ api = MolarAPI(
 )
 
 
-def require(request: HttpRequest, permission: str, patient_id: int | None = None) -> None:
+def require(request: StaffRequest, permission: str, patient_id: int | None = None) -> None:
     """403 (and an audit row) unless the key's user holds `permission`."""
     if not permitted(request, permission, patient_id):
         raise HttpError(403, f"This API key's user lacks the permission {permission}.")
 
 
-def require_settings_reader(request: HttpRequest) -> None:
+def require_settings_reader(request: StaffRequest) -> None:
     """Practice settings and invite rules are read by staff who manage either
     them or portal access; a denial is audited as the latter."""
     if not request.user.has_perm(MANAGE_SETTINGS):
         require(request, MANAGE_ACCESS)
 
 
-def errors(request: HttpRequest, messages: list[str], status: int):
+def errors(request: HttpRequest, messages: list[str], status: int) -> HttpResponse:
     return api.create_response(request, {"errors": messages}, status=status)
 
 
-def _location(loc) -> str:
+def _location(loc: Iterable[object]) -> str:
     parts = [str(p) for p in loc if p not in ("body", "payload", "query", "path")]
     return ".".join(parts)
 
 
 @api.exception_handler(ValidationError)
-def on_validation_error(request: HttpRequest, exc):
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     messages = []
     for error in exc.errors:
         where = _location(error.get("loc", ()))
@@ -211,12 +217,12 @@ def on_validation_error(request: HttpRequest, exc):
 
 
 @api.exception_handler(AuthenticationError)
-def on_auth_error(request: HttpRequest, exc):
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return errors(request, ["A valid API key is required (Authorization: Bearer <key>)."], 401)
 
 
 @api.exception_handler(HttpError)
-def on_http_error(request: HttpRequest, exc):
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     message, status = str(exc), exc.status_code
     if isinstance(exc.__cause__, BodyRefused):
         message, status = str(exc.__cause__), exc.__cause__.status
@@ -226,13 +232,13 @@ def on_http_error(request: HttpRequest, exc):
 
 
 @api.exception_handler(SuspiciousOperation)
-def on_suspicious(request: HttpRequest, exc):
+def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
     # Django's own answer to these (too many fields, a malformed header) is a 400.
     return errors(request, ["The request is malformed."], 400)
 
 
 @api.exception_handler(Exception)
-def on_unexpected(request: HttpRequest, exc):
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
     """Anything no handler above expected: a JSON 500 that tells nothing
     about the server, with the traceback in the log."""
     logger.exception("API server error for %s %s", request.method, request.path)
@@ -240,17 +246,17 @@ def on_unexpected(request: HttpRequest, exc):
 
 
 @api.exception_handler(RequestDataTooBig)
-def on_too_big(request: HttpRequest, exc):
+def on_too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     return errors(request, ["The request body is too large."], 413)
 
 
 @api.exception_handler(Http404)
-def on_not_found(request: HttpRequest, exc):
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return errors(request, [str(exc) or "Not found."], 404)
 
 
 @api.exception_handler(PermissionDenied)
-def on_denied(request: HttpRequest, exc):
+def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return errors(request, [str(exc) or "Permission denied."], 403)
 
 
@@ -261,7 +267,7 @@ def on_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     return errors(request, [str(m) for m in exc.messages], exc.kind.status)
 
 
-def on_database_unavailable(request: HttpRequest, exc):
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
     """SPEC Q4: a transient database error (the request's transaction rolled
     back) is a 503 to try again, not a server error."""
     response = errors(request, [TRY_AGAIN], 503)
@@ -270,4 +276,5 @@ def on_database_unavailable(request: HttpRequest, exc):
 
 
 for _transient in TRANSIENT:
-    api.add_exception_handler(_transient, on_database_unavailable)
+    # ninja types a handler's argument as the exception or its class; it is given the exception.
+    api.add_exception_handler(_transient, on_database_unavailable)  # type: ignore[arg-type]

@@ -1,13 +1,14 @@
 import datetime
 from typing import Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS
 from molar.audit.services import Actor
-from molar.invites.models import InviteRule
+from molar.invites.models import Invite, InviteRule
 from molar.invites.selectors import invites_filtered
 from molar.invites.services import (
     invite_rule_create,
@@ -86,13 +87,13 @@ def _rule(rule_id: int) -> InviteRule:
 
 
 @router.get("/invite-rules", response=list[RuleOut])
-def list_rules(request: HttpRequest):
+def list_rules(request: StaffRequest) -> list[dict]:
     require_settings_reader(request)
     return [_out(rule) for rule in InviteRule.objects.all()]
 
 
 @router.post("/invite-rules", response={201: RuleOut})
-def create_rule(request: HttpRequest, payload: RuleIn):
+def create_rule(request: StaffRequest, payload: RuleIn) -> Status:
     """Left-out fields take SPEC I1's defaults for the timing (7 days before,
     1 hour after, 30-day revisit span, the default email)."""
     require(request, MANAGE_SETTINGS)
@@ -101,28 +102,29 @@ def create_rule(request: HttpRequest, payload: RuleIn):
 
 
 @router.get("/invite-rules/{rule_id}", response=RuleOut)
-def get_rule(request: HttpRequest, rule_id: int):
+def get_rule(request: StaffRequest, rule_id: int) -> dict:
     require_settings_reader(request)
     return _out(_rule(rule_id))
 
 
 @router.patch("/invite-rules/{rule_id}", response=RuleOut)
-def update_rule(request: HttpRequest, rule_id: int, payload: RulePatch):
+def update_rule(request: StaffRequest, rule_id: int, payload: RulePatch) -> dict:
     require(request, MANAGE_SETTINGS)
     changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     return _out(invite_rule_update(rule=_rule(rule_id), actor=Actor.staff(request.user), **changes))
 
 
 @router.delete("/invite-rules/{rule_id}", response={204: None})
-def delete_rule(request: HttpRequest, rule_id: int):
+def delete_rule(request: StaffRequest, rule_id: int) -> Status:
     require(request, MANAGE_SETTINGS)
     invite_rule_delete(rule=_rule(rule_id), actor=Actor.staff(request.user))
     return Status(204, None)
 
 
 @router.get("/invites", response=list[InviteOut])
-def list_invites(request: HttpRequest, status: InviteStatus = "", patient: str = Query("", max_length=20),
-                 limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0, le=10_000_000)):
+def list_invites(request: StaffRequest, status: InviteStatus = "", patient: str = Query("", max_length=20),
+                 limit: int = Query(100, ge=1, le=1000),
+                 offset: int = Query(0, ge=0, le=10_000_000)) -> list[Invite]:
     """Newest first; `status` and `patient` (a patient number) are optional filters."""
     require(request, MANAGE_ACCESS)
     if patient and not patient.isdigit():

@@ -1,9 +1,9 @@
 import datetime
 
-from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.errors import HttpError
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_ACCESS
 from molar.ehr.measures import DESCRIPTION, electronic_copy_access, period_refusal, with_names
 from molar.patients.models import Provider
@@ -38,9 +38,9 @@ class MeasureOut(Schema):
 
 
 @router.get("/measures/electronic-copy-access", response=MeasureOut)
-def electronic_copy_access_measure(request: HttpRequest, start: Day, end: Day,
+def electronic_copy_access_measure(request: StaffRequest, start: Day, end: Day,
                                    provider: int | None = Query(None, ge=1),
-                                   patients: bool = True):
+                                   patients: bool = True) -> dict:
     """SPEC E1. `patients=false` leaves out the per-patient list."""
     require(request, MANAGE_ACCESS)
     refusal = period_refusal(start, end, reversed_text="end is before start.")

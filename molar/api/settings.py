@@ -1,6 +1,6 @@
-from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_SETTINGS
 from molar.audit.services import Actor
 from molar.practice.models import PracticeSettings
@@ -44,13 +44,13 @@ def _out(practice: PracticeSettings) -> dict:
 
 
 @router.get("/settings/portal", response=PortalSettingsOut)
-def get_settings(request: HttpRequest):
+def get_settings(request: StaffRequest) -> dict:
     require_settings_reader(request)
     return _out(PracticeSettings.load())
 
 
 @router.put("/settings/portal", response=PortalSettingsOut)
-def put_settings(request: HttpRequest, payload: PortalSettingsIn):
+def put_settings(request: StaffRequest, payload: PortalSettingsIn) -> dict:
     """Fields left out (or null) keep their current value."""
     require(request, MANAGE_SETTINGS)
     changes = {k: v for k, v in payload.dict().items() if v is not None}

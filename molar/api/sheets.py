@@ -2,16 +2,17 @@
 sheets made for a patient (a PDF; stored copies never hold a password)."""
 
 import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import Field, Router, Schema, Status
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS
 from molar.audit.services import Actor
 from molar.patients.selectors import patient_for_staff
 from molar.refusal import Refused
-from molar.sheets.models import Sheet, SheetTemplate
+from molar.sheets.models import Sheet, SheetField, SheetTemplate
 from molar.sheets.services import (
     sheet_create,
     sheet_reprint,
@@ -26,7 +27,7 @@ router = Router(tags=["sheets"])
 
 TemplateKind = Literal["letter", "form", "dashboard"]
 FieldKind = Literal["static_text", "patient_field", "practice_field"]
-PDF_RESPONSE = {"responses": {"201": {"content": {"application/pdf": {}}},
+PDF_RESPONSE: dict[str, Any] = {"responses": {"201": {"content": {"application/pdf": {}}},
                               "200": {"content": {"application/pdf": {}}}}}
 
 
@@ -61,7 +62,7 @@ class SheetTemplateOut(Schema):
     updated_at: datetime.datetime
 
     @staticmethod
-    def resolve_fields(obj):
+    def resolve_fields(obj: SheetTemplate) -> list[SheetField]:
         return list(obj.fields.all())
 
 
@@ -96,13 +97,13 @@ def _pdf(pdf: bytes, sheet: Sheet, status: int) -> HttpResponse:
 
 
 @router.get("/sheet-templates", response=list[SheetTemplateOut])
-def list_templates(request: HttpRequest):
+def list_templates(request: StaffRequest) -> list[SheetTemplate]:
     require(request, MANAGE_ACCESS)
     return list(SheetTemplate.objects.prefetch_related("fields"))
 
 
 @router.post("/sheet-templates", response={201: SheetTemplateOut})
-def create_template(request: HttpRequest, payload: SheetTemplateIn):
+def create_template(request: StaffRequest, payload: SheetTemplateIn) -> Status:
     require(request, MANAGE_SETTINGS)
     template = sheet_template_create(
         actor=Actor.staff(request.user), name=payload.name, kind=payload.kind,
@@ -111,13 +112,13 @@ def create_template(request: HttpRequest, payload: SheetTemplateIn):
 
 
 @router.get("/sheet-templates/{template_id}", response=SheetTemplateOut)
-def get_template(request: HttpRequest, template_id: int):
+def get_template(request: StaffRequest, template_id: int) -> SheetTemplate:
     require(request, MANAGE_ACCESS)
     return _template_or_404(template_id)
 
 
 @router.patch("/sheet-templates/{template_id}", response=SheetTemplateOut)
-def update_template(request: HttpRequest, template_id: int, payload: SheetTemplatePatch):
+def update_template(request: StaffRequest, template_id: int, payload: SheetTemplatePatch) -> SheetTemplate:
     """Given `fields` replace all of the template's fields; omitted ones stay."""
     require(request, MANAGE_SETTINGS)
     template = _template_or_404(template_id)
@@ -130,14 +131,14 @@ def update_template(request: HttpRequest, template_id: int, payload: SheetTempla
 
 
 @router.delete("/sheet-templates/{template_id}", response={204: None})
-def delete_template(request: HttpRequest, template_id: int):
+def delete_template(request: StaffRequest, template_id: int) -> Status:
     require(request, MANAGE_SETTINGS)
     sheet_template_delete(template=_template_or_404(template_id), actor=Actor.staff(request.user))
     return Status(204, None)
 
 
 @router.post("/patients/{patient_id}/sheets", response={201: None}, openapi_extra=PDF_RESPONSE)
-def create_sheet(request: HttpRequest, patient_id: int, payload: SheetCreateIn):
+def create_sheet(request: StaffRequest, patient_id: int, payload: SheetCreateIn) -> HttpResponse:
     """The new sheet as a PDF (with the one-time password, if any: this response
     is the only copy); its id is in the X-Sheet-Id header."""
     require(request, MANAGE_ACCESS, patient_id)
@@ -150,13 +151,13 @@ def create_sheet(request: HttpRequest, patient_id: int, payload: SheetCreateIn):
 
 
 @router.get("/patients/{patient_id}/sheets", response=list[SheetOut])
-def list_sheets(request: HttpRequest, patient_id: int):
+def list_sheets(request: StaffRequest, patient_id: int) -> list[Sheet]:
     require(request, MANAGE_ACCESS, patient_id)
     return list(Sheet.objects.filter(patient=patient_for_staff(patient_id))[:500])
 
 
 @router.get("/sheets/{sheet_id}/pdf", response={200: None}, openapi_extra=PDF_RESPONSE)
-def reprint_sheet(request: HttpRequest, sheet_id: int):
+def reprint_sheet(request: StaffRequest, sheet_id: int) -> HttpResponse:
     sheet = Sheet.objects.filter(pk=sheet_id).first()
     require(request, MANAGE_ACCESS, sheet.patient_id if sheet else None)
     if sheet is None:

@@ -14,7 +14,9 @@ commit per patient, so other staff and patients never wait on them (SPEC Q3):
 import datetime
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import IO
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -22,7 +24,7 @@ from django.utils import timezone
 
 from molar.access.models import PortalAccount
 from molar.access.printout import letters_pdf
-from molar.access.services import access_issue_one_time, access_provide
+from molar.access.services import Credentials, access_issue_one_time, access_provide
 from molar.audit.services import Actor, audit_record
 from molar.dates import END_BEFORE_START, day_after, day_start, window_refusal
 from molar.i18n import language_for
@@ -162,7 +164,8 @@ def bulk_progress(run: BulkRun) -> dict[str, int]:
     return counts
 
 
-def bulk_grant(*, criteria: Criteria, actor: Actor, target, progress=None,
+def bulk_grant(*, criteria: Criteria, actor: Actor, target: str | IO[bytes],
+               progress: Callable[[int, int], object] | None = None,
                letters_taken: bool = True) -> GrantSummary:
     """Provide access to every selected patient who can have it, one short
     transaction each, then write one letter each to `target` (a path or a
@@ -220,7 +223,7 @@ def _grant_run(criteria: Criteria, actor: Actor) -> BulkRun:
 
 
 def _grant_one(run: BulkRun, patient: Patient, practice: PracticeSettings, actor: Actor,
-               summary: GrantSummary):
+               summary: GrantSummary) -> tuple[Credentials | None, str]:
     """(credentials or None, skip reason or "") for one patient; every
     change commits before this returns."""
     if PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).exists():
@@ -241,7 +244,7 @@ def _grant_one(run: BulkRun, patient: Patient, practice: PracticeSettings, actor
     return credentials, ""
 
 
-def _reissue(patient: Patient, actor: Actor):
+def _reissue(patient: Patient, actor: Actor) -> Credentials | None:
     """A letter owed from a stopped run: a new one-time password, unless the
     patient has since signed in or chosen their own (then nothing is owed)."""
     account = PortalAccount.objects.filter(patient=patient).first()

@@ -15,11 +15,14 @@ credentials rolls the whole claim back and is left to the worker to retry
 (SPEC Q4): it never fails an invite."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from molar.access.activation import activation_issue
@@ -61,7 +64,7 @@ ACTOR = Actor.system("invites")
 Q_ = Invite.Status
 
 
-def _due_appointments(rule: InviteRule, now: datetime):
+def _due_appointments(rule: InviteRule, now: datetime) -> QuerySet[Appointment, tuple[int, int]]:
     """Appointments whose invite under `rule` is due now and not yet recorded.
     Range conditions on the indexed `start`, so the database reads only the
     window, not the whole table."""
@@ -209,7 +212,7 @@ def _finish(invite: Invite, status: str, reason: str, now: datetime) -> None:
                  detail={"invite": invite.pk, "reason": reason} if reason else {"invite": invite.pk})
 
 
-def _claim(worker: str, now: datetime, summary: SendSummary):
+def _claim(worker: str, now: datetime, summary: SendSummary) -> tuple[PracticeSettings, list[Invite]] | None:
     """Claim the next due invite and its family members at the same address,
     mark them `sending` (those that must not go out are skipped); returns
     (practice, [invite]) or None. No credentials yet: they need a hash."""
@@ -254,15 +257,15 @@ def _issue_all(invites: list[Invite], practice: PracticeSettings, now: datetime,
             try:
                 outgoing.append((invite, _values(invite, practice)))
             except Refused as exc:
-                retry_transient(lambda i=invite, e=exc: _finish(i, Q_.SKIPPED, eligibility_words(e.messages),
-                                                                now), within=RECORD_WITHIN)
+                retry_transient(partial(_finish, invite, Q_.SKIPPED, eligibility_words(exc.messages),
+                                        now), within=RECORD_WITHIN)
                 summary.skipped += 1
             except Exception as exc:
                 if is_transient(exc):
                     raise
                 logger.exception("Could not issue credentials for invite %s", invite.pk)
-                retry_transient(lambda i=invite, e=exc: _finish(
-                    i, Q_.FAILED, f"could not issue credentials: {type(e).__name__}", now),
+                retry_transient(partial(
+                    _finish, invite, Q_.FAILED, f"could not issue credentials: {type(exc).__name__}", now),
                     within=RECORD_WITHIN)
                 summary.failed += 1
     except Exception:
@@ -284,8 +287,9 @@ def _template(invite: Invite) -> InviteRule | None:
     return invite.rule or (invite.bulk_run.rule if invite.bulk_run else None)
 
 
-def _message(practice: PracticeSettings, outgoing) -> EmailMessage:
+def _message(practice: PracticeSettings, outgoing: list[tuple[Invite, InviteValues]]) -> EmailMessage:
     rule = _template(outgoing[0][0])  # not None: skip_reason refused rule-less invites
+    assert rule is not None
     # SPEC V10: the rule's Spanish text for a patient whose language is
     # Spanish (the first of a family sharing the address), if it has one.
     subject, body = rule.template_for(patient_language(outgoing[0][0].patient))
@@ -295,7 +299,7 @@ def _message(practice: PracticeSettings, outgoing) -> EmailMessage:
                         reply_to=[practice.practice_email] if practice.practice_email else None)
 
 
-def invite_send_next(*, worker: str, connection, summary: SendSummary,
+def invite_send_next(*, worker: str, connection: BaseEmailBackend, summary: SendSummary,
                      now: datetime | None = None) -> bool:
     """Claim, send and record one email (one recipient). False when nothing is due."""
     now = now or timezone.now()
@@ -330,6 +334,7 @@ def _record(invites: list[Invite], failure: Failure | None, now: datetime) -> li
         for invite in invites:
             result = outcome(failure, attempts=invite.attempts, now=now)
             if result.status == Q_.QUEUED:
+                assert result.retry_at is not None  # outcome() sets it for every retry
                 invite.status, invite.claimed_until = Q_.QUEUED, None
                 invite.next_attempt_at, invite.reason = result.retry_at, result.reason[:300]
                 invite.save(update_fields=["status", "claimed_until", "next_attempt_at", "reason",
@@ -341,6 +346,6 @@ def _record(invites: list[Invite], failure: Failure | None, now: datetime) -> li
 
 
 def invites_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
-                     progress=None) -> SendSummary:
+                     progress: Callable[[SendSummary], object] | None = None) -> SendSummary:
     """Send due invites until none is left (or `limit` emails were tried)."""
     return send_due(invite_send_next, worker=worker, limit=limit, now=now, progress=progress)

@@ -44,7 +44,9 @@ def letters_seal(pdf: bytes) -> tuple[str, str]:
     token = secrets.token_urlsafe(32)  # 256 bits: names the file, guessing it gives nothing
     nonce = os.urandom(NONCE_BYTES)  # one message per key: any nonce is safe
     sealed = nonce + AESGCM(key).encrypt(nonce, pdf, token.encode())
-    fd = os.open(_path(token), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    path = _path(token)
+    assert path is not None  # token_urlsafe(32) always fits TOKEN
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as out:
         out.write(sealed)
     return token, base64.urlsafe_b64encode(key).decode()
@@ -68,6 +70,7 @@ def letters_open(token: str, key_text: str) -> bytes | None:
         pdf = AESGCM(key).decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], token.encode())
     except (InvalidTag, ValueError):
         return None
+    assert path is not None  # without a path nothing was read, and decrypting failed
     try:
         path.unlink()  # taken once: a request that gets here second finds it gone
     except FileNotFoundError:

@@ -5,10 +5,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_ACCESS, MANAGE_SETTINGS, staff_view
 from molar.audit.services import Actor
 from molar.refusal import Refused, refused_on_form
@@ -28,13 +30,13 @@ from .services import (
 
 
 @staff_view(MANAGE_SETTINGS)
-def rule_list(request):
+def rule_list(request: StaffRequest) -> HttpResponse:
     return render(request, "invites/rules.html", {"rules": InviteRule.objects.all()})
 
 
 @require_POST
 @staff_view(MANAGE_SETTINGS)
-def rule_add(request, timing: str):
+def rule_add(request: StaffRequest, timing: str) -> HttpResponseBase:
     """"Add before" / "Add after": a rule with SPEC I1's defaults, switched off."""
     if timing not in InviteRule.Timing.values:
         raise Http404("No such rule timing.")
@@ -45,7 +47,7 @@ def rule_add(request, timing: str):
 
 
 @staff_view(MANAGE_SETTINGS)
-def rule_edit(request, pk: int):
+def rule_edit(request: StaffRequest, pk: int) -> HttpResponseBase:
     rule = get_object_or_404(InviteRule, pk=pk)
     form = InviteRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
@@ -65,14 +67,14 @@ def rule_edit(request, pk: int):
 
 @require_POST
 @staff_view(MANAGE_SETTINGS)
-def rule_delete(request, pk: int):
+def rule_delete(request: StaffRequest, pk: int) -> HttpResponseBase:
     invite_rule_delete(rule=get_object_or_404(InviteRule, pk=pk), actor=Actor.staff(request.user))
     messages.success(request, "Rule deleted. Invites already recorded keep their history.")
     return redirect("invites:rules")
 
 
 @staff_view(MANAGE_ACCESS)
-def invite_list(request):
+def invite_list(request: StaffRequest) -> HttpResponse:
     form = InviteFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
     rows = invites_filtered(status=data.get("status", ""), patient_id=data.get("patient"),
@@ -85,7 +87,7 @@ def invite_list(request):
 
 
 @staff_view(MANAGE_ACCESS)
-def bulk(request):
+def bulk(request: StaffRequest) -> HttpResponseBase:
     """SPEC I5: choose patients, see the dry run, then run."""
     form = BulkForm(request.POST or None)
     plan = None
@@ -108,7 +110,7 @@ def bulk(request):
 
 
 @staff_view(MANAGE_ACCESS)
-def bulk_run(request, pk: int):
+def bulk_run(request: StaffRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(BulkRun, pk=pk)
     counts = bulk_progress(run)
     done = run.total - counts["queued"] - counts["sending"]
@@ -125,7 +127,7 @@ LETTERS_COOKIE = "molar_letters"
 KEPT_RESULTS = 5
 
 
-def _grant_and_seal(request, criteria: Criteria, actor: Actor):
+def _grant_and_seal(request: StaffRequest, criteria: Criteria, actor: Actor) -> HttpResponseBase:
     """Grant, seal the letters (the key goes to this browser only), then
     Post/Redirect/Get to the result page."""
     buffer = io.BytesIO()
@@ -151,16 +153,16 @@ def _grant_and_seal(request, criteria: Criteria, actor: Actor):
     return response
 
 
-def _grant_result(request, token: str) -> dict:
+def _grant_result(request: StaffRequest, token: str) -> dict:
     """This browser's own result; anyone else's is a 404."""
-    result = request.session.get(GRANTS_SESSION_KEY, {}).get(token)
+    result: dict | None = request.session.get(GRANTS_SESSION_KEY, {}).get(token)
     if result is None:
         raise Http404("No such bulk grant in this session.")
     return result
 
 
 @staff_view(MANAGE_ACCESS)
-def bulk_letters(request, token: str):
+def bulk_letters(request: StaffRequest, token: str) -> HttpResponse:
     result = _grant_result(request, token)
     waiting = bool(request.COOKIES.get(LETTERS_COOKIE)) and letters_waiting(token)
     return render(request, "invites/bulk_letters.html", {
@@ -169,7 +171,7 @@ def bulk_letters(request, token: str):
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
-def bulk_letters_pdf(request, token: str):
+def bulk_letters_pdf(request: StaffRequest, token: str) -> HttpResponseBase:
     result = _grant_result(request, token)
     pdf = letters_open(token, request.COOKIES.get(LETTERS_COOKIE, ""))
     if pdf is None:

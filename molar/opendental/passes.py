@@ -18,6 +18,7 @@ nothing, so running a pass twice changes nothing."""
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -100,7 +101,7 @@ class Pass:
         if len(self.problems) < MAX_MESSAGES:
             self.problems.append(message)
 
-    def commit(self, phase: str, after) -> None:
+    def commit(self, phase: str, after: int | None) -> None:
         """Inside the page's transaction: checkpoint, lease and counts move with it."""
         self.plan["phase"], self.plan["after"] = phase, after
         now = timezone.now()
@@ -114,7 +115,7 @@ class Pass:
             clashes=self.clashes[:MAX_MESSAGES], **totals)
 
     def totals(self) -> dict[str, int]:
-        total = Counter()
+        total: Counter[str] = Counter()
         for counts in self.detail.values():
             total.update(counts)
         return {
@@ -124,7 +125,7 @@ class Pass:
             "errors": self.errors + len(self.clashes),
         }
 
-    def pages(self, table: str, after, phase: str, **kwargs) -> Iterator[list[dict]]:
+    def pages(self, table: str, after: int | None, phase: str, **kwargs: Any) -> Iterator[list[dict]]:
         done = 0
         for page in self.source.pages(table, after=after, **kwargs):
             yield page
@@ -147,21 +148,21 @@ class Pass:
 
     def providers(self) -> dict[int, int]:
         if not hasattr(self, "provider_ids"):
-            self.provider_ids = dict(Provider.objects.filter(od_prov_num__isnull=False)
-                                   .values_list("od_prov_num", "id"))
+            self.provider_ids = cast(dict[int, int], dict(Provider.objects.filter(od_prov_num__isnull=False)
+                                   .values_list("od_prov_num", "id")))  # no None: filtered out
         return self.provider_ids
 
     def clinics(self) -> dict[int, int]:
         if not self.plan.get("clinics_in_use"):
             return {}
         if not hasattr(self, "clinic_ids"):
-            self.clinic_ids = dict(Clinic.objects.filter(od_clinic_num__isnull=False)
-                                 .values_list("od_clinic_num", "id"))
+            self.clinic_ids = cast(dict[int, int], dict(Clinic.objects.filter(od_clinic_num__isnull=False)
+                                 .values_list("od_clinic_num", "id")))  # no None: filtered out
         return self.clinic_ids
 
     # --- phases ---------------------------------------------------------------------------
 
-    def _practice(self, after) -> None:
+    def _practice(self, after: int | None) -> None:
         prefs = self.source.preferences()  # always: later phases need two of them
         self.plan["random_keys"] = prefs.get("RandomPrimaryKeys", "0").strip() == "1"
         self.plan["clinics_in_use"] = prefs.get("EasyNoClinics", "1").strip() == "0"
@@ -199,7 +200,7 @@ class Pass:
                     self.count("practice", {"changed": 1})
             self.commit("clinics", None)
 
-    def _clinics(self, after) -> None:
+    def _clinics(self, after: int | None) -> None:
         if self.quiet("clinic", "preference"):
             return
         with transaction.atomic():
@@ -209,7 +210,7 @@ class Pass:
                 self.count("clinics", done)
             self.commit("providers", None)
 
-    def _providers(self, after) -> None:
+    def _providers(self, after: int | None) -> None:
         if self.quiet("provider"):
             return
         rows = [row for page in self.source.pages("provider") for row in page]
@@ -218,7 +219,7 @@ class Pass:
             self.count("providers", done)
             self.commit("patients", None)
 
-    def _patients(self, after) -> None:
+    def _patients(self, after: int | None) -> None:
         if self.quiet("patient"):
             return
         for page in self.pages("patient", after, "patients", size=PAGE // 2, **self.stamped()):
@@ -226,7 +227,7 @@ class Pass:
                 self.count("patients", apply.patients_apply(page, self.providers(), self.clinics()))
                 self.commit("patients", page[-1]["PatNum"])
 
-    def _family(self, after) -> None:
+    def _family(self, after: int | None) -> None:
         if self.quiet("patient"):
             return
         last = after or 0
@@ -236,7 +237,7 @@ class Pass:
                 last = page[-1][0]
                 self.commit("family", last)
 
-    def _guardians(self, after) -> None:
+    def _guardians(self, after: int | None) -> None:
         # Small, no stamp, rows deleted: read whole, compared with Molar's.
         if self.quiet("guardian", "patient"):
             return
@@ -252,7 +253,7 @@ class Pass:
                     stale[start:start + PAGE // 4], writes[start:start + PAGE // 4]))
                 self.commit("guardians", None)
 
-    def _appointments(self, after) -> None:
+    def _appointments(self, after: int | None) -> None:
         if self.quiet("appointment"):
             return
         orphans = 0
@@ -266,7 +267,7 @@ class Pass:
             self.problem(f"{orphans} appointment(s) name a PatNum that is not a patient; skipped.",
                          orphans)
 
-    def _deleted_appointments(self, after) -> None:
+    def _deleted_appointments(self, after: int | None) -> None:
         """Appointments are deleted in Open Dental, after a histappointment row
         with HistApptAction 4 (Deleted)."""
         if self.quiet("histappointment"):
@@ -276,7 +277,8 @@ class Pass:
             if since is None:
                 return self.commit("deleted_appointments", None)
             local = timezone.localtime(since - timedelta(days=1)).replace(tzinfo=None)
-            kwargs = {"where": "t.HistApptAction = 4 AND t.HistDateTStamp >= %s", "params": (local,)}
+            kwargs: dict[str, Any] = {"where": "t.HistApptAction = 4 AND t.HistDateTStamp >= %s",
+                                      "params": (local,)}
             start = after
         else:
             # Up to the largest key now: the next pass starts there (less a
@@ -294,7 +296,7 @@ class Pass:
         if not self.plan.get("random_keys"):
             self.plan["hist_key"] = max(self.plan.get("hist_key", 0), self.plan["hist_top"])
 
-    def _deleted_patients(self, after) -> None:
+    def _deleted_patients(self, after: int | None) -> None:
         """SPEC O3: a deleted patient (PatStatus 4) is archived (patients phase)
         and loses portal access, through access_remove (audited)."""
         if self.quiet("patient"):
@@ -309,7 +311,7 @@ class Pass:
                 self.count("accounts", {"access_removed": removed})
                 self.commit("deleted_patients", page[-1]["PatNum"])
 
-    def _accounts(self, after) -> None:
+    def _accounts(self, after: int | None) -> None:
         # A deleted patient's access goes in _deleted_patients; rows only
         # need reading again when the table changed.
         if self.quiet("userweb"):
@@ -360,7 +362,7 @@ class Pass:
             self.problem(f"userweb row {row['UserWebNum']} (PatNum {row['FKey']}): {exc}")
             return None
 
-    def _events(self, after) -> None:
+    def _events(self, after: int | None) -> None:
         """EventType 1 (OnlineAccessProvided) rows only grow; with random keys
         (or --full) they are read whole, which is cheap: one per patient."""
         if self.quiet("ehrmeasureevent"):
@@ -383,17 +385,17 @@ class Pass:
             self.problem(f"{orphans} OnlineAccessProvided event(s) name no patient or date; skipped.",
                          orphans)
 
-    def _reconcile_patients(self, after) -> None:
+    def _reconcile_patients(self, after: int | None) -> None:
         """--full: synced patients no longer in Open Dental at all are archived
         and lose portal access (Open Dental never deletes a row, but a restored
         backup or a manual cleanup can)."""
-        last = after or -(2**63)
+        last: int | None = after or -(2**63)
         while True:
             page = list(Patient.objects.filter(od_pat_num__gt=last).order_by("od_pat_num")
                         .values_list("od_pat_num", "id")[:PAGE])
             if not page:
                 return
-            present = self.source.existing("patient", [num for num, _ in page])
+            present = self.source.existing("patient", [num for num, _ in page if num is not None])
             missing = [pk for num, pk in page if num not in present]
             removed = access_remove_for_deleted(patient_ids=missing, actor=ACTOR)
             with transaction.atomic():
@@ -402,15 +404,15 @@ class Pass:
                 last = page[-1][0]
                 self.commit("reconcile_patients", last)
 
-    def _reconcile_appointments(self, after) -> None:
+    def _reconcile_appointments(self, after: int | None) -> None:
         """--full: synced appointments no longer in Open Dental are removed."""
-        last = after or -(2**63)
+        last: int | None = after or -(2**63)
         while True:
             page = list(Appointment.objects.filter(od_apt_num__gt=last).order_by("od_apt_num")
                         .values_list("od_apt_num", "id")[:PAGE])
             if not page:
                 return
-            present = self.source.existing("appointment", [num for num, _ in page])
+            present = self.source.existing("appointment", [num for num, _ in page if num is not None])
             with transaction.atomic():
                 self.count("appointments", {"removed": apply.appointments_remove(
                     [pk for num, pk in page if num not in present])})

@@ -15,9 +15,10 @@ clock and are read as such. Pages are keyset by primary key, so each query
 is an index range read however large the table, and a pass can stop and go
 on from the last key."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import pymysql
@@ -53,7 +54,7 @@ KEYS = {"clinic": "ClinicNum", "provider": "ProvNum", "patient": "PatNum",
 URL_SHAPE = "OPENDENTAL_DATABASE_URL must look like mysql://USER:PASSWORD@HOST:3306/DATABASE."
 
 
-def _datetime(text: str):
+def _datetime(text: str) -> datetime | str:
     """DATETIME and TIMESTAMP values: the C parser (about 10x PyMySQL's own);
     Open Dental's zero dates ('0000-00-00 ...') stay text, as PyMySQL leaves them."""
     try:
@@ -62,15 +63,17 @@ def _datetime(text: str):
         return text
 
 
-def _date(text: str):
+def _date(text: str) -> date | str:
     try:
         return date.fromisoformat(text)
     except ValueError:
         return text
 
 
-CONVERSIONS = {**pymysql.converters.conversions, FIELD_TYPE.DATETIME: _datetime,
-               FIELD_TYPE.TIMESTAMP: _datetime, FIELD_TYPE.DATE: _date}
+Converter = Callable[[Any], str] | Callable[[str], Any]  # as PyMySQL's `conv` is typed
+CONVERSIONS: dict[int | type[Any], Converter] = {
+    **pymysql.converters.conversions, FIELD_TYPE.DATETIME: _datetime,
+    FIELD_TYPE.TIMESTAMP: _datetime, FIELD_TYPE.DATE: _date}
 
 
 class SourceError(Exception):
@@ -162,10 +165,11 @@ class Source:
     def __enter__(self) -> "Source":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, sql: str, params=(), *, table: str = "") -> list[dict]:
+    def query(self, sql: str, params: Sequence[object] | Mapping[str, object] = (), *,
+              table: str = "") -> list[dict]:
         try:
             with self.conn.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -182,7 +186,7 @@ class Source:
     def server_now(self) -> datetime:
         """The server's clock in UTC: the stamps are the server's, so the cursor is too."""
         row = self.query("SELECT UTC_TIMESTAMP() AS now")[0]
-        return row["now"].replace(tzinfo=UTC)
+        return cast(datetime, row["now"]).replace(tzinfo=UTC)
 
     def update_times(self) -> dict[str, datetime | None]:
         """When each table last changed (UTC, the session's zone), as the server

@@ -13,9 +13,11 @@ nowhere else (SPEC L3, C4). The hash is computed before that transaction,
 never under its lock."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.core.mail import EmailMessage
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 from django.utils import timezone
 
@@ -64,7 +66,7 @@ def outbox_enqueue(*, kind: str, to: str, subject: str, body: str, patient_id: i
 
 
 def outbox_recover(*, now: datetime | None = None) -> int:
-    return recover_stale(OutboxEmail.objects, now=now or timezone.now())
+    return recover_stale(OutboxEmail.objects.all(), now=now or timezone.now())
 
 
 def outbox_prune(*, now: datetime | None = None) -> int:
@@ -75,12 +77,12 @@ def outbox_prune(*, now: datetime | None = None) -> int:
 
 
 def outbox_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
-                    progress=None) -> SendSummary:
+                    progress: Callable[[SendSummary], object] | None = None) -> SendSummary:
     """Send due emails until none is left (or `limit` rows were tried)."""
     return send_due(outbox_send_next, worker=worker, limit=limit, now=now, progress=progress)
 
 
-def outbox_send_next(*, worker: str, connection, summary: SendSummary,
+def outbox_send_next(*, worker: str, connection: BaseEmailBackend, summary: SendSummary,
                      now: datetime | None = None) -> bool:
     """Claim, send and record one email. False when nothing is due."""
     now = now or timezone.now()
@@ -93,6 +95,7 @@ def outbox_send_next(*, worker: str, connection, summary: SendSummary,
             row = _claim(worker, now, code, summary)
     if row is None:
         return False
+    assert isinstance(row, OutboxEmail)  # with a code ready, never _NEEDS_CODE
     if row.status != S.SENDING:
         return True
     failure = smtp_send(_message(row, code), connection)
@@ -107,7 +110,8 @@ def outbox_send_next(*, worker: str, connection, summary: SendSummary,
     return True
 
 
-def _claim(worker: str, now: datetime, code: tuple[str, str] | None, summary: SendSummary):
+def _claim(worker: str, now: datetime, code: tuple[str, str] | None,
+           summary: SendSummary) -> OutboxEmail | object | None:
     """The next due row, now `sending` (or `skipped`); None when nothing is
     due; _NEEDS_CODE when it is a reset code email and no code is ready."""
     row = (OutboxEmail.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
@@ -132,6 +136,7 @@ def _claim(worker: str, now: datetime, code: tuple[str, str] | None, summary: Se
 def _message(row: OutboxEmail, code: tuple[str, str] | None) -> EmailMessage:
     body = row.body
     if row.kind == Kind.RESET_CODE:
+        assert code is not None  # _claim hands out a reset code email only with its code
         body = body.replace(RESET_CODE_SLOT, code[0])
     message = EmailMessage(row.subject, body, None, [row.recipient])
     if row.attachment is not None:
@@ -143,6 +148,7 @@ def _record(row: OutboxEmail, failure: Failure | None, now: datetime) -> Outcome
     result = outcome(failure, attempts=row.attempts, now=now)
     with transaction.atomic():
         if result.status == S.QUEUED:
+            assert result.retry_at is not None  # outcome() sets it for every retry
             row.status, row.claimed_until = S.QUEUED, None
             row.next_attempt_at, row.reason = result.retry_at, result.reason[:300]
             row.save(update_fields=["status", "claimed_until", "next_attempt_at", "reason", "updated_at"])

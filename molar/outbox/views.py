@@ -13,8 +13,10 @@ from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from molar.audit.context import StaffRequest
 from molar.audit.permissions import MANAGE_SETTINGS, staff_view
 from molar.outbox.models import OutboxEmail
 
@@ -49,7 +51,7 @@ def _messages(folder: Path) -> list[OutboxMessage]:
 
 
 @staff_view(MANAGE_SETTINGS)
-def outbox(request):
+def outbox(request: StaffRequest) -> HttpResponse:
     uses_files = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
     folder = Path(settings.EMAIL_FILE_PATH)
     messages = _messages(folder) if uses_files and folder.is_dir() else []

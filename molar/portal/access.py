@@ -5,9 +5,13 @@ set-password page, JSON routes answer 403, and no health data is sent.
 Otherwise the request also carries the family the person may see (SPEC L8)
 and the patient whose data this page shows (`portal_subject`)."""
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, TypeVar, cast
 
+from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -15,18 +19,37 @@ from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from molar.access.family import choose_subject, portal_actor, represented_patients
+from molar.access.models import PortalAccount
+from molar.audit.context import ClientRequest
 from molar.audit.models import AuditEvent
-from molar.audit.services import audit_record, audit_tally_denied
+from molar.audit.services import Actor, audit_record, audit_tally_denied
+from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 
 from .session import SIGNED_IN_COOKIE, portal_session_account
 
+View = Callable[..., HttpResponseBase]
+M = TypeVar("M", bound=Model)
 
-def portal_view(*, restricted: bool = False, json: bool = False):
-    def decorator(view):
+
+class PortalRequest(ClientRequest):
+    """A request that `portal_view` let through, for the type checker (the
+    attributes are set on Django's own request). While the password must
+    change, only `portal_account` is set."""
+
+    portal_account: PortalAccount
+    portal_practice: PracticeSettings
+    portal_family: list[Patient]
+    portal_subject: Patient
+    portal_actor: Actor
+
+
+def portal_view(*, restricted: bool = False, json: bool = False) -> Callable[[View], View]:
+    def decorator(view: View) -> View:
         @wraps(view)
         @never_cache
-        def wrapper(request: HttpRequest, *args, **kwargs):
+        def wrapper(http_request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            request = cast(PortalRequest, http_request)
             account = portal_session_account(request)
             if account is None:
                 # SPEC T7: counted per address and minute, not one row each.
@@ -57,14 +80,14 @@ def portal_view(*, restricted: bool = False, json: bool = False):
     return decorator
 
 
-def portal_tab(tab: str, *, json: bool = False):
+def portal_tab(tab: str, *, json: bool = False) -> Callable[[View], View]:
     """A page of health information (SPEC L7): shown only while the practice has
     the tab on (S3); every view is audited with the subject's and, for a
     representative, the viewer's id (SPEC L8)."""
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def inner(request: HttpRequest, *args, **kwargs):
+        def inner(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.portal_practice.tab_enabled(tab):
                 raise Http404("This part of the portal is turned off.")
             response = view(request, *args, **kwargs)
@@ -77,12 +100,12 @@ def portal_tab(tab: str, *, json: bool = False):
     return decorator
 
 
-def portal_audit(request: HttpRequest, action: str, **detail) -> None:
+def portal_audit(request: PortalRequest, action: str, **detail: Any) -> None:
     audit_record(action=action, actor=request.portal_actor, patient_id=request.portal_subject.pk,
                  detail=portal_audit_detail(request, **detail))
 
 
-def portal_audit_detail(request: HttpRequest, **detail) -> dict:
+def portal_audit_detail(request: PortalRequest, **detail: Any) -> dict:
     """What every portal audit event says besides the action: the
     representative when the subject is someone else, and the path."""
     account, subject = request.portal_account, request.portal_subject
@@ -91,7 +114,7 @@ def portal_audit_detail(request: HttpRequest, **detail) -> dict:
     return {**detail, "path": request.path[:200]}
 
 
-def subject_object(request: HttpRequest, queryset, pk: int):
+def subject_object(request: PortalRequest, queryset: QuerySet[M], pk: int) -> M:
     """An object of the current subject, or 404 (audited): ids from another
     patient, or from nowhere, all look the same."""
     obj = queryset.filter(pk=pk, patient=request.portal_subject).first()

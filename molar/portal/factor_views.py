@@ -2,8 +2,9 @@
 (SPEC K2). Removing one, or new recovery codes, asks for the password again
 (throttled, SPEC K5)."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import messages
-from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -23,27 +24,30 @@ from molar.factors.totp import totp_enrolling_secret, totp_qr_data_uri, totp_uri
 from molar.refusal import Refused, refused_on_form
 
 from . import services
-from .access import portal_view
+from .access import PortalRequest, portal_view
 from .pages import portal_render
 from .views import REALM, _rp
+
+if TYPE_CHECKING:
+    from molar.audit.services import Actor
 
 TOTP_SECRET_KEY = "_portal_totp_enrolling"  # noqa: S105 (a session key's name)
 
 
-def _actor(request: HttpRequest):
+def _actor(request: PortalRequest) -> "Actor":
     from molar.audit.services import Actor
 
     return Actor.patient(request.portal_account)
 
 
-def _added(request: HttpRequest, codes: list[str]) -> HttpResponseBase:
+def _added(request: PortalRequest, codes: list[str]) -> HttpResponseBase:
     messages.success(request, _("Two-step sign-in is on: it is asked at every sign-in."))
     return portal_render(request, "portal/factor_added.html", {"codes": codes, "tab": "profile"})
 
 
 @sensitive_post_parameters("code")
 @portal_view()
-def add_totp(request: HttpRequest) -> HttpResponseBase:
+def add_totp(request: PortalRequest) -> HttpResponseBase:
     account = request.portal_account
     secret = totp_enrolling_secret(request, TOTP_SECRET_KEY)
     form = TotpForm(request.POST or None)
@@ -62,7 +66,7 @@ def add_totp(request: HttpRequest) -> HttpResponseBase:
 
 
 @portal_view()
-def add_passkey(request: HttpRequest) -> HttpResponseBase:
+def add_passkey(request: PortalRequest) -> HttpResponseBase:
     account = request.portal_account
     form = PasskeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -81,7 +85,7 @@ def add_passkey(request: HttpRequest) -> HttpResponseBase:
         "form": form, "passkey_options": options, "tab": "profile"})
 
 
-def _password_ok(request: HttpRequest) -> bool:
+def _password_ok(request: PortalRequest) -> bool:
     try:
         ok = services.portal_current_password_ok(account=request.portal_account,
                                                  password=request.POST.get("password", ""),
@@ -97,7 +101,7 @@ def _password_ok(request: HttpRequest) -> bool:
 @require_POST
 @sensitive_post_parameters("password")
 @portal_view()
-def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
+def remove(request: PortalRequest, factor_id: int) -> HttpResponseBase:
     if _password_ok(request):
         try:
             factor_remove(owner=request.portal_account, factor_id=factor_id, actor=_actor(request))
@@ -111,7 +115,7 @@ def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
 @require_POST
 @sensitive_post_parameters("password")
 @portal_view()
-def new_codes(request: HttpRequest) -> HttpResponseBase:
+def new_codes(request: PortalRequest) -> HttpResponseBase:
     if not _password_ok(request):
         return redirect("portal:profile")
     try:

@@ -1,10 +1,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from molar.refusal import Text
+
 PASSWORD_MAX = 200  # longer input gets the policy's own message, not a crash
 
 
-def _password(label: str, autocomplete: str) -> forms.CharField:
+def _password(label: Text, autocomplete: str) -> forms.CharField:
     return forms.CharField(label=label, max_length=PASSWORD_MAX, strip=False,
                            widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}))
 

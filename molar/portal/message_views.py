@@ -3,6 +3,7 @@ a representative who switched to a child reads and writes the child's
 threads, on the child's behalf (SPEC L8)."""
 
 from django.contrib import messages
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy
 
@@ -12,14 +13,14 @@ from molar.messaging.selectors import thread_messages, threads_for_patient
 from molar.messaging.services import message_reply_from_patient, message_thread_start, thread_mark_read
 from molar.refusal import Refused, refused_on_form
 
-from .access import portal_tab, subject_object
+from .access import PortalRequest, portal_tab, subject_object
 from .pages import portal_render
 
 SENT = gettext_lazy("Message sent. The practice will answer here; you get an email when they do.")
 
 
 @portal_tab("messages")
-def message_list(request):
+def message_list(request: PortalRequest) -> HttpResponseBase:
     form = NewThreadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -38,7 +39,7 @@ def message_list(request):
 
 
 @portal_tab("messages")
-def message_thread(request, pk: int):
+def message_thread(request: PortalRequest, pk: int) -> HttpResponseBase:
     thread = subject_object(request, Thread.objects.select_related("patient"), pk)
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

@@ -1,11 +1,15 @@
 """Rendering portal pages: the shared context, and the list of tabs."""
 
-from django.http import HttpRequest
+from typing import Any, cast
+
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from molar.messaging.selectors import unread_for_patient
 from molar.practice.models import PracticeSettings
+
+from .access import PortalRequest
 
 # SPEC L7: the tabs, in order, with the names patients see; each is the name
 # of its URL ("portal:<tab>") and of its PracticeSettings switch ("show_<tab>").
@@ -19,7 +23,8 @@ TABS = [
 ]
 
 
-def portal_render(request: HttpRequest, template, context=None, status: int=200):
+def portal_render(request: HttpRequest, template: str, context: dict[str, Any] | None = None,
+                  status: int=200) -> HttpResponse:
     """Every portal page: the practice, and for a signed-in person the account,
     the family they may switch between and whose data is shown."""
     base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.cached()}
@@ -27,7 +32,7 @@ def portal_render(request: HttpRequest, template, context=None, status: int=200)
         base["account"] = request.portal_account
     if hasattr(request, "portal_subject"):
         practice = base["practice"]
-        base.update(family=request.portal_family, subject=request.portal_subject,
+        base.update(family=cast(PortalRequest, request).portal_family, subject=request.portal_subject,
                     tabs=[(t, label) for t, label in TABS if practice.tab_enabled(t)])
         # SPEC V2: the Messages tab shows how many answers are unread (one query).
         if practice.tab_enabled("messages"):

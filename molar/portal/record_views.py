@@ -4,10 +4,13 @@
 audited as views by `portal_tab`, files as downloads, emails as transmits."""
 
 import datetime
+from collections.abc import Callable
 from functools import wraps
+from typing import Any, cast
 
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -30,7 +33,15 @@ from molar.records.selectors import (
 )
 from molar.records.services import document_filename, health_summary_transmit
 
-from .access import portal_audit, portal_audit_detail, portal_tab, portal_view, subject_object
+from .access import (
+    PortalRequest,
+    View,
+    portal_audit,
+    portal_audit_detail,
+    portal_tab,
+    portal_view,
+    subject_object,
+)
 from .pages import portal_render
 
 # Sending is an easy way to mail strangers from the practice's server: a few
@@ -38,23 +49,23 @@ from .pages import portal_render
 TRANSMITS_PER_HOUR = 10
 
 
-def portal_download(tab: str):
+def portal_download(tab: str) -> Callable[[View], View]:
     """Like portal_tab (signed in, tab on), but the view audits its own
     download or transmit instead of a page view."""
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def inner(request, *args, **kwargs):
+        def inner(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.portal_practice.tab_enabled(tab):
                 raise Http404("This part of the portal is turned off.")
             return view(request, *args, **kwargs)
 
-        return portal_view()(inner)
+        return portal_view()(cast(View, inner))
 
     return decorator
 
 
-def _attachment(content, content_type: str, filename: str) -> HttpResponse:
+def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
@@ -64,7 +75,7 @@ def _attachment(content, content_type: str, filename: str) -> HttpResponse:
 # --- Account -----------------------------------------------------------------------------
 
 @portal_tab("account")
-def account(request):
+def account(request: PortalRequest) -> HttpResponseBase:
     subject = request.portal_subject
     return portal_render(request, "portal/account.html", {
         "tab": "account", "balance": balance_of(subject), "statements": statements_of(subject),
@@ -72,7 +83,7 @@ def account(request):
 
 
 @portal_download("account")
-def statement_pdf(request, pk: int):
+def statement_pdf(request: PortalRequest, pk: int) -> HttpResponseBase:
     statement = subject_object(request, Statement.objects.select_related("patient"), pk)
     pdf = render_statement(practice=request.portal_practice, lines=statement_lines(statement))
     portal_audit(request, "phi_download", format="pdf", what="statement", statement_id=statement.pk)
@@ -82,7 +93,7 @@ def statement_pdf(request, pk: int):
 # --- Treatment plan ----------------------------------------------------------------------
 
 @portal_tab("treatment_plan")
-def treatment_plan(request):
+def treatment_plan(request: PortalRequest) -> HttpResponseBase:
     return portal_render(request, "portal/treatment_plan.html", {
         "tab": "treatment_plan", "plans": treatment_plans_of(request.portal_subject)})
 
@@ -90,27 +101,27 @@ def treatment_plan(request):
 # --- Health summary ----------------------------------------------------------------------
 
 @portal_tab("health_summary")
-def health_summary(request):
+def health_summary(request: PortalRequest) -> HttpResponseBase:
     return portal_render(request, "portal/health_summary.html", {
         "tab": "health_summary", "summary": health_summary_of(request.portal_subject),
         "send_form": SendSummaryForm()})
 
 
 @portal_download("health_summary")
-def health_summary_pdf(request):
+def health_summary_pdf(request: PortalRequest) -> HttpResponseBase:
     pdf = summary_pdf(practice=request.portal_practice, summary=health_summary_of(request.portal_subject))
     portal_audit(request, "phi_download", format="pdf", what="health_summary")
     return _attachment(pdf, "application/pdf", "health-summary.pdf")
 
 
 @portal_download("health_summary")
-def health_summary_fhir(request):
+def health_summary_fhir(request: PortalRequest) -> HttpResponseBase:
     body = summary_json(health_summary_of(request.portal_subject))
     portal_audit(request, "phi_download", format="fhir_json", what="health_summary")
     return _attachment(body, "application/fhir+json", "health-summary.json")
 
 
-def _transmits_this_hour(request) -> int:
+def _transmits_this_hour(request: PortalRequest) -> int:
     since = timezone.now() - datetime.timedelta(hours=1)
     return AuditEvent.objects.filter(action="phi_transmit", actor_id=request.portal_account.patient_id,
                                      actor_type__in=[AuditEvent.ActorType.PATIENT,
@@ -120,7 +131,7 @@ def _transmits_this_hour(request) -> int:
 
 @require_POST
 @portal_download("health_summary")
-def health_summary_send(request):
+def health_summary_send(request: PortalRequest) -> HttpResponseBase:
     form = SendSummaryForm(request.POST)
     if not form.is_valid():
         for error in form.errors.get("email", [_("Enter a valid email address.")]):
@@ -142,13 +153,13 @@ def health_summary_send(request):
 # --- Documents ---------------------------------------------------------------------------
 
 @portal_tab("documents")
-def documents(request):
+def documents(request: PortalRequest) -> HttpResponseBase:
     return portal_render(request, "portal/documents.html", {
         "tab": "documents", "documents": portal_documents(request.portal_subject)})
 
 
 @portal_download("documents")
-def document_download(request, pk: int):
+def document_download(request: PortalRequest, pk: int) -> HttpResponseBase:
     # SPEC L7: hidden documents are never served, whatever id is typed.
     document = subject_object(request, Document.objects.filter(show_in_portal=True), pk)
     try:

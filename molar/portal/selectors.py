@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS
 
@@ -26,7 +27,7 @@ class Visit:
         return str(STATUS_LABELS.get(self.status, self.status))
 
 
-def _visits(rows) -> list[Visit]:
+def _visits(rows: QuerySet[Appointment]) -> list[Visit]:
     return [Visit(*row) for row in rows.values_list("start", "duration_minutes", "provider__name", "status")]
 
 

@@ -4,11 +4,13 @@ Staff-side changes are in molar.access.services; these are the patient-side
 ones. Every failure of sign-in or reset looks the same from outside: one
 message, one password-hash computation, whatever the reason."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -25,13 +27,14 @@ from molar.access.services import (
 )
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
+from molar.factors import passkeys
 from molar.factors.services import factor_check_code, factor_check_passkey, has_second_factor
 from molar.hashtime import spend_hash_time
 from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
 from molar.practice.models import PracticeSettings
-from molar.refusal import Refused
+from molar.refusal import Refused, Text
 
 from . import emails
 
@@ -70,7 +73,7 @@ class SignInFailed(Exception):
     message = SIGN_IN_FAILED
 
 
-def _otp_expired(account: PortalAccount, practice: PracticeSettings, now) -> bool:
+def _otp_expired(account: PortalAccount, practice: PracticeSettings, now: datetime) -> bool:
     """SPEC C2: the optional maximum age of a one-time password."""
     days = practice.otp_max_age_days
     return bool(account.require_password_change and days and account.password_set_at
@@ -94,21 +97,22 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
         if account is not None:
             account = (PortalAccount.objects.select_for_update().select_related("patient")
                        .get(pk=account.pk))
-        if not reason and account.password != checked:  # Generate New while we hashed
+        if not reason and account is not None and account.password != checked:  # Generate New while we hashed
             reason, counted = "password changed meanwhile", False
-        if reason:
+        if reason or account is None:  # no account always has a reason
             _record_sign_in_failure(account, username, address, reason, counted, now)
         elif has_second_factor(account):  # SPEC K2: signed in only after the second step
             _record_rehash(account, new_hash)
         else:
             _record_sign_in(account, new_hash, now)
-    if reason:
+    if reason or account is None:
         raise SignInFailed
     return account
 
 
-def portal_second_factor(*, account: PortalAccount, address: str | None, code: str = "", request=None,
-                         rp=None, credential: str = "") -> PortalAccount:
+def portal_second_factor(*, account: PortalAccount, address: str | None, code: str = "",
+                         request: HttpRequest, rp: passkeys.RelyingParty,
+                         credential: str = "") -> PortalAccount:
     """SPEC K2: the second step of a sign-in (an authenticator code, a recovery
     code or a passkey). Wrong answers count toward the same locks as wrong
     passwords (SPEC L6); while locked nothing is checked."""
@@ -160,7 +164,8 @@ def _record_rehash(account: PortalAccount, new_hash: _Rehash | None) -> None:
         account.save(update_fields=["password"])
 
 
-def _record_sign_in_failure(account, username, address, reason, counted, now) -> None:
+def _record_sign_in_failure(account: PortalAccount | None, username: str, address: str | None, reason: str,
+                            counted: bool, now: datetime) -> None:
     throttle.record_failure(username=username, address=address, account=account,
                             counted=counted, now=now)
     audit_record(action="sign_in", actor=Actor.anonymous(), outcome=FAILURE,
@@ -170,7 +175,8 @@ def _record_sign_in_failure(account, username, address, reason, counted, now) ->
                  detail={"reason": reason, **({"username": account.username} if account else {})})
 
 
-def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now, second_factor: str = "") -> None:
+def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now: datetime,
+                    second_factor: str = "") -> None:
     account.failed_attempts = 0
     account.last_login = now
     fields = ["failed_attempts", "last_login"]
@@ -182,7 +188,8 @@ def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now, secon
                  detail={"second_factor": second_factor} if second_factor else None)
 
 
-def _sign_in_problem(account, username, password, address, now) -> tuple[str, bool, _Rehash | None]:
+def _sign_in_problem(account: PortalAccount | None, username: str, password: str, address: str | None,
+                     now: datetime) -> tuple[str, bool, _Rehash | None]:
     """(reason, counted, rehash) for a refused sign-in, ("", False, rehash)
     for a good one; `rehash` holds a new hash when the stored one is legacy."""
     if throttle.address_blocked(address, now):
@@ -295,16 +302,17 @@ def portal_reset_request(*, username: str) -> None:
                                                 language_for(account.patient if account else None))
         reason = _reset_refusal(account, now)
         patient_id = account.patient_id if account else None
-        if reason:
+        if reason or account is None:  # no account always has a reason
             audit_record(action="reset_requested", actor=Actor.anonymous(), outcome=FAILURE,
                          patient_id=patient_id, detail={"reason": reason})
         else:
             audit_record(action="reset_requested", actor=Actor.patient(account), patient_id=patient_id)
-        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE, to="" if reason else account.patient.email,
+        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE,
+                       to=account.patient.email if account and not reason else "",
                        subject=subject, body=body, patient_id=patient_id, skipped=reason)
 
 
-def _reset_refusal(account: PortalAccount | None, now) -> str:
+def _reset_refusal(account: PortalAccount | None, now: datetime) -> str:
     if account is None:
         return "unknown user"
     if not account.has_access:
@@ -329,15 +337,16 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
     code_hash = account.reset_code_hash if account else ""
     good = _reset_code_ok(account, code, now)
     new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
-    failed = _new_password_problems(account, new, confirm) if good else [RESET_CODE_INVALID]
+    failed: Sequence[Text] = (_new_password_problems(account, new, confirm) if good and account
+                              else [RESET_CODE_INVALID])
     hashed = make_password(new) if not failed else ""
     with transaction.atomic():
         if account is not None:
             account = PortalAccount.objects.select_for_update().select_related("patient").get(
                 pk=account.pk)
-        if good and account.reset_code_hash != code_hash:  # used or replaced meanwhile
+        if good and account and account.reset_code_hash != code_hash:  # used or replaced meanwhile
             good, failed = False, [RESET_CODE_INVALID]
-        if not good:
+        if not good or account is None:  # a good code always has an account
             _count_bad_code(account)
         elif not failed:
             _set_own_password(account, hashed)
@@ -368,18 +377,18 @@ def _queue_password_changed(account: PortalAccount) -> None:
                        subject=subject, body=body, patient_id=account.patient_id)
 
 
-def _reset_code_ok(account: PortalAccount | None, code: str, now) -> bool:
+def _reset_code_ok(account: PortalAccount | None, code: str, now: datetime) -> bool:
     """One hash computation on every path, so the time taken tells nothing."""
     usable = bool(account is not None and account.reset_code_hash and account.has_access
                   and account.reset_code_created_at is not None
                   and now - account.reset_code_created_at <= RESET_CODE_LIFETIME)
-    if not usable:
+    if not usable or account is None:
         spend_hash_time(code or "")
         return False
     return check_password(normalize_reset_code(code), account.reset_code_hash)
 
 
-def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> list[str]:
+def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> Sequence[Text]:
     problems = [] if new == confirm else ["The new passwords do not match."]
     return problems + _policy_problems(account, new)
 

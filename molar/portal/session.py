@@ -52,7 +52,7 @@ def portal_session_rebind(request: HttpRequest, account: PortalAccount) -> None:
 
 
 @functools.cache
-def _accounts_with_flags() -> QuerySet:
+def _accounts_with_flags() -> QuerySet[PortalAccount]:
     """Built once per process and only ever cloned (SPEC Q1): composing the
     EXISTS annotations costs more than running the query."""
     return with_family_flags(PortalAccount.objects.select_related("patient"))

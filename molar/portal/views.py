@@ -1,5 +1,7 @@
 """Patient portal pages (SPEC section 6). Thin: parse, call a service, render."""
 
+from typing import Any, cast
+
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, JsonResponse
@@ -14,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from molar.access.family import SUBJECT_KEY
 from molar.access.models import PortalAccount
+from molar.audit.context import ClientRequest
 from molar.audit.models import AuditEvent
 from molar.audit.services import audit_record, audit_tally_denied
 from molar.factors import passkeys
@@ -21,13 +24,14 @@ from molar.factors.forms import CodeForm
 from molar.factors.pending import pending_end, pending_get, pending_matches, pending_start
 from molar.factors.services import factors_of, has_second_factor, passkey_ids, recovery_codes_left
 from molar.i18n import patient_language
+from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 from molar.records.selectors import balance_of
 from molar.refusal import Refused, refused_on_form
 from molar.secretbox import seal, unseal
 
 from . import services
-from .access import portal_audit, portal_tab, portal_view
+from .access import PortalRequest, portal_audit, portal_tab, portal_view
 from .forms import (
     ChangePasswordForm,
     ChangeUsernameForm,
@@ -60,7 +64,7 @@ CLEAR_SITE_DATA = '"cookies", "storage"'  # SPEC K7
 
 @require_POST
 @portal_view()
-def switch(request: HttpRequest) -> HttpResponseBase:
+def switch(request: PortalRequest) -> HttpResponseBase:
     """The family switcher: only people in the signed-in person's family."""
     try:
         wanted = int(request.POST.get("patient", ""))
@@ -92,7 +96,7 @@ def _safe_next(request: HttpRequest, target: str) -> str:
     return target if ok else ""
 
 
-def _signed_in(request: HttpRequest, account, target: str, remember: bool) -> HttpResponseBase:
+def _signed_in(request: HttpRequest, account: PortalAccount, target: str, remember: bool) -> HttpResponseBase:
     portal_session_start(request, account)
     target = _safe_next(request, target)
     # SPEC O2: an account Open Dental flagged RequireUserNameChange is offered
@@ -115,7 +119,7 @@ def _signed_in(request: HttpRequest, account, target: str, remember: bool) -> Ht
 
 @never_cache
 @sensitive_post_parameters("password")
-def sign_in(request: HttpRequest) -> HttpResponseBase:
+def sign_in(request: ClientRequest) -> HttpResponseBase:
     if request.method == "GET" and portal_session_account(request) is not None:
         return redirect("portal:home")
     remembered = _remembered_username(request)
@@ -143,7 +147,7 @@ def sign_in(request: HttpRequest) -> HttpResponseBase:
                          {"form": form, "timed_out": request.GET.get("timeout") == "1"})
 
 
-def _prefer_patient_language(request: HttpRequest, response, patient) -> None:
+def _prefer_patient_language(request: HttpRequest, response: HttpResponseBase, patient: Patient) -> None:
     """SPEC V10: the portal in the patient's preferred language, unless this
     browser chose one with the switch."""
     language = patient_language(patient)
@@ -152,10 +156,10 @@ def _prefer_patient_language(request: HttpRequest, response, patient) -> None:
                             secure=request.is_secure())
 
 
-def _pending_account(request: HttpRequest):
+def _pending_account(request: HttpRequest) -> tuple[PortalAccount, dict] | tuple[None, None]:
     pending = pending_get(request, REALM)
-    account = pending and PortalAccount.objects.filter(pk=pending["id"]).first()
-    if not account or not account.has_access or not pending_matches(pending, account.password):
+    account = PortalAccount.objects.filter(pk=pending["id"]).first() if pending else None
+    if not account or not pending or not account.has_access or not pending_matches(pending, account.password):
         pending_end(request)
         return None, None
     return account, pending
@@ -167,9 +171,9 @@ def _rp(request: HttpRequest) -> passkeys.RelyingParty:
 
 @never_cache
 @sensitive_post_parameters("code")
-def second_factor(request: HttpRequest) -> HttpResponseBase:
+def second_factor(request: ClientRequest) -> HttpResponseBase:
     account, pending = _pending_account(request)
-    if account is None:
+    if account is None or pending is None:
         return redirect("portal:sign_in")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -200,7 +204,7 @@ def sign_out(request: HttpRequest) -> HttpResponseBase:
 
 @sensitive_post_parameters("new", "confirm")
 @portal_view(restricted=True)
-def new_password(request: HttpRequest) -> HttpResponseBase:
+def new_password(request: PortalRequest) -> HttpResponseBase:
     """SPEC L2: the only page (with sign-out) a one-time password opens."""
     account = request.portal_account
     if not account.require_password_change:
@@ -219,7 +223,7 @@ def new_password(request: HttpRequest) -> HttpResponseBase:
 
 
 @portal_view()
-def username_offer(request: HttpRequest) -> HttpResponseBase:
+def username_offer(request: PortalRequest) -> HttpResponseBase:
     """SPEC U2: right after the first password change, offered once."""
     account = request.portal_account
     if not account.username_offer_pending:
@@ -240,12 +244,13 @@ def username_offer(request: HttpRequest) -> HttpResponseBase:
 
 
 @portal_view()
-def home(request: HttpRequest) -> HttpResponseBase:
+def home(request: PortalRequest) -> HttpResponseBase:
     """SPEC V2: the next appointment, the balance and unread messages at a
     glance, each only while the practice shows its tab; a fixed number of
     queries. A view of health information, audited like a tab."""
     practice, subject = request.portal_practice, request.portal_subject
-    context = {"tab": "home", "enabled": {tab for tab, label in TABS if practice.tab_enabled(tab)}}
+    context: dict[str, Any] = {"tab": "home",
+                               "enabled": {tab for tab, label in TABS if practice.tab_enabled(tab)}}
     if practice.tab_enabled("appointments"):
         upcoming = appointment_rows(next_appointment(subject))
         context["next_visit"] = upcoming[0] if upcoming else None
@@ -273,7 +278,7 @@ def logo(request: HttpRequest) -> HttpResponseBase:
 
 
 @portal_tab("appointments")
-def appointments(request: HttpRequest) -> HttpResponseBase:
+def appointments(request: PortalRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
     return portal_render(request, "portal/appointments.html",
                          {"upcoming": appointment_rows(upcoming), "past": appointment_rows(past),
@@ -282,7 +287,7 @@ def appointments(request: HttpRequest) -> HttpResponseBase:
 
 
 @portal_tab("appointments", json=True)
-def appointments_json(request: HttpRequest) -> HttpResponseBase:
+def appointments_json(request: PortalRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
     rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
              "provider": a.provider, "status": a.status} for a in [*upcoming, *past]]
@@ -291,7 +296,7 @@ def appointments_json(request: HttpRequest) -> HttpResponseBase:
 
 @sensitive_post_parameters("current", "new", "confirm", "password")
 @portal_view()
-def profile(request: HttpRequest) -> HttpResponseBase:
+def profile(request: PortalRequest) -> HttpResponseBase:
     """SPEC L4: change password, change user name, sign out."""
     account = request.portal_account
     which = request.POST.get("form") if request.method == "POST" else None
@@ -401,7 +406,7 @@ def activate(request: HttpRequest) -> HttpResponseBase:
 
 
 @portal_view()
-def history(request: HttpRequest) -> HttpResponseBase:
+def history(request: PortalRequest) -> HttpResponseBase:
     """SPEC T2: the patient's own access history (who granted, printed, reset;
     sign-ins; views of health information)."""
     from molar.audit.selectors import audit_history_for_patient
@@ -410,13 +415,13 @@ def history(request: HttpRequest) -> HttpResponseBase:
     return portal_render(request, "portal/history.html", {"entries": entries, "tab": "history"})
 
 
-def page_not_found(request: HttpRequest, exception) -> HttpResponseBase:
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponseBase:
     """The site's 404: portal addresses get the portal's look (a patient never
     lands on a staff-styled page), everything else the staff one."""
     if request.path.startswith("/portal/"):
         if not hasattr(request, "portal_account"):
             account = portal_session_account(request)
             if account is not None:
-                request.portal_account = account
+                cast(PortalRequest, request).portal_account = account
         return portal_render(request, "portal/404.html", status=404)
     return render(request, "404.html", status=404)

@@ -32,7 +32,7 @@ FieldFormSet = forms.formset_factory(
 )
 
 
-def fields_from(formset) -> list[dict]:
+def fields_from(formset: forms.BaseFormSet) -> list[dict]:
     """The kept rows, sorted by their Order number (rows without one keep their place)."""
     rows = [
         (f.cleaned_data.get("order"), index, f.cleaned_data)

@@ -29,7 +29,7 @@ def credential_lines(username: str, password: str) -> list[str]:
     return ["Patient Portal Login", f"UserName: {username}", f"Password: {password}"]
 
 
-def _address_lines(record) -> list[str]:
+def _address_lines(record: Patient | PracticeSettings) -> list[str]:
     """Street lines, then "City, ST ZIP": a letter's address block."""
     last = ", ".join(p for p in (record.city, f"{record.state} {record.zip}".strip()) if p)
     return [line for line in (record.address1, record.address2, last) if line.strip()]
@@ -92,7 +92,8 @@ def sheet_pdf(*, practice_name: str, template_name: str, lines: list[str],
     """Practice name, template name and date, then the lines, wrapped to the
     page width; more pages when the lines do not fit on one."""
     buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer, pagesize=letter, pageCompression=1, initialFontName=sans())
+    # The reportlab stubs type the font name as a number; it is the font's name.
+    pdf = canvas.Canvas(buffer, pagesize=letter, pageCompression=1, initialFontName=sans())  # type: ignore[arg-type]
     pdf.setTitle(template_name)
     pdf.setAuthor(practice_name)
     width, height = letter

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from molar.access.services import access_issue_one_time
+from molar.access.services import Credentials, access_issue_one_time
 from molar.audit.services import Actor, audit_record
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
@@ -35,7 +35,7 @@ MSG_GONE = "This sheet template no longer exists."
 MSG_OWN_PASSWORD = "The patient has set their own password; it is never printed."  # noqa: S105
 MAX_FIELDS = 200
 MAX_TEXT = 5000
-FIELD_NAMES = {
+FIELD_NAMES: dict[str, dict[str, str]] = {
     SheetField.Kind.PATIENT_FIELD: dict(PATIENT_FIELD_CHOICES),
     SheetField.Kind.PRACTICE_FIELD: dict(PRACTICE_FIELD_CHOICES),
 }
@@ -163,7 +163,7 @@ def sheet_template_delete(*, template: SheetTemplate, actor: Actor) -> None:
                      detail={"template_id": template.pk, "name": template.name})
 
 
-def _credentials(patient: Patient, actor: Actor):
+def _credentials(patient: Patient, actor: Actor) -> tuple[Credentials | None, Sheet.Credentials, list[str]]:
     """(credentials or None, status, reasons). Any refusal leaves the tag empty
     (SPEC H1); the access service has already audited it."""
     try:
@@ -179,14 +179,17 @@ def _credentials(patient: Patient, actor: Actor):
 def sheet_create(*, template: SheetTemplate, patient: Patient, actor: Actor) -> tuple[Sheet, bytes]:
     """Make the sheet, store it, and return it with its PDF. The PDF is the only
     place the new one-time password is ever written (SPEC C4)."""
-    template = SheetTemplate.objects.filter(pk=template.pk).first()
-    if template is None:
+    found = SheetTemplate.objects.filter(pk=template.pk).first()
+    if found is None:
         raise Refused([MSG_GONE])
+    template = found
     fields = list(template.fields.all())
     uses_tag = any(f.kind == SheetField.Kind.STATIC_TEXT and CREDENTIALS_TAG in f.text
                    for f in fields)
     if uses_tag and template.kind == SheetTemplate.Kind.DASHBOARD:
         raise Refused([MSG_TAG_IN_DASHBOARD])
+    credentials: Credentials | None
+    reasons: list[str]
     credentials, status, reasons = None, Sheet.Credentials.NONE, []
     if uses_tag:
         credentials, status, reasons = _credentials(patient, actor)

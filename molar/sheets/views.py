@@ -119,7 +119,7 @@ def sheet_new(request: StaffRequest, pk: int) -> HttpResponseBase:
     patient = patient_for_staff(pk)
     form = CreateSheetForm(request.POST)
     if not form.is_valid():
-        problems = [e for errors in form.errors.values() for e in errors]
+        problems = [str(e) for errors in form.errors.values() for e in errors]
         return _patient_page(request, patient, form=form, problems=problems)
     try:
         sheet, pdf = sheet_create(template=form.cleaned_data["template"], patient=patient,

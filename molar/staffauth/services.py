@@ -3,10 +3,15 @@ like the portal (SPEC L6), audited with the address, second factor after the
 password. As on the portal, every refusal looks the same from outside and
 costs one password hash; the hash runs before any transaction (SPEC Q2)."""
 
+from datetime import datetime
+from typing import NoReturn
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.models import User
 from django.db import transaction
+from django.http import HttpRequest
 from django.utils import timezone
 
 from molar.access import throttle
@@ -34,18 +39,18 @@ class StaffSignInFailed(Exception):
         super().__init__(message)
 
 
-def staff_is_admin(user: AbstractBaseUser) -> bool:
+def staff_is_admin(user: User) -> bool:
     return user.is_superuser or user.has_perm(MANAGE_SETTINGS)
 
 
-def staff_second_factor_required(user: AbstractBaseUser) -> bool:
+def staff_second_factor_required(user: User) -> bool:
     """SPEC K2: for every staff user, or for administrators, as the practice says."""
     practice = PracticeSettings.cached()
     return practice.require_staff_two_factor or (practice.require_admin_two_factor
                                                  and staff_is_admin(user))
 
 
-def staff_password_check(*, username: str, password: str, address: str | None) -> AbstractBaseUser:
+def staff_password_check(*, username: str, password: str, address: str | None) -> User:
     """The user whose password this is, or StaffSignInFailed (counted, audited).
     Not signed in yet: a second factor may follow."""
     now = timezone.now()
@@ -53,7 +58,7 @@ def staff_password_check(*, username: str, password: str, address: str | None) -
     password = normalize_password((password or "")[:PASSWORD_LIMIT])  # SPEC K4
     user = get_user_model().objects.filter(username=username).first()
     reason, counted, rehash = _password_problem(user, username, password, address, now)
-    if reason:
+    if reason or user is None:  # no user always has a reason
         _refuse(user, username, address, reason, counted, now)
     if rehash:  # an older hasher's hash becomes Argon2id (made above, outside any transaction)
         get_user_model().objects.filter(pk=user.pk, password=user.password).update(password=rehash)
@@ -61,7 +66,8 @@ def staff_password_check(*, username: str, password: str, address: str | None) -
     return user
 
 
-def _password_problem(user, username, password, address, now) -> tuple[str, bool, str]:
+def _password_problem(user: User | None, username: str, password: str, address: str | None,
+                      now: datetime) -> tuple[str, bool, str]:
     if throttle.address_blocked(address, now):
         spend_hash_time(password)
         return "address blocked", False, ""
@@ -71,14 +77,14 @@ def _password_problem(user, username, password, address, now) -> tuple[str, bool
     if user is None or not user.is_active or not user.has_usable_password():
         spend_hash_time(password)
         return ("unknown user" if user is None else "disabled"), True, ""
-    stale = []
+    stale: list[str] = []
     if not check_password(password, user.password, setter=stale.append):
         return "wrong password", True, ""
     return "", False, make_password(password) if stale else ""
 
 
-def _refuse(user, username: str, address: str | None, reason: str, counted: bool, now,
-            message: str = SIGN_IN_FAILED) -> None:
+def _refuse(user: AbstractBaseUser | None, username: str, address: str | None, reason: str, counted: bool,
+            now: datetime, message: str = SIGN_IN_FAILED) -> NoReturn:
     with transaction.atomic():
         throttle.record_failure(username=username, address=address, account=None, counted=counted,
                                 now=now, scope=STAFF)
@@ -90,7 +96,7 @@ def _refuse(user, username: str, address: str | None, reason: str, counted: bool
 
 
 def staff_second_factor_check(*, user: AbstractBaseUser, address: str | None, code: str = "",
-                              request=None, rp: passkeys.RelyingParty | None = None,
+                              request: HttpRequest, rp: passkeys.RelyingParty,
                               credential: str = "") -> str:
     """The factor that worked ("totp", "passkey", "recovery_code"), or
     StaffSignInFailed. A wrong code counts toward the same locks as a wrong

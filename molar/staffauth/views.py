@@ -3,6 +3,7 @@ Thin: parse, call a service, render."""
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from molar.audit.context import ClientRequest
 from molar.audit.services import Actor
 from molar.factors import passkeys
 from molar.factors.forms import CodeForm, PasskeyForm, TotpForm
@@ -55,21 +57,21 @@ def _rp(request: HttpRequest) -> passkeys.RelyingParty:
     return passkeys.RelyingParty.of(request, PracticeSettings.cached().practice_name or "Molar")
 
 
-def _sign_in_now(request: HttpRequest, user, second_factor: str) -> None:
+def _sign_in_now(request: ClientRequest, user: User, second_factor: str) -> None:
     pending_end(request)
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # a new session id
     staff_session_start(request, user)
     staff_signed_in(user=user, second_factor=second_factor)
 
 
-def _finish(request: HttpRequest, user, second_factor: str, target: str) -> HttpResponseBase:
+def _finish(request: ClientRequest, user: User, second_factor: str, target: str) -> HttpResponseBase:
     _sign_in_now(request, user, second_factor)
     return redirect(_next(request, target))
 
 
 @never_cache
 @sensitive_post_parameters("password")
-def sign_in(request: HttpRequest) -> HttpResponseBase:
+def sign_in(request: ClientRequest) -> HttpResponseBase:
     if request.method == "GET" and request.user.is_authenticated:
         return redirect(_next(request, request.GET.get("next", "")))
     form = StaffSignInForm(request.POST or None)
@@ -93,7 +95,7 @@ def sign_in(request: HttpRequest) -> HttpResponseBase:
     return render(request, "registration/login.html", {"form": form, "next": target})
 
 
-def _pending_user(request: HttpRequest, *, enroll: bool):
+def _pending_user(request: HttpRequest, *, enroll: bool) -> tuple[User, dict] | tuple[None, None]:
     pending = pending_get(request, REALM)
     if pending is None or bool(pending.get("enroll")) != enroll:
         return None, None
@@ -106,10 +108,10 @@ def _pending_user(request: HttpRequest, *, enroll: bool):
 
 @never_cache
 @sensitive_post_parameters("code")
-def verify(request: HttpRequest) -> HttpResponseBase:
+def verify(request: ClientRequest) -> HttpResponseBase:
     """The second step: an authenticator code, a recovery code or a passkey."""
     user, pending = _pending_user(request, enroll=False)
-    if user is None:
+    if user is None or pending is None:
         return redirect("login")
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -126,7 +128,7 @@ def verify(request: HttpRequest) -> HttpResponseBase:
     return render(request, "staffauth/verify.html", {"form": form, "passkey_options": options})
 
 
-def _enrolling(request: HttpRequest):
+def _enrolling(request: HttpRequest) -> tuple[User, dict | None] | tuple[None, None]:
     """(user, pending): signed-in staff adding a factor (pending None), or a
     sign-in that must enroll one first (SPEC K2)."""
     if request.user.is_authenticated:
@@ -134,7 +136,7 @@ def _enrolling(request: HttpRequest):
     return _pending_user(request, enroll=True)
 
 
-def _codes_page(request: HttpRequest, codes: list[str], pending) -> HttpResponseBase:
+def _codes_page(request: ClientRequest, codes: list[str], pending: dict | None) -> HttpResponseBase:
     """After a factor is added: signed in now if this was the sign-in's
     enrollment; new recovery codes shown once, in this response only."""
     if pending is not None:
@@ -155,7 +157,7 @@ def security(request: HttpRequest) -> HttpResponseBase:
 
 @never_cache
 @sensitive_post_parameters("code")
-def add_totp(request: HttpRequest) -> HttpResponseBase:
+def add_totp(request: ClientRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -176,7 +178,7 @@ def add_totp(request: HttpRequest) -> HttpResponseBase:
 
 
 @never_cache
-def add_passkey(request: HttpRequest) -> HttpResponseBase:
+def add_passkey(request: ClientRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
@@ -218,7 +220,7 @@ def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
 
 @require_POST
 @never_cache
-def new_codes(request: HttpRequest) -> HttpResponseBase:
+def new_codes(request: ClientRequest) -> HttpResponseBase:
     if not request.user.is_authenticated:
         return redirect("login")
     try:

@@ -1,3 +1,6 @@
+import datetime
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
@@ -7,7 +10,7 @@ from molar.audit.services import Actor
 from molar.refusal import Refused
 
 
-def _when(value) -> str:
+def _when(value: datetime.datetime | None) -> str:
     return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else "never"
 
 
@@ -24,7 +27,7 @@ class Command(BaseCommand):
         revoke = sub.add_parser("revoke", help="stop the key with this prefix working, at once")
         revoke.add_argument("prefix", help="the part after molar_ (as `list` shows it)")
 
-    def handle(self, *args, verb, **options):
+    def handle(self, *args: Any, verb: str, **options: Any) -> None:
         if verb == "list":
             for key in apikey_list():
                 state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
@@ -41,7 +44,7 @@ class Command(BaseCommand):
         else:
             self._create(options["name"], options["label"])
 
-    def _create(self, name, label):
+    def _create(self, name: str, label: str) -> None:
         user = get_user_model().objects.filter(username=name, is_active=True).first()
         if user is None:
             raise CommandError(

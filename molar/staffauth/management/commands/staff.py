@@ -1,4 +1,7 @@
-from django.core.management.base import BaseCommand, CommandError
+import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -17,7 +20,7 @@ class Command(BaseCommand):
     help = ("Staff accounts: `molar staff add NAME [--admin]` prints a new password; "
             "list, disable, enable, unlock, clear-factors.")
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         add = sub.add_parser("add", help="create a staff user (or reset their password)")
         add.add_argument("name")
@@ -30,7 +33,7 @@ class Command(BaseCommand):
                            ("clear-factors", "remove the user's second factors and recovery codes")):
             sub.add_parser(verb, help=text).add_argument("name")
 
-    def handle(self, *args, verb, **options):
+    def handle(self, *args: Any, verb: str, **options: Any) -> None:
         actor = Actor.cli()
         if verb == "list":
             return self._list()
@@ -55,9 +58,10 @@ class Command(BaseCommand):
         except Refused as exc:
             raise CommandError(str(exc)) from None
 
-    def _list(self):
+    def _list(self) -> None:
         for row in staff_list():
-            last = f"{timezone.localtime(row.last_login):%Y-%m-%d %H:%M}" if row.last_login else "never"
+            last = (f"{timezone.localtime(row.last_login):%Y-%m-%d %H:%M}"
+                    if isinstance(row.last_login, datetime.datetime) else "never")
             self.stdout.write(f"{row.username}\t{'administrator' if row.admin else 'front desk'}\t"
                               f"{'enabled' if row.active else 'disabled'}\t"
                               f"{row.second_factors} second factor(s)\tlast sign-in {last}")
