@@ -103,10 +103,15 @@ def portal_session(port: int, username: str, password: str) -> dict[str, str]:
         token = CSRF_FIELD.search(page.body)
         if page.status != 200 or token is None:
             raise BenchError(f"the portal sign-in page gave HTTP {page.status} without a CSRF token")
-        form = urlencode({"csrfmiddlewaretoken": token.group(1).decode(), "username": username,
-                          "password": password})
-        done = client.request("POST", "/portal/", body=form.encode(),
-                              headers={"Content-Type": "application/x-www-form-urlencoded"})
+        form = urlencode(
+            {"csrfmiddlewaretoken": token.group(1).decode(), "username": username, "password": password}
+        )
+        done = client.request(
+            "POST",
+            "/portal/",
+            body=form.encode(),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         if done.status != 302 or "sessionid" not in client.cookies:
             raise BenchError(f"portal sign-in failed with HTTP {done.status}")
         return client.cookies

@@ -28,9 +28,7 @@ class Latency:
     errors: Counter = field(default_factory=Counter)
 
 
-def provide_latency(
-    port: int, api_key: str, patient_ids: list[int], *, limit_seconds: float
-) -> Latency:
+def provide_latency(port: int, api_key: str, patient_ids: list[int], *, limit_seconds: float) -> Latency:
     """POST /api/v1/patients/{id}/portal-access once per patient, one at a time,
     on one keep-alive connection; only 201s with a password are timed."""
     client = Client(port, headers={"Authorization": f"Bearer {api_key}"})
@@ -94,9 +92,7 @@ class _Worker:
             self.errors[f"HTTP {response.status}"] += 1
         return response.status == 200
 
-    def run(
-        self, start: threading.Barrier, *, seconds: float, max_requests: int, warmup: int
-    ) -> None:
+    def run(self, start: threading.Barrier, *, seconds: float, max_requests: int, warmup: int) -> None:
         try:
             for index in range(warmup):
                 self.get(index)
@@ -126,9 +122,7 @@ def throughput(
     """GET `paths` in turn from `threads` keep-alive connections for `seconds`
     (or `max_requests` per thread); every answer but 200 counts as an error."""
     start = threading.Barrier(threads + 1, timeout=THREAD_JOIN_GRACE_SECONDS)
-    workers = [
-        _Worker(Client(port, cookies=cookies), paths[n::threads] or paths) for n in range(threads)
-    ]
+    workers = [_Worker(Client(port, cookies=cookies), paths[n::threads] or paths) for n in range(threads)]
     pool = [
         threading.Thread(
             target=w.run,
@@ -180,6 +174,4 @@ def argon2_cost(rounds: int) -> HasherCost:
         check.append(time.perf_counter() - started)
     decoded = hasher.decode(encoded)
     parameters = {k: decoded[k] for k in ("memory_cost", "time_cost", "parallelism")}
-    return HasherCost(
-        statistics.median(make) * 1000, statistics.median(check) * 1000, rounds, parameters
-    )
+    return HasherCost(statistics.median(make) * 1000, statistics.median(check) * 1000, rounds, parameters)

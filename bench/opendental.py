@@ -57,30 +57,84 @@ def fill(url: str, patients: int, appointments: int) -> float:
     now = datetime.datetime(2026, 11, 1, 12, 0)
     conn = testdb.connect(url)
     with conn.cursor() as cursor:
-        for name, value in (("PracticeTitle", "Bench Dental"), ("PracticePhone", "2075550100"),
-                            ("PracticeAddress", "1 Bench St"), ("PracticeCity", "Portland"),
-                            ("PracticeST", "ME"), ("PracticeZip", "04101"), ("EasyNoClinics", "0"),
-                            ("PatientPortalURL", "https://portal.bench.example/")):
+        for name, value in (
+            ("PracticeTitle", "Bench Dental"),
+            ("PracticePhone", "2075550100"),
+            ("PracticeAddress", "1 Bench St"),
+            ("PracticeCity", "Portland"),
+            ("PracticeST", "ME"),
+            ("PracticeZip", "04101"),
+            ("EasyNoClinics", "0"),
+            ("PatientPortalURL", "https://portal.bench.example/"),
+        ):
             cursor.execute("UPDATE preference SET ValueString = %s WHERE PrefName = %s", (value, name))
-    _insert(conn, "provider", ("ProvNum", "Abbr", "FName", "LName", "Suffix", "DateTStamp"),
-            ((n, f"DR{n}", f"Doc{n}", "Bench", "DDS", _stamp(rng, now)) for n in range(1, 11)))
-    _insert(conn, "clinic", ("ClinicNum", "Description", "Abbr", "City", "State"),
-            ((n, f"Bench clinic {n}", f"C{n}", "Portland", "ME") for n in range(1, 4)))
+    _insert(
+        conn,
+        "provider",
+        ("ProvNum", "Abbr", "FName", "LName", "Suffix", "DateTStamp"),
+        ((n, f"DR{n}", f"Doc{n}", "Bench", "DDS", _stamp(rng, now)) for n in range(1, 11)),
+    )
+    _insert(
+        conn,
+        "clinic",
+        ("ClinicNum", "Description", "Abbr", "City", "State"),
+        ((n, f"Bench clinic {n}", f"C{n}", "Portland", "ME") for n in range(1, 4)),
+    )
     languages = ("eng",) * 8 + ("spa", "")
 
     def people():
         for n in range(1, patients + 1):
             head = n - (n - 1) % 3
-            yield (n, f"Last{head}", f"First{n}", f"{1940 + n % 80}-{1 + n % 12:02d}-{1 + n % 28:02d}",
-                   f"{n} Harbor Lane", "Portland", "ME", "04101", f"207555{n % 10000:04d}",
-                   f"p{n}@bench.example", n % 2, (0, 0, 0, 0, 0, 0, 0, 1, 2, 0)[n % 10], head,
-                   1 + n % 10, 1 + n % 3, languages[n % 10], _stamp(rng, now))
+            yield (
+                n,
+                f"Last{head}",
+                f"First{n}",
+                f"{1940 + n % 80}-{1 + n % 12:02d}-{1 + n % 28:02d}",
+                f"{n} Harbor Lane",
+                "Portland",
+                "ME",
+                "04101",
+                f"207555{n % 10000:04d}",
+                f"p{n}@bench.example",
+                n % 2,
+                (0, 0, 0, 0, 0, 0, 0, 1, 2, 0)[n % 10],
+                head,
+                1 + n % 10,
+                1 + n % 3,
+                languages[n % 10],
+                _stamp(rng, now),
+            )
 
-    _insert(conn, "patient", ("PatNum", "LName", "FName", "Birthdate", "Address", "City", "State",
-                              "Zip", "WirelessPhone", "Email", "Gender", "PatStatus", "Guarantor",
-                              "PriProv", "ClinicNum", "Language", "DateTStamp"), people())
-    _insert(conn, "guardian", ("PatNumChild", "PatNumGuardian", "Relationship", "IsGuardian"),
-            ((head + 1, head, 1, 1) for head in range(1, patients - 1, 30)))
+    _insert(
+        conn,
+        "patient",
+        (
+            "PatNum",
+            "LName",
+            "FName",
+            "Birthdate",
+            "Address",
+            "City",
+            "State",
+            "Zip",
+            "WirelessPhone",
+            "Email",
+            "Gender",
+            "PatStatus",
+            "Guarantor",
+            "PriProv",
+            "ClinicNum",
+            "Language",
+            "DateTStamp",
+        ),
+        people(),
+    )
+    _insert(
+        conn,
+        "guardian",
+        ("PatNumChild", "PatNumGuardian", "Relationship", "IsGuardian"),
+        ((head + 1, head, 1, 1) for head in range(1, patients - 1, 30)),
+    )
     statuses = (2,) * 12 + (1,) * 4 + (5, 3, 6, 2)
 
     def visits():
@@ -88,16 +142,34 @@ def fill(url: str, patients: int, appointments: int) -> float:
         start = datetime.datetime(2024, 1, 1)
         for n in range(1, appointments + 1):
             when = start + datetime.timedelta(seconds=rng.randrange(span) // 600 * 600)
-            yield (n, rng.randrange(1, patients + 1), rng.choice(statuses), "X" * rng.randrange(2, 13),
-                   1 + n % 10, when, 1 + n % 3, _stamp(rng, now))
+            yield (
+                n,
+                rng.randrange(1, patients + 1),
+                rng.choice(statuses),
+                "X" * rng.randrange(2, 13),
+                1 + n % 10,
+                when,
+                1 + n % 3,
+                _stamp(rng, now),
+            )
 
-    columns = ("AptNum", "PatNum", "AptStatus", "Pattern", "ProvNum", "AptDateTime", "ClinicNum",
-               "DateTStamp")
+    columns = (
+        "AptNum",
+        "PatNum",
+        "AptStatus",
+        "Pattern",
+        "ProvNum",
+        "AptDateTime",
+        "ClinicNum",
+        "DateTStamp",
+    )
     _insert(conn, "appointment", columns, visits())
     with conn.cursor() as cursor:
-        cursor.execute("INSERT INTO histappointment (HistDateTStamp, HistApptAction, AptNum, PatNum, "
-                       "AptStatus, AptDateTime) SELECT SecDateTEntry, 0, AptNum, PatNum, AptStatus, "
-                       "AptDateTime FROM appointment")
+        cursor.execute(
+            "INSERT INTO histappointment (HistDateTStamp, HistApptAction, AptNum, PatNum, "
+            "AptStatus, AptDateTime) SELECT SecDateTEntry, 0, AptNum, PatNum, AptStatus, "
+            "AptDateTime FROM appointment"
+        )
     online = range(1, patients + 1, 3)
 
     def accounts():
@@ -107,8 +179,12 @@ def fill(url: str, patients: int, appointments: int) -> float:
             yield n, 1, f"First{n}x{n % 997}", f"SHA3_512${salt}${base64.b64encode(digest).decode()}"
 
     _insert(conn, "userweb", ("FKey", "FKeyType", "UserName", "Password"), accounts())
-    _insert(conn, "ehrmeasureevent", ("PatNum", "EventType", "DateTEvent"),
-            ((n, 1, _stamp(rng, now)) for n in online))
+    _insert(
+        conn,
+        "ehrmeasureevent",
+        ("PatNum", "EventType", "DateTEvent"),
+        ((n, 1, _stamp(rng, now)) for n in online),
+    )
     with conn.cursor() as cursor:
         for table in ("patient", "appointment", "histappointment", "userweb"):
             cursor.execute(f"ANALYZE TABLE {table}")
@@ -133,9 +209,15 @@ def sync_child(url: str) -> dict:
     from molar.opendental.models import SyncPass
 
     record = SyncPass.objects.order_by("-started_at", "-id").first()
-    return {"wall": wall, "pass_seconds": record.seconds, "summary": output.strip().splitlines()[0],
-            "added": record.added, "changed": record.changed, "accounts": record.accounts,
-            "peak_rss_mib": usage.ru_maxrss / 1024}
+    return {
+        "wall": wall,
+        "pass_seconds": record.seconds,
+        "summary": output.strip().splitlines()[0],
+        "added": record.added,
+        "changed": record.changed,
+        "accounts": record.accounts,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+    }
 
 
 def main() -> None:
@@ -153,8 +235,11 @@ def main() -> None:
         result["nochange"] = sync_child(url)
         writer = testdb.Writer(url)
         chosen = random.Random(7).sample(range(1, patients + 1), CHANGED)
-        writer.execute("UPDATE patient SET Address2 = CONCAT('Unit ', PatNum) WHERE PatNum IN ("  # noqa: S608
-                       + ",".join(map(str, chosen)) + ")")
+        writer.execute(
+            "UPDATE patient SET Address2 = CONCAT('Unit ', PatNum) WHERE PatNum IN ("  # noqa: S608
+            + ",".join(map(str, chosen))
+            + ")"
+        )
         writer.close()
         result["changed"] = sync_child(url)
     finally:

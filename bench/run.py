@@ -38,13 +38,23 @@ SETUP_TIMEOUT_SECONDS = 120
 # BENCH=web (the default), invites, or all. The invite measures take a quarter
 # of an hour per database (every invite hashes a one-time password), so they
 # run only when asked for.
-SUITES = {"web": ("web", "speed"), "speed": ("speed",), "invites": ("invites",), "scale": ("scale",),
-          "opendental": ("opendental",), "all": ("web", "speed", "invites", "scale", "opendental")}
+SUITES = {
+    "web": ("web", "speed"),
+    "speed": ("speed",),
+    "invites": ("invites",),
+    "scale": ("scale",),
+    "opendental": ("opendental",),
+    "all": ("web", "speed", "invites", "scale", "opendental"),
+}
 # The portal tabs (issue 6) for a patient with a long history (bench.portal_seed).
 PORTAL_TABS = {
-    "Home": "/portal/home/", "Appointments": "/portal/appointments/", "Account": "/portal/account/",
-    "Treatment Plan": "/portal/treatment-plan/", "Messages": "/portal/messages/",
-    "Health Summary": "/portal/health-summary/", "Documents": "/portal/documents/",
+    "Home": "/portal/home/",
+    "Appointments": "/portal/appointments/",
+    "Account": "/portal/account/",
+    "Treatment Plan": "/portal/treatment-plan/",
+    "Messages": "/portal/messages/",
+    "Health Summary": "/portal/health-summary/",
+    "Documents": "/portal/documents/",
 }
 PORTAL_SECONDS = 3.0
 INVITE_APPOINTMENTS = int(os.environ.get("BENCH_INVITES_APPOINTMENTS", 1_000_000))
@@ -121,8 +131,12 @@ def forgot_rows(run: RunEnvironment, label: str) -> list[Row]:
     return [
         Row(f"forgot password, known username p50 [{label}]", found["known"], "ms", note),
         Row(f"forgot password, unknown username p50 [{label}]", found["unknown"], "ms", note),
-        Row(f"forgot password, known - unknown [{label}]", found["known"] - found["unknown"], "ms",
-            "SPEC K3: under 20 ms"),
+        Row(
+            f"forgot password, known - unknown [{label}]",
+            found["known"] - found["unknown"],
+            "ms",
+            "SPEC K3: under 20 ms",
+        ),
     ]
 
 
@@ -154,8 +168,10 @@ def measure_target(target: Target) -> TargetResult:
             progress(f"{target.label}: portal tabs for a patient with a long history")
             patient = json.loads(run_python(run.env, "-m", "bench.portal_seed").splitlines()[-1])
             portal = portal_session(port, patient["username"], patient["password"])
-            tabs = {name: throughput(port, [path], cookies=portal, **{**load, "seconds": PORTAL_SECONDS})
-                    for name, path in PORTAL_TABS.items()}
+            tabs = {
+                name: throughput(port, [path], cookies=portal, **{**load, "seconds": PORTAL_SECONDS})
+                for name, path in PORTAL_TABS.items()
+            }
             return TargetResult(target.label, latency, health, health_session, chart, tabs, forgot)
 
 
@@ -169,8 +185,7 @@ def target_rows(result: TargetResult) -> list[Row]:
             f"provide access p50 [{db}]",
             percentile(ms, 50),
             "ms",
-            f"POST /api/v1/patients/{{id}}/portal-access, {len(ms)} sequential, "
-            f"{error_note(latency.errors)}",
+            f"POST /api/v1/patients/{{id}}/portal-access, {len(ms)} sequential, {error_note(latency.errors)}",
         ),
         Row(f"provide access p95 [{db}]", percentile(ms, 95), "ms"),
         Row(f"provide access max [{db}]", max(ms), "ms"),
@@ -195,8 +210,7 @@ def target_rows(result: TargetResult) -> list[Row]:
             f"chart page [{db}]",
             chart.per_second,
             "req/s",
-            f"/staff/patients/<id>/ signed in, {chart.requests} requests, "
-            f"{error_note(chart.errors)}",
+            f"/staff/patients/<id>/ signed in, {chart.requests} requests, {error_note(chart.errors)}",
             0,
         ),
         Row(
@@ -218,9 +232,15 @@ def tab_rows(result: TargetResult) -> list[Row]:
     rows = []
     for name, load in result.tabs.items():
         ratio = f"{load.per_second / base:.2f} of /healthz" if base else ""
-        rows.append(Row(f"portal {name} tab [{db}]", load.per_second, "req/s",
-                        f"long history, {load.requests} requests, {ratio}, {error_note(load.errors)}",
-                        0))
+        rows.append(
+            Row(
+                f"portal {name} tab [{db}]",
+                load.per_second,
+                "req/s",
+                f"long history, {load.requests} requests, {ratio}, {error_note(load.errors)}",
+                0,
+            )
+        )
     return rows
 
 
@@ -231,25 +251,41 @@ def scale_rows(target: Target) -> list[Row]:
     with run_environment(target) as run:
         migrate(run)
         progress(f"{db}: fill 100,000 patients, 1,000,000 appointments, 1,000,000 audit events")
-        filled = json.loads(run_python(run.env, "-m", "bench.scale", "fill",
-                                       timeout=INVITE_TIMEOUT_SECONDS).splitlines()[-1])
+        filled = json.loads(
+            run_python(run.env, "-m", "bench.scale", "fill", timeout=INVITE_TIMEOUT_SECONDS).splitlines()[-1]
+        )
         progress(f"{db}: dashboard, measure API and audit report")
         answer = json.loads(run_python(run.env, "-m", "bench.scale", "answer").splitlines()[-1])
         imports = []
         for rows in (10_000, 100_000):
             progress(f"{db}: import {rows:,} patients from CSV")
-            imports.append(json.loads(run_python(run.env, "-m", "bench.scale", "import", str(rows),
-                                                 timeout=INVITE_TIMEOUT_SECONDS).splitlines()[-1]))
+            imports.append(
+                json.loads(
+                    run_python(
+                        run.env, "-m", "bench.scale", "import", str(rows), timeout=INVITE_TIMEOUT_SECONDS
+                    ).splitlines()[-1]
+                )
+            )
     seen = f"{answer['denominator']:,} patients seen; data loaded in {filled['seconds']:.0f} s"
     rows = [
         Row(f"dashboard page, one year [{db}]", answer["dashboard"], "ms", f"median of 5; {seen}"),
         Row(f"measure API, one year [{db}]", answer["measure_api"], "ms", "median of 5, patients=false"),
-        Row(f"audit report first page [{db}]", answer["audit_first_page"], "ms",
-            f"{filled['audit_events']:,} events, median of 5"),
+        Row(
+            f"audit report first page [{db}]",
+            answer["audit_first_page"],
+            "ms",
+            f"{filled['audit_events']:,} events, median of 5",
+        ),
     ]
     for done in imports:
-        rows.append(Row(f"import {done['rows']:,} patients [{db}]", done["seconds"], "s",
-                        f"`molar import patients`, peak RSS {done['peak_rss_mib']:.0f} MiB"))
+        rows.append(
+            Row(
+                f"import {done['rows']:,} patients [{db}]",
+                done["seconds"],
+                "s",
+                f"`molar import patients`, peak RSS {done['peak_rss_mib']:.0f} MiB",
+            )
+        )
     return rows
 
 
@@ -266,16 +302,28 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
             run_python(run.env, "-m", "bench.scale", "fill", timeout=INVITE_TIMEOUT_SECONDS)
         data = set_up(run)
         patient = json.loads(run_python(run.env, "-m", "bench.portal_seed").splitlines()[-1])
-        family = json.loads(run_python(run.env, "-m", "bench.speed_seed", "family",
-                                       str(patient["patient_id"])).splitlines()[-1])
+        family = json.loads(
+            run_python(run.env, "-m", "bench.speed_seed", "family", str(patient["patient_id"])).splitlines()[
+                -1
+            ]
+        )
         notes.append(f"Family lookup of the portal (every request), {db}:\n{family['plan']}")
-        accounts = json.loads(run_python(run.env, "-m", "bench.speed_seed", "accounts",
-                                         str(speed.SIGN_IN_PARALLELISM)).splitlines()[-1])
+        accounts = json.loads(
+            run_python(
+                run.env, "-m", "bench.speed_seed", "accounts", str(speed.SIGN_IN_PARALLELISM)
+            ).splitlines()[-1]
+        )
         progress(f"{db}: raw Argon2id x{speed.SIGN_IN_PARALLELISM}")
-        raw = json.loads(run_python(run.env, "-m", "bench.speed_seed", "argon2",
-                                    str(speed.SIGN_IN_PARALLELISM), "5").splitlines()[-1])
-        bulk = json.loads(run_python(run.env, "-m", "bench.speed_seed", "bulk-day",
-                                     str(speed.BULK_PATIENTS)).splitlines()[-1])
+        raw = json.loads(
+            run_python(
+                run.env, "-m", "bench.speed_seed", "argon2", str(speed.SIGN_IN_PARALLELISM), "5"
+            ).splitlines()[-1]
+        )
+        bulk = json.loads(
+            run_python(run.env, "-m", "bench.speed_seed", "bulk-day", str(speed.BULK_PATIENTS)).splitlines()[
+                -1
+            ]
+        )
         with molar_server(run.env, workers=SERVER_WORKERS, log_path=run.home / "server.log") as port:
             progress(f"{db}: portal tabs with wrk at {speed.CONNECTIONS} connections")
             cookies = portal_session(port, patient["username"], patient["password"])
@@ -285,13 +333,31 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
             progress(f"{db}: a PATCH and a sign-in during a {speed.BULK_PATIENTS:,}-patient bulk grant")
             molar = str(Path(sys.executable).with_name("molar"))
             grant = subprocess.Popen(  # noqa: S603 (our own command)
-                [molar, "bulk", "grant", "--from", bulk["day"], "--to", bulk["day"],
-                 "-o", str(run.home / "letters.pdf")], cwd=PROJECT, env=run.env,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                [
+                    molar,
+                    "bulk",
+                    "grant",
+                    "--from",
+                    bulk["day"],
+                    "--to",
+                    bulk["day"],
+                    "-o",
+                    str(run.home / "letters.pdf"),
+                ],
+                cwd=PROJECT,
+                env=run.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
             try:
                 time.sleep(2)  # under way
-                samples = speed.during_bulk_grant(port, data["api_key"], data["patient_ids"][-1],
-                                                  (accounts["usernames"][0], accounts["password"]), grant)
+                samples = speed.during_bulk_grant(
+                    port,
+                    data["api_key"],
+                    data["patient_ids"][-1],
+                    (accounts["usernames"][0], accounts["password"]),
+                    grant,
+                )
             finally:
                 grant.terminate()
                 grant.wait(timeout=60)
@@ -303,8 +369,14 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
 def opendental_job(target: Target, patients: int, appointments: int) -> dict:
     with run_environment(target) as run:
         migrate(run)
-        output = run_python(run.env, "-m", "bench.opendental", str(patients), str(appointments),
-                            timeout=INVITE_TIMEOUT_SECONDS)
+        output = run_python(
+            run.env,
+            "-m",
+            "bench.opendental",
+            str(patients),
+            str(appointments),
+            timeout=INVITE_TIMEOUT_SECONDS,
+        )
     return json.loads(output.splitlines()[-1])
 
 
@@ -319,20 +391,45 @@ def opendental_rows(target: Target) -> list[Row]:
     first, nochange, changed = big["first"], big["nochange"], big["changed"]
     size = f"{OD_PATIENTS:,} patients, {OD_APPOINTMENTS:,} appointments"
     return [
-        Row(f"Open Dental first sync [{db}]", first["pass_seconds"], "s",
+        Row(
+            f"Open Dental first sync [{db}]",
+            first["pass_seconds"],
+            "s",
             f"{size}; {first['added']:,} records and {first['accounts']:,} accounts added; "
             f"{first['wall']:.0f} s with start-up; target under 600 s; Open Dental data loaded in "
-            f"{big['fill_seconds']:.0f} s", 1),
-        Row(f"Open Dental pass, no changes [{db}]", nochange["pass_seconds"], "s",
+            f"{big['fill_seconds']:.0f} s",
+            1,
+        ),
+        Row(
+            f"Open Dental pass, no changes [{db}]",
+            nochange["pass_seconds"],
+            "s",
             f"{nochange['wall']:.1f} s with the command's start-up; target under 2 s; "
-            f"{nochange['changed']} changed", 2),
-        Row(f"Open Dental pass, 1,000 patients changed [{db}]", changed["pass_seconds"], "s",
-            f"{changed['changed']:,} changed; {changed['wall']:.1f} s with start-up", 2),
-        Row(f"sync peak RSS, first sync [{db}]", first["peak_rss_mib"], "MiB",
+            f"{nochange['changed']} changed",
+            2,
+        ),
+        Row(
+            f"Open Dental pass, 1,000 patients changed [{db}]",
+            changed["pass_seconds"],
+            "s",
+            f"{changed['changed']:,} changed; {changed['wall']:.1f} s with start-up",
+            2,
+        ),
+        Row(
+            f"sync peak RSS, first sync [{db}]",
+            first["peak_rss_mib"],
+            "MiB",
             f"`molar opendental sync` ({size}); at a tenth of the size: "
-            f"{small['first']['peak_rss_mib']:.0f} MiB", 0),
-        Row(f"sync peak RSS, no-change pass [{db}]", nochange["peak_rss_mib"], "MiB",
-            "the same command with nothing to write", 0),
+            f"{small['first']['peak_rss_mib']:.0f} MiB",
+            0,
+        ),
+        Row(
+            f"sync peak RSS, no-change pass [{db}]",
+            nochange["peak_rss_mib"],
+            "MiB",
+            "the same command with nothing to write",
+            0,
+        ),
     ]
 
 
@@ -342,8 +439,11 @@ def target_errors(result: TargetResult) -> list[str]:
         *error_lines(f"{result.label} /healthz", result.health.errors),
         *error_lines(f"{result.label} /healthz with session", result.health_session.errors),
         *error_lines(f"{result.label} chart page", result.chart.errors),
-        *(line for name, load in result.tabs.items()
-          for line in error_lines(f"{result.label} portal {name} tab", load.errors)),
+        *(
+            line
+            for name, load in result.tabs.items()
+            for line in error_lines(f"{result.label} portal {name} tab", load.errors)
+        ),
     ]
 
 
@@ -381,8 +481,7 @@ def duration(seconds: float) -> str:
 def reads_index(plan: str) -> bool:
     """False when the plan reads the whole appointment table."""
     return not any(
-        marker in plan
-        for marker in ("Seq Scan on patients_appointment", "SCAN patients_appointment")
+        marker in plan for marker in ("Seq Scan on patients_appointment", "SCAN patients_appointment")
     )
 
 

@@ -38,8 +38,9 @@ def _copy(model, columns: tuple[str, ...], rows) -> None:
     from django.db import connection, transaction
 
     # Columns added since (NOT NULL, with a Django-side default) get that default.
-    extra = [f for f in model._meta.concrete_fields
-             if not f.primary_key and not f.null and f.column not in columns]
+    extra = [
+        f for f in model._meta.concrete_fields if not f.primary_key and not f.null and f.column not in columns
+    ]
     defaults = tuple(f.get_default() for f in extra)
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in (*columns, *(f.column for f in extra)))
@@ -65,11 +66,15 @@ def fill() -> dict:
 
     practice_ready()
     started, now, rng = time.perf_counter(), timezone.now(), random.Random(5151)
-    providers = [Provider.objects.create(name=f"Dr. Scale {n}", abbreviation=f"SC{n}").pk
-                 for n in range(PROVIDERS)]
+    providers = [
+        Provider.objects.create(name=f"Dr. Scale {n}", abbreviation=f"SC{n}").pk for n in range(PROVIDERS)
+    ]
     fields = tuple(name for name in patient_fields(0) if name != "external_id")
-    _copy(Patient, (*fields, "external_id", "created_at", "updated_at"),
-          ((*(patient_fields(n)[f] for f in fields), f"scale-{n}", now, now) for n in range(PATIENTS)))
+    _copy(
+        Patient,
+        (*fields, "external_id", "created_at", "updated_at"),
+        ((*(patient_fields(n)[f] for f in fields), f"scale-{n}", now, now) for n in range(PATIENTS)),
+    )
     ids = list(Patient.objects.values_list("pk", flat=True))
     span = int(datetime.timedelta(days=730).total_seconds())
 
@@ -79,20 +84,37 @@ def fill() -> dict:
             status = "complete" if rng.random() < 0.6 else rng.choice(("scheduled", "broken"))
             yield rng.choice(ids), rng.choice(providers), start, 60, status, now, now
 
-    _copy(Appointment, ("patient_id", "provider_id", "start", "duration_minutes", "status",
-                        "created_at", "updated_at"), visits())
-    _copy(AccessEvent, ("patient_id", "kind", "source", "created_at"),
-          ((pk, "OnlineAccessProvided", "window", now - datetime.timedelta(seconds=rng.randrange(span)))
-           for pk in ids[::2]))
+    _copy(
+        Appointment,
+        ("patient_id", "provider_id", "start", "duration_minutes", "status", "created_at", "updated_at"),
+        visits(),
+    )
+    _copy(
+        AccessEvent,
+        ("patient_id", "kind", "source", "created_at"),
+        (
+            (pk, "OnlineAccessProvided", "window", now - datetime.timedelta(seconds=rng.randrange(span)))
+            for pk in ids[::2]
+        ),
+    )
     written = audit_record_many(
-        {"action": rng.choice(("sign_in", "phi_view", "access_provided", "printed")),
-         "actor_type": "patient", "actor_label": "scale", "patient_id": rng.choice(ids),
-         "created_at": now - datetime.timedelta(seconds=(AUDIT_EVENTS - n) * 60)}
-        for n in range(AUDIT_EVENTS))
+        {
+            "action": rng.choice(("sign_in", "phi_view", "access_provided", "printed")),
+            "actor_type": "patient",
+            "actor_label": "scale",
+            "patient_id": rng.choice(ids),
+            "created_at": now - datetime.timedelta(seconds=(AUDIT_EVENTS - n) * 60),
+        }
+        for n in range(AUDIT_EVENTS)
+    )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return {"patients": len(ids), "appointments": APPOINTMENTS, "audit_events": written,
-            "seconds": round(time.perf_counter() - started, 1)}
+    return {
+        "patients": len(ids),
+        "appointments": APPOINTMENTS,
+        "audit_events": written,
+        "seconds": round(time.perf_counter() - started, 1),
+    }
 
 
 def _timed(client, url: str, **headers) -> float:
@@ -144,8 +166,18 @@ def import_rows(count: int) -> dict:
 
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "patients.csv"
-        columns = ("external_id", "first_name", "last_name", "address1", "city", "state", "zip",
-                   "birth_date", "home_phone", "email")
+        columns = (
+            "external_id",
+            "first_name",
+            "last_name",
+            "address1",
+            "city",
+            "state",
+            "zip",
+            "birth_date",
+            "home_phone",
+            "email",
+        )
         with path.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(columns)
@@ -154,14 +186,19 @@ def import_rows(count: int) -> dict:
                 writer.writerow([f"import-{count}-{n}", *(fields[c] for c in columns[1:])])
         molar = str(Path(sys.executable).with_name("molar"))
         started = time.perf_counter()
-        done = subprocess.run([molar, "import", "patients", str(path)], capture_output=True,
-                              text=True, check=False)
+        done = subprocess.run(
+            [molar, "import", "patients", str(path)], capture_output=True, text=True, check=False
+        )
         seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"bench.scale: import failed: {done.stderr.strip()[-500:]}")
     peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return {"rows": count, "seconds": round(seconds, 1), "peak_rss_mib": round(peak_kib / 1024, 1),
-            "summary": done.stdout.strip().splitlines()[-1]}
+    return {
+        "rows": count,
+        "seconds": round(seconds, 1),
+        "peak_rss_mib": round(peak_kib / 1024, 1),
+        "summary": done.stdout.strip().splitlines()[-1],
+    }
 
 
 def main() -> None:

@@ -13,12 +13,19 @@ PRACTICE_URL = "https://portal.example.test/"
 STAFF_USERNAME = "bench-frontdesk"
 # Every setting access and invites need (SPEC S1, S2, I1).
 PRACTICE_SETTINGS = {
-    "practice_name": "Bench Dental", "practice_phone": "207-555-0100",
-    "practice_email": "frontdesk@example.test", "address1": "1 Commercial St", "city": "Portland",
-    "state": "ME", "zip": "04101", "country": "US", "portal_enabled": True,
+    "practice_name": "Bench Dental",
+    "practice_phone": "207-555-0100",
+    "practice_email": "frontdesk@example.test",
+    "address1": "1 Commercial St",
+    "city": "Portland",
+    "state": "ME",
+    "zip": "04101",
+    "country": "US",
+    "portal_enabled": True,
     "patient_facing_url": PRACTICE_URL,
     # SPEC K2: the benchmark signs staff in with a password, as the demo does.
-    "require_staff_two_factor": False, "require_admin_two_factor": False,
+    "require_staff_two_factor": False,
+    "require_admin_two_factor": False,
 }
 FIRST_NAMES = (
     "Maria",
@@ -89,7 +96,8 @@ def seed(patient_count: int) -> dict:
     actor = Actor.system("bench")
     with transaction.atomic():
         practice = practice_settings_update(
-            actor=actor, **PRACTICE_SETTINGS,
+            actor=actor,
+            **PRACTICE_SETTINGS,
             display_fields=[*DEFAULT_DISPLAY_FIELDS, "patient_portal"],
         )
         password = staff_add(username=STAFF_USERNAME, admin=False, actor=actor)

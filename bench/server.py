@@ -51,9 +51,7 @@ def molar_server(env: dict[str, str], *, workers: int, log_path: Path) -> Iterat
             wait_until_ready(process, port)
             yield port
         except BenchError as exc:
-            raise BenchError(
-                f"{exc}\nlast lines of the server log:\n{log_tail(log_path)}"
-            ) from None
+            raise BenchError(f"{exc}\nlast lines of the server log:\n{log_tail(log_path)}") from None
         finally:
             stop(process)
 

@@ -68,9 +68,9 @@ def bulk_day(count: int) -> dict:
 
     start = datetime.datetime.combine(BULK_DAY, datetime.time(15), datetime.UTC)
     patients = Patient.objects.bulk_create(
-        Patient(**{**patient_fields(900_000 + n), "external_id": f"bulk-{n}"}) for n in range(count))
-    Appointment.objects.bulk_create(Appointment(patient=p, start=start, status="complete")
-                                    for p in patients)
+        Patient(**{**patient_fields(900_000 + n), "external_id": f"bulk-{n}"}) for n in range(count)
+    )
+    Appointment.objects.bulk_create(Appointment(patient=p, start=start, status="complete") for p in patients)
     return {"day": BULK_DAY.isoformat(), "patients": len(patients)}
 
 

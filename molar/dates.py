@@ -38,9 +38,14 @@ def day_after(day: datetime.date, zone=None) -> datetime.datetime:
 END_BEFORE_START = "The end date is before the start date."
 
 
-def window_refusal(start: datetime.date | None, end: datetime.date | None, *,
-                   reversed_text: str = END_BEFORE_START, most_days: int | None = None,
-                   too_long_text: str = "") -> str | None:
+def window_refusal(
+    start: datetime.date | None,
+    end: datetime.date | None,
+    *,
+    reversed_text: str = END_BEFORE_START,
+    most_days: int | None = None,
+    too_long_text: str = "",
+) -> str | None:
     """The one rule for a window of days that pages, the API and commands
     take: its end is not before its start (an open end never is), and it
     spans at most `most_days`. Returns the refusal, in the caller's words

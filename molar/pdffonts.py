@@ -82,8 +82,9 @@ def string_width(text: str, size: float) -> float:
     return sum(pdfmetrics.stringWidth(piece, font, size) for font, piece in runs(text))
 
 
-def draw_string(canvas, x: float, y: float, text: str, size: float, *, right: bool = False,
-                heavy: bool = False) -> None:
+def draw_string(
+    canvas, x: float, y: float, text: str, size: float, *, right: bool = False, heavy: bool = False
+) -> None:
     """Draw one line at (x, y); `right` aligns its end there; `heavy` strokes
     every run (headings: the fonts have no bold of their own)."""
     if right:
@@ -128,5 +129,7 @@ def wrap(text: str, size: float, width: float) -> list[str]:
 def markup(text) -> str:
     """Text for a Paragraph: escaped, with a <font> tag around runs the body
     font lacks."""
-    return "".join(escape(piece) if font == SANS else f'<font name="{font}">{escape(piece)}</font>'
-                   for font, piece in runs(str(text or "")))
+    return "".join(
+        escape(piece) if font == SANS else f'<font name="{font}">{escape(piece)}</font>'
+        for font, piece in runs(str(text or ""))
+    )

@@ -38,13 +38,16 @@ class Refused(Exception):
     alone (the API, a CLI line, an import report) it starts with its field's
     name, for inputs whose names people type (the patient API and CSV)."""
 
-    def __init__(self, messages: Text | Iterable[Text] = (), *,
-                 fields: Mapping[str, Iterable[Text]] | None = None,
-                 kind: Kind = Kind.INVALID, name_fields: bool = False) -> None:
+    def __init__(
+        self,
+        messages: Text | Iterable[Text] = (),
+        *,
+        fields: Mapping[str, Iterable[Text]] | None = None,
+        kind: Kind = Kind.INVALID,
+        name_fields: bool = False,
+    ) -> None:
         # One message (maybe a lazy translation) is a problem, not its characters.
-        listed: Iterable[Text] = (
-            [messages] if isinstance(messages, str | Promise) else messages
-        )
+        listed: Iterable[Text] = [messages] if isinstance(messages, str | Promise) else messages
         self.problems: list[tuple[str | None, Text]] = [(None, m) for m in listed]
         for name, texts in (fields or {}).items():
             self.problems += [(None if name == NON_FIELD_ERRORS else name, t) for t in texts]

@@ -13,10 +13,12 @@ from django.conf import settings
 
 def _fernet(purpose: str) -> MultiFernet:
     keys = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
-    return MultiFernet([
-        Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"molar.{purpose}:{key}".encode()).digest()))
-        for key in keys
-    ])
+    return MultiFernet(
+        [
+            Fernet(base64.urlsafe_b64encode(hashlib.sha256(f"molar.{purpose}:{key}".encode()).digest()))
+            for key in keys
+        ]
+    )
 
 
 def seal(value: str, *, purpose: str) -> str:

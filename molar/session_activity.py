@@ -52,13 +52,15 @@ def session_timeout(request: HttpRequest) -> dict:
     session = getattr(request, "session", None)
     if session is None or session.is_empty():
         return {}
-    return {"session_expires_in": _expires_in(session, timezone.now().timestamp()),
-            "session_warning_seconds": settings.SESSION_WARNING_SECONDS}
+    return {
+        "session_expires_in": _expires_in(session, timezone.now().timestamp()),
+        "session_warning_seconds": settings.SESSION_WARNING_SECONDS,
+    }
 
 
 @require_http_methods(["GET", "POST"])
 def keepalive(request: HttpRequest) -> JsonResponse:
-    """"Stay signed in" (SPEC V4, WCAG 2.2.1): POST renews the idle limit now.
+    """ "Stay signed in" (SPEC V4, WCAG 2.2.1): POST renews the idle limit now.
     GET only says how long is left, without renewing: a page about to sign
     out asks first, as another tab may have kept the session alive. A
     session that already ended stays ended (401): this never signs anyone in."""

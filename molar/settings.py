@@ -113,7 +113,8 @@ SQLITE_OPTIONS = {
     # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead
     # of failing with "database is locked" on upgrade. WAL lets readers go on
     # while one writer commits (every portal page writes an audit row).
-    "transaction_mode": "IMMEDIATE", "timeout": SQLITE_BUSY_TIMEOUT,
+    "transaction_mode": "IMMEDIATE",
+    "timeout": SQLITE_BUSY_TIMEOUT,
     "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
 }
 DATABASE_URL = env_str("DATABASE_URL")
@@ -127,8 +128,11 @@ else:
     # Kept open like PostgreSQL's: opening one per request re-runs the PRAGMAs
     # below, and switching to WAL takes a lock that stalls other processes.
     DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": MOLAR_HOME / "molar.sqlite3",
-                    "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600)}
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": MOLAR_HOME / "molar.sqlite3",
+            "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600),
+        }
     }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     DATABASES["default"]["OPTIONS"] = {
@@ -154,8 +158,7 @@ PASSWORD_HASHERS = [
     *LEGACY_PASSWORD_HASHERS,
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "molar.access.policy.BlocklistValidator"},  # SPEC K4
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
 ]

@@ -40,8 +40,14 @@ def _drop_connection(using: str) -> None:
         pass
 
 
-def retry_transient(work: Callable[[], T], *, within: float, using: str = "default",
-                    first_wait: float = 0.05, max_wait: float = 2.0) -> T:
+def retry_transient(
+    work: Callable[[], T],
+    *,
+    within: float,
+    using: str = "default",
+    first_wait: float = 0.05,
+    max_wait: float = 2.0,
+) -> T:
     """`work()`, run again after a transient database error until it succeeds
     or `within` seconds have passed (then the last error is raised). `work`
     must be its own transaction, so a failed try leaves nothing behind."""

@@ -90,7 +90,9 @@ def fast_hasher(request, settings):
     """A fast hasher everywhere except tests marked `real_hasher` (about hashing)."""
     if not request.node.get_closest_marker("real_hasher"):
         settings.PASSWORD_HASHERS = [
-            "django.contrib.auth.hashers.MD5PasswordHasher", *settings.LEGACY_PASSWORD_HASHERS]
+            "django.contrib.auth.hashers.MD5PasswordHasher",
+            *settings.LEGACY_PASSWORD_HASHERS,
+        ]
 
 
 @pytest.fixture(autouse=True)
@@ -130,9 +132,15 @@ def make_patient(db):
     def make(**overrides) -> Patient:
         n = next(_numbers)
         fields = dict(
-            first_name="Maria", last_name=f"Lopez{n}", address1="12 Harbor Lane",
-            city="Portland", state="ME", zip="04101", birth_date=datetime.date(1984, 3, 12),
-            wireless_phone="207-555-0101", email=f"maria{n}@example.com",
+            first_name="Maria",
+            last_name=f"Lopez{n}",
+            address1="12 Harbor Lane",
+            city="Portland",
+            state="ME",
+            zip="04101",
+            birth_date=datetime.date(1984, 3, 12),
+            wireless_phone="207-555-0101",
+            email=f"maria{n}@example.com",
         )
         fields.update(overrides)
         return Patient.objects.create(**fields)

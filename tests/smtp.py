@@ -72,10 +72,18 @@ class Inbox:
         mails = []
         for envelope in envelopes:
             message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-            attachments = [(part.get_filename(), part.get_content_type(), part.get_content())
-                           for part in message.iter_attachments()]
-            mails.append(Mail(list(envelope.rcpt_tos), str(message["Subject"]),
-                              message.get_body(("plain",)).get_content(), attachments))
+            attachments = [
+                (part.get_filename(), part.get_content_type(), part.get_content())
+                for part in message.iter_attachments()
+            ]
+            mails.append(
+                Mail(
+                    list(envelope.rcpt_tos),
+                    str(message["Subject"]),
+                    message.get_body(("plain",)).get_content(),
+                    attachments,
+                )
+            )
         return mails
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[Mail]:

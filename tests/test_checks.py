@@ -18,8 +18,14 @@ def test_the_deploy_checks_are_registered():
     from django.core.checks import registry
 
     deploy = registry.registry.get_checks(include_deployment_checks=True)
-    for check in (checks.check_secret_key_source, checks.check_database, checks.check_email,
-                  checks.check_https, checks.check_audit_signing_key, checks.check_two_factor):
+    for check in (
+        checks.check_secret_key_source,
+        checks.check_database,
+        checks.check_email,
+        checks.check_https,
+        checks.check_audit_signing_key,
+        checks.check_two_factor,
+    ):
         assert check in deploy
 
 
@@ -49,11 +55,14 @@ def test_postgresql_passes(monkeypatch, settings):
     assert checks.check_database(None) == []
 
 
-@pytest.mark.parametrize(("backend", "host"), [
-    ("django.core.mail.backends.filebased.EmailBackend", ""),
-    ("django.core.mail.backends.smtp.EmailBackend", ""),  # SMTP to nowhere
-    ("django.core.mail.backends.filebased.EmailBackend", "smtp.example.com"),
-])
+@pytest.mark.parametrize(
+    ("backend", "host"),
+    [
+        ("django.core.mail.backends.filebased.EmailBackend", ""),
+        ("django.core.mail.backends.smtp.EmailBackend", ""),  # SMTP to nowhere
+        ("django.core.mail.backends.filebased.EmailBackend", "smtp.example.com"),
+    ],
+)
 def test_email_that_is_not_sent_is_a_warning(monkeypatch, settings, backend, host):
     settings.EMAIL_BACKEND = backend
     monkeypatch.setenv("EMAIL_HOST", host)

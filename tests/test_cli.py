@@ -192,12 +192,12 @@ def test_access_print_reads_the_password_from_stdin(given_access, tmp_path, monk
     assert password in PdfReader(target).pages[0].extract_text()
 
 
-def test_access_print_with_a_wrong_password_is_an_error_and_writes_nothing(given_access,
-                                                                           tmp_path):
+def test_access_print_with_a_wrong_password_is_an_error_and_writes_nothing(given_access, tmp_path):
     target = tmp_path / "letter.pdf"
 
-    message = refused("access", "print", str(given_access[0].pk), "--password", "Wrong7Pass",
-                      "--output", str(target))
+    message = refused(
+        "access", "print", str(given_access[0].pk), "--password", "Wrong7Pass", "--output", str(target)
+    )
 
     assert "Please generate a new password." in message
     assert not target.exists()
@@ -206,8 +206,9 @@ def test_access_print_with_a_wrong_password_is_an_error_and_writes_nothing(given
 def test_access_print_to_an_unwritable_place_is_an_error(given_access, tmp_path):
     target = tmp_path / "missing-dir" / "letter.pdf"
 
-    message = refused("access", "print", str(given_access[0].pk), "--password",
-                      given_access[2], "--output", str(target))
+    message = refused(
+        "access", "print", str(given_access[0].pk), "--password", given_access[2], "--output", str(target)
+    )
 
     assert message.startswith(f"Cannot write {target}")
 
@@ -217,8 +218,7 @@ def test_access_for_an_unknown_patient_is_an_error(practice, verb):
     assert refused("access", verb, "999999") == "No patient with id 999999."
 
 
-def test_access_provide_for_an_ineligible_patient_lists_every_spec_message(practice,
-                                                                          make_patient):
+def test_access_provide_for_an_ineligible_patient_lists_every_spec_message(practice, make_patient):
     patient = make_patient(address1="", wireless_phone="", email="")
 
     message = refused("access", "provide", str(patient.pk))
@@ -257,11 +257,13 @@ def test_console_script_exits_non_zero_with_one_line_on_stderr(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")}
     env.update(MOLAR_HOME=str(tmp_path), DJANGO_SETTINGS_MODULE="molar.settings")
 
-    migrate = subprocess.run([MOLAR, "migrate", "-v", "0"], env=env, capture_output=True,
-                             text=True, timeout=120, check=False)
+    migrate = subprocess.run(
+        [MOLAR, "migrate", "-v", "0"], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     assert migrate.returncode == 0, migrate.stderr
-    result = subprocess.run([MOLAR, "access", "show", "999999"], env=env, capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [MOLAR, "access", "show", "999999"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
 
     assert result.returncode != 0
     assert result.stdout == ""

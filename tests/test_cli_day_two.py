@@ -97,8 +97,11 @@ def test_access_unlock_address_lifts_an_address_block(practice):
 def test_every_command_names_the_os_user(practice, complete_patient):
     run("staff", "add", "hygienist")
     run("access", "provide", str(complete_patient.pk))
-    labels = set(AuditEvent.objects.filter(action__in=["staff_added", "access_provided"])
-                 .values_list("actor_label", flat=True))
+    labels = set(
+        AuditEvent.objects.filter(action__in=["staff_added", "access_provided"]).values_list(
+            "actor_label", flat=True
+        )
+    )
     assert labels == {OS_USER}
 
 

@@ -34,8 +34,9 @@ def run_in_threads(count: int, work) -> list:
 
 
 def test_many_staff_providing_at_once_make_one_account(practice, complete_patient):
-    results = run_in_threads(8, lambda i: access_provide(
-        patient=complete_patient, actor=Actor.system(f"desk{i}")))
+    results = run_in_threads(
+        8, lambda i: access_provide(patient=complete_patient, actor=Actor.system(f"desk{i}"))
+    )
     granted = [r for r in results if not isinstance(r, Exception)]
     refused = [r for r in results if isinstance(r, Refused)]
     assert len(granted) == 1 and len(refused) == 7, results
@@ -58,8 +59,7 @@ def test_many_patients_with_one_first_name_get_unique_usernames(practice, make_p
             return f"Jo{100 + next(numbers) % 20}"
 
     monkeypatch.setattr(services, "username_candidate", candidate)
-    results = run_in_threads(12, lambda i: access_provide(
-        patient=patients[i], actor=Actor.system("test")))
+    results = run_in_threads(12, lambda i: access_provide(patient=patients[i], actor=Actor.system("test")))
     assert not [r for r in results if isinstance(r, Exception)], results
     names = [account.username_folded for account in PortalAccount.objects.all()]
     assert len(names) == 12 and len(set(names)) == 12

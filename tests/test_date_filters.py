@@ -53,8 +53,9 @@ def test_invite_list_takes_the_widest_dates(desk_client, db):
 
 
 def test_bulk_selection_of_the_widest_dates_finds_the_visits(complete_patient):
-    Appointment.objects.create(patient=complete_patient,
-                               start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC))
+    Appointment.objects.create(
+        patient=complete_patient, start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC)
+    )
     criteria = Criteria(start=datetime.date(9999, 1, 1), end=datetime.date(9999, 12, 31))
     assert not bulk_candidates(criteria).exists()
     criteria = Criteria(start=datetime.date(1, 1, 1), end=datetime.date(9999, 12, 31))
@@ -62,14 +63,17 @@ def test_bulk_selection_of_the_widest_dates_finds_the_visits(complete_patient):
 
 
 def test_bulk_page_dry_run_of_far_dates_is_a_page(desk_client, practice):
-    response = desk_client.submit("/staff/invites/bulk/", {
-        "action": "grant", "start": "9999-12-30", "end": "9999-12-31", "dry_run": "1"})
+    response = desk_client.submit(
+        "/staff/invites/bulk/",
+        {"action": "grant", "start": "9999-12-30", "end": "9999-12-31", "dry_run": "1"},
+    )
     assert response.status_code == 200 and "No patients match." in response.content.decode()
 
 
 def test_dashboard_and_measure_api_take_far_dates(desk_client, desk_api, practice):
-    assert desk_client.get("/staff/dashboard/", {"start": "9999-12-01", "end": "9999-12-31"}
-                           ).status_code == 200
+    assert (
+        desk_client.get("/staff/dashboard/", {"start": "9999-12-01", "end": "9999-12-31"}).status_code == 200
+    )
     response = desk_api.get("/measures/electronic-copy-access?start=9999-12-01&end=9999-12-31")
     assert response.status_code == 200 and response.json()["denominator"] == 0
     response = desk_api.get("/measures/electronic-copy-access?start=0001-01-01&end=0001-12-31")

@@ -35,8 +35,9 @@ def test_the_makefile_runs_the_same_bandit_gate():
 
 def test_bandit_fails_on_a_high_severity_finding(tmp_path):
     bad = tmp_path / "bad.py"
-    bad.write_text("import subprocess\n\n\ndef run(name):\n"
-                   "    return subprocess.call('ls ' + name, shell=True)\n")
+    bad.write_text(
+        "import subprocess\n\n\ndef run(name):\n    return subprocess.call('ls ' + name, shell=True)\n"
+    )
     result = bandit(tmp_path)
     assert result.returncode == 1 and "B602" in result.stdout and "Severity: High" in result.stdout
 
@@ -59,21 +60,34 @@ def production_env(tmp_path: Path, **changes: str) -> dict:
     db = connection.settings_dict
     url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
     env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG")}
-    env.update({
-        "MOLAR_HOME": str(tmp_path), "SECRET_KEY": secrets.token_urlsafe(50),
-        "DATABASE_URL": url,
-        "HTTPS": "true", "TRUST_X_FORWARDED_PROTO": "true", "ALLOWED_HOSTS": "portal.example.com",
-        "CSRF_TRUSTED_ORIGINS": "https://portal.example.com", "EMAIL_HOST": "smtp.example.com",
-        "EMAIL_PORT": "587", "EMAIL_USE_TLS": "true", "DEFAULT_FROM_EMAIL": "portal@example.com",
-        "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-    })
+    env.update(
+        {
+            "MOLAR_HOME": str(tmp_path),
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DATABASE_URL": url,
+            "HTTPS": "true",
+            "TRUST_X_FORWARDED_PROTO": "true",
+            "ALLOWED_HOSTS": "portal.example.com",
+            "CSRF_TRUSTED_ORIGINS": "https://portal.example.com",
+            "EMAIL_HOST": "smtp.example.com",
+            "EMAIL_PORT": "587",
+            "EMAIL_USE_TLS": "true",
+            "DEFAULT_FROM_EMAIL": "portal@example.com",
+            "AUDIT_SIGNING_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
+    )
     env.update(changes)
     return {k: v for k, v in env.items() if v != ""}
 
 
 def deploy_check(env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "molar.cli", "check", "--deploy", "--fail-level", "WARNING"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "molar.cli", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
@@ -91,12 +105,15 @@ def test_deploy_check_passes_with_production_settings(production_database, tmp_p
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize(("change", "finding"), [
-    ({"HTTPS": ""}, "molar.W004"),
-    ({"AUDIT_SIGNING_KEY": ""}, "molar.W005"),
-    ({"EMAIL_HOST": ""}, "molar.W003"),
-    ({"SECRET_KEY": "short"}, "security.W009"),
-])
+@pytest.mark.parametrize(
+    ("change", "finding"),
+    [
+        ({"HTTPS": ""}, "molar.W004"),
+        ({"AUDIT_SIGNING_KEY": ""}, "molar.W005"),
+        ({"EMAIL_HOST": ""}, "molar.W003"),
+        ({"SECRET_KEY": "short"}, "security.W009"),
+    ],
+)
 def test_deploy_check_fails_on_a_missing_production_setting(production_database, tmp_path, change, finding):
     result = deploy_check(production_env(tmp_path, **change))
     assert result.returncode != 0 and finding in result.stderr

@@ -80,13 +80,13 @@ def test_sign_in_checks_the_password_before_its_transaction(practice, complete_p
     assert hashed_outside(base)
 
 
-def test_legacy_hash_is_replaced_with_a_hash_made_before_the_transaction(practice, complete_patient,
-                                                                        base):
+def test_legacy_hash_is_replaced_with_a_hash_made_before_the_transaction(practice, complete_patient, base):
     access_provide(patient=complete_patient, actor=DESK)
     account = PortalAccount.objects.get(patient=complete_patient)
     # Open Dental's own test vector: password " " with an empty salt (SPEC C5).
-    legacy = ("SHA3_512$$J3k3VWdgC8ffI5EhDVNr8aNfrtYZqm+bwUDFSbTbArOodGBxByKJC8S1gRmJwNKO0omhhpjb6DWp8n"
-              "BMlfm4cA==")
+    legacy = (
+        "SHA3_512$$J3k3VWdgC8ffI5EhDVNr8aNfrtYZqm+bwUDFSbTbArOodGBxByKJC8S1gRmJwNKO0omhhpjb6DWp8nBMlfm4cA=="
+    )
     PortalAccount.objects.filter(pk=account.pk).update(password=legacy, require_password_change=False)
     hashing.CALLS.clear()
     portal_sign_in(username=account.username, password=" ", address=None)
@@ -94,8 +94,9 @@ def test_legacy_hash_is_replaced_with_a_hash_made_before_the_transaction(practic
     assert PortalAccount.objects.get(pk=account.pk).password.startswith("md5$")
 
 
-def test_password_change_reset_and_activation_hash_before_their_transaction(practice, complete_patient,
-                                                                           base, time_machine):
+def test_password_change_reset_and_activation_hash_before_their_transaction(
+    practice, complete_patient, base, time_machine
+):
     creds = access_provide(patient=complete_patient, actor=DESK)
     account = PortalAccount.objects.get(patient=complete_patient)
     hashing.CALLS.clear()
@@ -105,10 +106,12 @@ def test_password_change_reset_and_activation_hash_before_their_transaction(prac
     assert hashed_outside(base)
     PortalAccount.objects.filter(pk=account.pk).update(
         reset_code_hash=make_password("ABCDE-FGHJK"),
-        reset_code_created_at=datetime.datetime.now(datetime.UTC))
+        reset_code_created_at=datetime.datetime.now(datetime.UTC),
+    )
     hashing.CALLS.clear()
-    portal_reset_complete(username=creds.username, code="ABCDE-FGHJK", new="Harbor8Mast",
-                          confirm="Harbor8Mast")
+    portal_reset_complete(
+        username=creds.username, code="ABCDE-FGHJK", new="Harbor8Mast", confirm="Harbor8Mast"
+    )
     assert hashed_outside(base)
     access_generate_password(patient=complete_patient, actor=DESK)
     token = activation_issue(PortalAccount.objects.get(pk=account.pk))

@@ -28,4 +28,3 @@ def test_hsts_over_https(db, settings):
     settings.SECURE_SSL_REDIRECT = False
     response = CsrfClient().get("/portal/", secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
-

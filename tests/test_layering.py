@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent / "molar"
 
 TOP = {"molar.settings", "molar.urls", "molar.wsgi", "molar.cli", "molar.api", "molar.demo"}
 
+
 def module_name(path: Path, root: Path = ROOT) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
@@ -56,7 +57,8 @@ def imported_modules(path: Path, root: Path = ROOT) -> set[str]:
 def _type_checking_only(node: ast.If) -> bool:
     test = node.test
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def unit_edges() -> dict[tuple[str, str], set[str]]:
@@ -77,7 +79,7 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
 
     def visit(node):
         if node in path:
-            return [*path[path.index(node):], node]
+            return [*path[path.index(node) :], node]
         if node in done:
             return None
         path.append(node)
@@ -116,8 +118,12 @@ def test_imports_are_read_at_every_level_and_relative_ones_resolved(tmp_path):
         "def page():\n    from molar.billing import services\n    import molar.stock.selectors\n"
     )
     assert imported_modules(app / "views.py", root=tmp_path / "molar") == {
-        "molar.shop.models", "molar.shop.models.Item", "molar.billing", "molar.billing.services",
-        "molar.stock.selectors"}
+        "molar.shop.models",
+        "molar.shop.models.Item",
+        "molar.billing",
+        "molar.billing.services",
+        "molar.stock.selectors",
+    }
 
 
 def test_no_import_cycle_between_apps():
@@ -130,8 +136,11 @@ def test_no_import_cycle_between_apps():
 
 
 def test_no_app_imports_the_top_layer():
-    wrong = {(source, target): files for (source, target), files in unit_edges().items()
-             if target in TOP and source not in TOP}
+    wrong = {
+        (source, target): files
+        for (source, target), files in unit_edges().items()
+        if target in TOP and source not in TOP
+    }
     assert not wrong, "\n".join(f"{s} -> {t}: {', '.join(sorted(f))}" for (s, t), f in wrong.items())
 
 

@@ -95,13 +95,21 @@ def scene(practice, admin, front_desk, make_patient, desk_api, smtp):
         Appointment.objects.create(patient=make_patient(first_name=f"Invitee{n}"), start=soon)
     first_day = datetime.date(2026, 1, 5)
     for day in range(BULK_DAYS):
-        start = datetime.datetime.combine(first_day + datetime.timedelta(days=day), datetime.time(15),
-                                          datetime.UTC)
+        start = datetime.datetime.combine(
+            first_day + datetime.timedelta(days=day), datetime.time(15), datetime.UTC
+        )
         for n in range(BULK_PER_DAY):
-            Appointment.objects.create(patient=make_patient(first_name=f"Bulk{day}x{n}"), start=start,
-                                       status="complete")
-    return {"target": target, "signer": signer, "username": creds.username, "api": desk_api,
-            "first_day": first_day, "smtp": smtp}
+            Appointment.objects.create(
+                patient=make_patient(first_name=f"Bulk{day}x{n}"), start=start, status="complete"
+            )
+    return {
+        "target": target,
+        "signer": signer,
+        "username": creds.username,
+        "api": desk_api,
+        "first_day": first_day,
+        "smtp": smtp,
+    }
 
 
 def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
@@ -133,8 +141,7 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
     def bulk():
         day = scene["first_day"]
         while load.running() and day < scene["first_day"] + datetime.timedelta(days=BULK_DAYS):
-            summary = bulk_grant(criteria=Criteria(day, day), actor=Actor.system("bulk"),
-                                 target=io.BytesIO())
+            summary = bulk_grant(criteria=Criteria(day, day), actor=Actor.system("bulk"), target=io.BytesIO())
             with load.lock:
                 load.granted_in_bulk += summary.granted
             day += datetime.timedelta(days=1)
@@ -197,19 +204,22 @@ def two_thousand(practice, make_patient):
     from molar.patients.models import Patient
 
     template = make_patient(first_name="Template")
-    fields = {f.attname: getattr(template, f.attname) for f in Patient._meta.concrete_fields
-              if f.attname not in ("id", "external_id", "email")}
+    fields = {
+        f.attname: getattr(template, f.attname)
+        for f in Patient._meta.concrete_fields
+        if f.attname not in ("id", "external_id", "email")
+    }
     patients = Patient.objects.bulk_create(
-        Patient(**{**fields, "first_name": f"Bulk{n}", "email": f"bulk{n}@example.com"})
-        for n in range(2000))
+        Patient(**{**fields, "first_name": f"Bulk{n}", "email": f"bulk{n}@example.com"}) for n in range(2000)
+    )
     start = datetime.datetime(2026, 1, 5, 15, tzinfo=datetime.UTC)
-    Appointment.objects.bulk_create(Appointment(patient=p, start=start, status="complete")
-                                    for p in patients)
+    Appointment.objects.bulk_create(Appointment(patient=p, start=start, status="complete") for p in patients)
     return datetime.date(2026, 1, 5)
 
 
-def test_staff_and_patients_are_not_held_up_by_a_two_thousand_patient_grant(two_thousand, desk_api,
-                                                                           make_patient):
+def test_staff_and_patients_are_not_held_up_by_a_two_thousand_patient_grant(
+    two_thousand, desk_api, make_patient
+):
     """SPEC Q3: the grant commits per patient and holds no lock others need;
     a PATCH of another patient and a portal sign-in finish while it runs
     (how long each takes is measured by `make bench`)."""
@@ -225,8 +235,12 @@ def test_staff_and_patients_are_not_held_up_by_a_two_thousand_patient_grant(two_
 
     def grant():
         try:
-            bulk_grant(criteria=Criteria(two_thousand, two_thousand), actor=Actor.system("bulk"),
-                       target=io.BytesIO(), progress=progress)
+            bulk_grant(
+                criteria=Criteria(two_thousand, two_thousand),
+                actor=Actor.system("bulk"),
+                target=io.BytesIO(),
+                progress=progress,
+            )
         except KeyboardInterrupt:
             pass
         finally:
@@ -241,8 +255,11 @@ def test_staff_and_patients_are_not_held_up_by_a_two_thousand_patient_grant(two_
         def others():
             try:
                 answers["patch"] = desk_api.patch(f"/patients/{other.pk}", json={"city": "Bath"}).status_code
-                answers["sign in"] = CsrfClient().submit(
-                    "/portal/", {"username": creds.username, "password": creds.password}).status_code
+                answers["sign in"] = (
+                    CsrfClient()
+                    .submit("/portal/", {"username": creds.username, "password": creds.password})
+                    .status_code
+                )
             finally:
                 connection.close()
 

@@ -23,8 +23,11 @@ def test_every_path_in_the_table_exists():
 
 def test_every_app_and_top_level_module_is_in_the_table():
     listed = {path.rstrip("/").split("/")[1] for path in layout_paths()}
-    present = {entry.name for entry in (ROOT / "molar").iterdir()
-               if entry.name not in SKIP and (entry.is_dir() or entry.suffix == ".py")}
+    present = {
+        entry.name
+        for entry in (ROOT / "molar").iterdir()
+        if entry.name not in SKIP and (entry.is_dir() or entry.suffix == ".py")
+    }
     assert not present - listed, f"missing from README's layout table: {sorted(present - listed)}"
 
 

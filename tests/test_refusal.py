@@ -19,9 +19,17 @@ def _form() -> MessageForm:
 
 def test_field_problems_go_on_their_fields_and_the_rest_on_top():
     form = _form()
-    refused_on_form(form, Refused("The conversation is closed.",
-                                  fields={"body": ["Write a message."], "status": ["Unknown status."],
-                                          "__all__": ["Managed elsewhere."]}))
+    refused_on_form(
+        form,
+        Refused(
+            "The conversation is closed.",
+            fields={
+                "body": ["Write a message."],
+                "status": ["Unknown status."],
+                "__all__": ["Managed elsewhere."],
+            },
+        ),
+    )
 
     assert form.errors == {
         "body": ["Write a message."],
@@ -44,8 +52,11 @@ def test_one_message_is_one_problem_not_its_characters():
 
 
 def test_messages_stand_alone_and_fields_group_them():
-    refused = Refused(fields={"first_name": ["First name is required."], "__all__": ["Managed."]},
-                      name_fields=True, kind=Kind.CONFLICT)
+    refused = Refused(
+        fields={"first_name": ["First name is required."], "__all__": ["Managed."]},
+        name_fields=True,
+        kind=Kind.CONFLICT,
+    )
 
     assert refused.messages == ["first_name: First name is required.", "Managed."]
     assert refused.fields == {"first_name": ["First name is required."]}

@@ -28,15 +28,15 @@ def all_logs():
     root.setLevel(old_level)
 
 
-def test_one_time_password_and_reset_code_are_nowhere(desk_client, practice, complete_patient,
-                                                      all_logs, mailoutbox):
+def test_one_time_password_and_reset_code_are_nowhere(
+    desk_client, practice, complete_patient, all_logs, mailoutbox
+):
     # Staff provide access: the one-time password is shown once.
     page = desk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/provide/", follow=True)
     otp = re.search(r'id="online-password" class="secret">([^<]+)<', page.content.decode()).group(1)
     username = PortalAccount.objects.get().username
     # A wrong print attempt and a good one.
-    desk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/print/",
-                       {"password": otp})
+    desk_client.submit(f"/staff/patients/{complete_patient.pk}/portal-access/print/", {"password": otp})
     # The patient signs in with it, replaces it, then forgets the new one.
     patient = CsrfClient()
     patient.submit("/portal/", {"username": username, "password": otp})
@@ -45,8 +45,9 @@ def test_one_time_password_and_reset_code_are_nowhere(desk_client, practice, com
     patient.submit("/portal/forgot/", {"username": username})
     send_outbox()
     code = re.search(r"\b[A-Z2-9]{5}-[A-Z2-9]{5}\b", mailoutbox[0].body).group(0)
-    patient.submit("/portal/reset/", {"username": username, "code": code,
-                                      "new": "Fresh8Water", "confirm": "Fresh8Water"})
+    patient.submit(
+        "/portal/reset/", {"username": username, "code": code, "new": "Fresh8Water", "confirm": "Fresh8Water"}
+    )
     assert PortalAccount.objects.get().check_password("Fresh8Water")
 
     dump = io.StringIO()

@@ -15,8 +15,9 @@ class RunningWorker:
     its own name (its claims and heartbeat say which thread it was);
     `on_start` runs in the thread first (e.g. a barrier)."""
 
-    def __init__(self, *, idle_sleep: float = 0.05, batch: int = 10, scan_every: float = 3600.0,
-                 on_start=None):
+    def __init__(
+        self, *, idle_sleep: float = 0.05, batch: int = 10, scan_every: float = 3600.0, on_start=None
+    ):
         self.stop = threading.Event()
         self.errors: list[BaseException] = []
         self.name = f"test-worker-{next(_numbers)}"

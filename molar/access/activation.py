@@ -27,8 +27,13 @@ def _binding(account: PortalAccount) -> str:
 def activation_issue(account: PortalAccount, now: datetime | None = None) -> str:
     now = now or timezone.now()
     token = secrets.token_urlsafe(32)
-    ActivationToken.objects.create(account=account, digest=_digest(token), binding=_binding(account),
-                                   created_at=now, expires_at=now + LIFETIME)
+    ActivationToken.objects.create(
+        account=account,
+        digest=_digest(token),
+        binding=_binding(account),
+        created_at=now,
+        expires_at=now + LIFETIME,
+    )
     return token
 
 

@@ -17,8 +17,24 @@ from pathlib import Path
 LIST_PATH = Path(__file__).with_name("data") / "common-passwords.txt.gz"
 # Characters read back as letters. "1" and "!" stand for "i" or "l": both
 # readings are tried.
-LEET = str.maketrans({"@": "a", "4": "a", "8": "b", "(": "c", "3": "e", "6": "g", "9": "g",
-                      "#": "h", "0": "o", "$": "s", "5": "s", "7": "t", "+": "t", "2": "z"})
+LEET = str.maketrans(
+    {
+        "@": "a",
+        "4": "a",
+        "8": "b",
+        "(": "c",
+        "3": "e",
+        "6": "g",
+        "9": "g",
+        "#": "h",
+        "0": "o",
+        "$": "s",
+        "5": "s",
+        "7": "t",
+        "+": "t",
+        "2": "z",
+    }
+)
 AMBIGUOUS = ("1", "!", "|")
 ENDS = re.compile(r"^[\W\d_]+|[\W\d_]+$")
 WORD = re.compile(r"[^\W\d_]+")
@@ -36,12 +52,14 @@ def common_passwords() -> frozenset[str]:
 def _unleet(text: str) -> set[str]:
     read = text.translate(LEET)
     # typeshed's overloads refuse a dict[str, str] (invariance); str.maketrans takes one
-    return {read.translate(str.maketrans(dict.fromkeys(AMBIGUOUS, letter)))  # type: ignore[arg-type]
-            for letter in "il"}
+    return {
+        read.translate(str.maketrans(dict.fromkeys(AMBIGUOUS, letter)))  # type: ignore[arg-type]
+        for letter in "il"
+    }
 
 
 def _unrepeated(text: str) -> str:
-    """"abcabc" -> "abc"; anything else unchanged."""
+    """ "abcabc" -> "abc"; anything else unchanged."""
     for size in range(1, len(text) // 2 + 1):
         if len(text) % size == 0 and text[:size] * (len(text) // size) == text:
             return text[:size]
@@ -64,8 +82,9 @@ def is_common(password: str) -> bool:
 
 def practice_words(practice_name: str) -> list[str]:
     words = {w.casefold() for w in WORD.findall(practice_name or "")}
-    return sorted((w for w in words if len(w) >= MIN_PRACTICE_WORD and w not in PLAIN_WORDS),
-                  key=len, reverse=True)
+    return sorted(
+        (w for w in words if len(w) >= MIN_PRACTICE_WORD and w not in PLAIN_WORDS), key=len, reverse=True
+    )
 
 
 def is_practice_name(password: str, practice_name: str) -> bool:

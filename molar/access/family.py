@@ -25,7 +25,8 @@ def represented_ids_query(patient_id: int, *, guarantor_access: bool) -> QuerySe
     whose parts each use an index (SPEC Q1): a UNION, because an OR across
     the guardian join makes PostgreSQL scan the whole patient table."""
     links = GuardianLink.objects.filter(guardian_id=patient_id, is_guardian=True).values_list(
-        "patient_id", flat=True)
+        "patient_id", flat=True
+    )
     parts = [Patient.objects.filter(responsible_party_id=patient_id).values_list("id", flat=True)]
     if guarantor_access:
         parts.append(Patient.objects.filter(guarantor_id=patient_id).values_list("id", flat=True))
@@ -50,15 +51,20 @@ def represented_ids(patient_id: int, *, guarantor_access: bool) -> set[int]:
 
 def represented_patients(account: PortalAccount, practice: PracticeSettings) -> list[Patient]:
     me = account.patient
-    flags = (getattr(account, "represents_others", True),
-             getattr(account, "guarantees_others", True) and practice.allow_guarantor_access)
+    flags = (
+        getattr(account, "represents_others", True),
+        getattr(account, "guarantees_others", True) and practice.allow_guarantor_access,
+    )
     if not any(flags):
         return [me]
     ids = represented_ids(me.pk, guarantor_access=practice.allow_guarantor_access)
     if not ids:
         return [me]  # most patients represent nobody: one query, not two
-    others = (Patient.objects.filter(pk__in=ids).exclude(status__in=HIDDEN)
-              .order_by("first_name", "last_name", "id"))
+    others = (
+        Patient.objects.filter(pk__in=ids)
+        .exclude(status__in=HIDDEN)
+        .order_by("first_name", "last_name", "id")
+    )
     return [me, *others]
 
 

@@ -33,11 +33,26 @@ from .models import PortalAccount
 from .services import access_remove, username_problems
 
 # Molar's documented CSV (README): PatNum, UserName, Password, optional flags.
-COLUMNS = ("PatNum", "UserName", "Password", "RequireUserNameChange", "RequirePasswordChange",
-           "DateTimeLastLogin")
+COLUMNS = (
+    "PatNum",
+    "UserName",
+    "Password",
+    "RequireUserNameChange",
+    "RequirePasswordChange",
+    "DateTimeLastLogin",
+)
 # A raw export of the table: Open Dental's column names (FKey is the PatNum).
-RAW_COLUMNS = ("UserWebNum", "FKey", "FKeyType", "UserName", "Password", "PasswordResetCode",
-               "RequireUserNameChange", "DateTimeLastLogin", "RequirePasswordChange")
+RAW_COLUMNS = (
+    "UserWebNum",
+    "FKey",
+    "FKeyType",
+    "UserName",
+    "Password",
+    "PasswordResetCode",
+    "RequireUserNameChange",
+    "DateTimeLastLogin",
+    "RequirePasswordChange",
+)
 PATIENT_PORTAL = "1"  # UserWebFKeyType.PatientPortal
 SHA3_FORMAT = re.compile(r"SHA3_512\$[^$]*\$[A-Za-z0-9+/]{86}==")
 MD5_FORMAT = re.compile(r"(?:MD5\$\$)?([A-Za-z0-9+/]{22}==)")
@@ -81,19 +96,25 @@ def opendental_last_login(value: object) -> datetime.datetime | None:
     return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
-def account_digest(username: str, password: str, require_password_change: bool,
-                   require_username_change: bool) -> str:
+def account_digest(
+    username: str, password: str, require_password_change: bool, require_username_change: bool
+) -> str:
     """What the sync wrote, in one value. Any unusable password counts as one
     state (removing access writes a random one), and so do its flags."""
     usable = is_password_usable(password)
-    parts = (username, password if usable else NO_ACCESS,
-             str(usable and require_password_change), str(usable and require_username_change))
+    parts = (
+        username,
+        password if usable else NO_ACCESS,
+        str(usable and require_password_change),
+        str(usable and require_username_change),
+    )
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
 def _digest_of(account: PortalAccount) -> str:
-    return account_digest(account.username, account.password, account.require_password_change,
-                          account.require_username_change)
+    return account_digest(
+        account.username, account.password, account.require_password_change, account.require_username_change
+    )
 
 
 def opendental_managed(account: PortalAccount) -> bool:
@@ -113,8 +134,10 @@ class ImportReport:
 def _patient(patnum: str) -> Patient | None:
     if not patnum.isdigit():
         return None
-    return (Patient.objects.filter(od_pat_num=int(patnum)).first()
-            or Patient.objects.filter(external_id=patnum).first())
+    return (
+        Patient.objects.filter(od_pat_num=int(patnum)).first()
+        or Patient.objects.filter(external_id=patnum).first()
+    )
 
 
 def _import_row(row: dict, actor: Actor, raw: bool) -> None:
@@ -135,18 +158,23 @@ def _import_row(row: dict, actor: Actor, raw: bool) -> None:
     password = opendental_password(row.get("Password"))
     rename = opendental_flag(row.get("RequireUserNameChange"), "RequireUserNameChange")
     account = PortalAccount(
-        patient=patient, username=username, password=password,
-        require_username_change=rename, username_offer_pending=rename,
-        require_password_change=opendental_flag(row.get("RequirePasswordChange"),
-                                                "RequirePasswordChange"),
+        patient=patient,
+        username=username,
+        password=password,
+        require_username_change=rename,
+        username_offer_pending=rename,
+        require_password_change=opendental_flag(row.get("RequirePasswordChange"), "RequirePasswordChange"),
         last_login=opendental_last_login(row.get("DateTimeLastLogin")),
     )
     try:
         with transaction.atomic():
             account.save()
-            audit_record(action="access_imported", actor=actor, patient_id=patient.pk,
-                         detail={"username": username, "source": "opendental",
-                                 "access": is_password_usable(password)})
+            audit_record(
+                action="access_imported",
+                actor=actor,
+                patient_id=patient.pk,
+                detail={"username": username, "source": "opendental", "access": is_password_usable(password)},
+            )
     except IntegrityError:
         raise Refused(f"The Online Username {username} already exists.") from None
 
@@ -170,16 +198,22 @@ def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
     yield from rest
 
 
-def access_import_opendental(*, lines: Iterable[str], actor: Actor,
-                             progress: Callable[[int], object] | None = None) -> ImportReport:
+def access_import_opendental(
+    *, lines: Iterable[str], actor: Actor, progress: Callable[[int], object] | None = None
+) -> ImportReport:
     """Import every good row of an exported `userweb` file; report the bad ones."""
     reader, raw = _reader(lines)
     needed = ("FKey", "FKeyType", "UserName", "Password") if raw else COLUMNS[:3]
     missing = [c for c in needed if c not in (reader.fieldnames or [])]
     report = ImportReport()
     if missing:
-        report.problems.append((1, f"Missing column(s): {', '.join(missing)}. Use Molar's CSV "
-                                   "(PatNum,UserName,Password,...) or a raw userweb export."))
+        report.problems.append(
+            (
+                1,
+                f"Missing column(s): {', '.join(missing)}. Use Molar's CSV "
+                "(PatNum,UserName,Password,...) or a raw userweb export.",
+            )
+        )
         return report
     for row in reader:
         if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
@@ -213,8 +247,9 @@ class OpenDentalAccount:
 
     @property
     def digest(self) -> str:
-        return account_digest(self.username, self.password, self.require_password_change,
-                              self.require_username_change)
+        return account_digest(
+            self.username, self.password, self.require_password_change, self.require_username_change
+        )
 
 
 @dataclass
@@ -227,8 +262,10 @@ class SyncAccountsResult:
 
 
 def _clash(row: OpenDentalAccount) -> str:
-    return (f"Open Dental username {row.username} (PatNum {row.pat_num}) is already used by "
-            "another portal account in Molar; that account was left as it is.")
+    return (
+        f"Open Dental username {row.username} (PatNum {row.pat_num}) is already used by "
+        "another portal account in Molar; that account was left as it is."
+    )
 
 
 def access_sync_opendental(*, rows: list[OpenDentalAccount], actor: Actor) -> SyncAccountsResult:
@@ -236,21 +273,34 @@ def access_sync_opendental(*, rows: list[OpenDentalAccount], actor: Actor) -> Sy
     sync still manages, leave Molar's own alone, report username clashes."""
     result = SyncAccountsResult()
     # Plain values, not model objects: most rows of most passes are unchanged.
-    existing = {patient_id: (pk, od_digest and od_digest == account_digest(name, hashed, *flags)
-                             and od_digest)
-                for pk, patient_id, od_digest, name, hashed, *flags in PortalAccount.objects.filter(
-                    patient_id__in=[r.patient_id for r in rows]).values_list(
-                    "pk", "patient_id", "od_digest", "username", "password",
-                    "require_password_change", "require_username_change")}
+    existing = {
+        patient_id: (pk, od_digest and od_digest == account_digest(name, hashed, *flags) and od_digest)
+        for pk, patient_id, od_digest, name, hashed, *flags in PortalAccount.objects.filter(
+            patient_id__in=[r.patient_id for r in rows]
+        ).values_list(
+            "pk",
+            "patient_id",
+            "od_digest",
+            "username",
+            "password",
+            "require_password_change",
+            "require_username_change",
+        )
+    }
     folded = {r.patient_id: fold_username(r.username) for r in rows}
-    holders = dict(PortalAccount.objects.filter(username_folded__in=set(folded.values()))
-                   .values_list("username_folded", "patient_id"))
+    holders = dict(
+        PortalAccount.objects.filter(username_folded__in=set(folded.values())).values_list(
+            "username_folded", "patient_id"
+        )
+    )
     new = []
     for row in rows:
         name = folded[row.patient_id]
         if not row.username or len(row.username) > 64 or len(name) > 64:
-            result.problems.append(f"Open Dental username {row.username[:70]!r} (PatNum "
-                                   f"{row.pat_num}) is blank or longer than 64 characters.")
+            result.problems.append(
+                f"Open Dental username {row.username[:70]!r} (PatNum "
+                f"{row.pat_num}) is blank or longer than 64 characters."
+            )
             continue
         if holders.setdefault(name, row.patient_id) != row.patient_id:
             result.clashes.append(_clash(row))
@@ -266,12 +316,17 @@ def access_sync_opendental(*, rows: list[OpenDentalAccount], actor: Actor) -> Sy
 
 def _new_account(row: OpenDentalAccount) -> PortalAccount:
     return PortalAccount(
-        patient_id=row.patient_id, username=row.username, password=row.password,
+        patient_id=row.patient_id,
+        username=row.username,
+        password=row.password,
         username_folded=fold_username(row.username),
         require_password_change=row.require_password_change,
         require_username_change=row.require_username_change,
-        username_offer_pending=row.require_username_change, last_login=row.last_login,
-        od_user_web_num=row.user_web_num, od_digest=row.digest)
+        username_offer_pending=row.require_username_change,
+        last_login=row.last_login,
+        od_user_web_num=row.user_web_num,
+        od_digest=row.digest,
+    )
 
 
 def _create(rows: list[OpenDentalAccount], result: SyncAccountsResult) -> None:
@@ -291,8 +346,7 @@ def _create(rows: list[OpenDentalAccount], result: SyncAccountsResult) -> None:
             result.clashes.append(_clash(row))
 
 
-def _update(account: PortalAccount, row: OpenDentalAccount, actor: Actor,
-            result: SyncAccountsResult) -> None:
+def _update(account: PortalAccount, row: OpenDentalAccount, actor: Actor, result: SyncAccountsResult) -> None:
     """An account the sync manages, changed in Open Dental."""
     if account.has_access and not is_password_usable(row.password):
         try:  # SPEC A2 through the one door: audited, sessions end
@@ -324,8 +378,11 @@ def access_remove_for_deleted(*, patient_ids: list[int], actor: Actor) -> int:
     `access_remove` (audited, sessions end). An account the sync managed
     stays managed, so a later grant in Open Dental is applied."""
     removed = 0
-    accounts = PortalAccount.objects.select_related("patient").filter(
-        patient_id__in=patient_ids).filter(~Q(password__startswith=NO_ACCESS))
+    accounts = (
+        PortalAccount.objects.select_related("patient")
+        .filter(patient_id__in=patient_ids)
+        .filter(~Q(password__startswith=NO_ACCESS))
+    )
     for account in accounts:
         managed = opendental_managed(account)
         try:

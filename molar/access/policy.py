@@ -24,7 +24,11 @@ def normalize_password(password: str | None) -> str:
 
 
 def password_problems(
-    password: str, *, profile: str = "seed", username: str = "", first_name: str = "",
+    password: str,
+    *,
+    profile: str = "seed",
+    username: str = "",
+    first_name: str = "",
     practice_name: str = "",
 ) -> list[str]:
     """Every rule the password breaks, in a fixed order; empty when acceptable."""
@@ -63,11 +67,13 @@ class BlocklistValidator:
 
         password = normalize_password(password)
         if is_common(password):
-            raise ValidationError("Password is too common. Choose one that is harder to guess.",
-                                  code="password_too_common")
+            raise ValidationError(
+                "Password is too common. Choose one that is harder to guess.", code="password_too_common"
+            )
         if is_practice_name(password, PracticeSettings.cached().practice_name):
-            raise ValidationError("Password must not be made from the practice's name.",
-                                  code="password_practice_name")
+            raise ValidationError(
+                "Password must not be made from the practice's name.", code="password_practice_name"
+            )
 
     def get_help_text(self) -> str:
         return "Your password can't be a common password or a variant of one."

@@ -34,13 +34,20 @@ def _draw_qr(pdf: canvas.Canvas, url: str, x: float, y: float) -> None:
     pdf.setFillColorRGB(0, 0, 0)
     for shape in widget.draw().getContents():
         if isinstance(shape, Rect) and shape.fillColor is not None:
-            pdf.rect(x + (shape.x - x1) * scale_x, y + (shape.y - y1) * scale_y,
-                     shape.width * scale_x, shape.height * scale_y, stroke=0, fill=1)
+            pdf.rect(
+                x + (shape.x - x1) * scale_x,
+                y + (shape.y - y1) * scale_y,
+                shape.width * scale_x,
+                shape.height * scale_y,
+                stroke=0,
+                fill=1,
+            )
     pdf.restoreState()
 
 
-def _draw_letter(pdf: canvas.Canvas, practice: PracticeSettings, username: str, password: str,
-                 url: str) -> None:
+def _draw_letter(
+    pdf: canvas.Canvas, practice: PracticeSettings, username: str, password: str, url: str
+) -> None:
     """In the active language (SPEC V10) and a Unicode font (SPEC V6): the
     username prints exactly as the patient must type it."""
     width, height = letter
@@ -80,8 +87,9 @@ def credentials_pdf(*, practice: PracticeSettings, username: str, password: str,
     return buffer.getvalue()
 
 
-def letters_pdf(target: str | IO[bytes], *, practice: PracticeSettings,
-                letters: Iterable[tuple[str, ...]]) -> None:
+def letters_pdf(
+    target: str | IO[bytes], *, practice: PracticeSettings, letters: Iterable[tuple[str, ...]]
+) -> None:
     """One page per (username, password, url[, language]), written to `target`
     (a path or a binary file): the bulk "Provide access and print letters"
     (SPEC I5), each in its patient's language when given (SPEC V10)."""

@@ -23,8 +23,12 @@ def access_reset_code_issue(*, patient_id: int | None, code_hash: str, now: date
     now, single use). Returns why no code may go out any more, or ""."""
     if patient_id is None:
         return "no access"
-    account = (PortalAccount.objects.select_for_update().select_related("patient")
-               .filter(patient_id=patient_id).first())
+    account = (
+        PortalAccount.objects.select_for_update()
+        .select_related("patient")
+        .filter(patient_id=patient_id)
+        .first()
+    )
     if account is None or not account.has_access:
         return "no access"
     if not account.patient.email:
@@ -32,6 +36,7 @@ def access_reset_code_issue(*, patient_id: int | None, code_hash: str, now: date
     account.reset_code_hash = code_hash
     account.reset_code_created_at = now
     account.reset_code_failures = 0
-    account.save(update_fields=["reset_code_hash", "reset_code_created_at", "reset_code_failures",
-                                "updated_at"])
+    account.save(
+        update_fields=["reset_code_hash", "reset_code_created_at", "reset_code_failures", "updated_at"]
+    )
     return ""

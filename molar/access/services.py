@@ -41,8 +41,7 @@ MSG_URL_MISSING = (
     "Click Setup to set the Patient Facing URL."
 )
 MSG_URL_MISSING_PRINT = (
-    "Patient Facing URL is required to be set before printing. "
-    "Click Setup to set the Patient Facing URL."
+    "Patient Facing URL is required to be set before printing. Click Setup to set the Patient Facing URL."
 )
 MSG_ALREADY = "Patient already has online access. Use Generate New for a new password."
 MSG_PROVIDE_FIRST = "Please use the Provide Online Access button first."
@@ -58,10 +57,14 @@ MSG_PASSWORD_MISMATCH = (
     "Please generate a new password."
 )
 MSG_NO_FACTORS = "The patient has no two-step sign-in to clear."
-MSG_OWN_PASSWORD = ("The patient has set their own password, which is never printed. "  # noqa: S105
-                    "Use Generate New for a one-time password to print.")
-MSG_PRINT_LOCKED = ("Sign-in is locked for this patient after too many wrong passwords, so nothing "  # noqa: S105
-                    "is printed. Generate New gives a new one-time password and unlocks it.")
+MSG_OWN_PASSWORD = (
+    "The patient has set their own password, which is never printed. "  # noqa: S105
+    "Use Generate New for a one-time password to print."
+)
+MSG_PRINT_LOCKED = (
+    "Sign-in is locked for this patient after too many wrong passwords, so nothing "  # noqa: S105
+    "is printed. Generate New gives a new one-time password and unlocks it."
+)
 USERNAME_ATTEMPTS = 1000
 
 
@@ -100,8 +103,11 @@ def _audited(action: str) -> Callable[[F], F]:
                 return func(patient=patient, actor=actor, **kwargs)
             except Refused as exc:
                 audit_record(
-                    action=action, actor=actor, patient_id=patient.pk,
-                    outcome=AuditEvent.Outcome.FAILURE, detail={"reasons": exc.messages},
+                    action=action,
+                    actor=actor,
+                    patient_id=patient.pk,
+                    outcome=AuditEvent.Outcome.FAILURE,
+                    detail={"reasons": exc.messages},
                 )
                 raise
 
@@ -162,8 +168,9 @@ def prepare_one_time_password(patient: Patient) -> PreparedPassword:
 
 
 def _check_prepared(prepared: PreparedPassword, account: PortalAccount) -> None:
-    if password_problems(prepared.plain, profile="seed", username=account.username,
-                         first_name=account.patient.first_name):
+    if password_problems(
+        prepared.plain, profile="seed", username=account.username, first_name=account.patient.first_name
+    ):
         raise _PasswordClash
 
 
@@ -186,15 +193,24 @@ def _create_account(patient: Patient) -> PortalAccount:
         try:
             with transaction.atomic():  # savepoint: a lost race costs one attempt
                 return PortalAccount.objects.create(
-                    patient=patient, username=username, password="!"  # noqa: S106 (unusable)
+                    patient=patient,
+                    username=username,
+                    password="!",  # noqa: S106 (unusable)
                 )
         except IntegrityError:
             continue
     raise Refused([MSG_USERNAME_EXHAUSTED], kind=Kind.CONFLICT)
 
 
-def _grant(patient: Patient, account: PortalAccount | None, actor: Actor, source: str,
-           prepared: PreparedPassword, *, provided_now: bool = True) -> tuple[PortalAccount, bool]:
+def _grant(
+    patient: Patient,
+    account: PortalAccount | None,
+    actor: Actor,
+    source: str,
+    prepared: PreparedPassword,
+    *,
+    provided_now: bool = True,
+) -> tuple[PortalAccount, bool]:
     """Create the account if needed and set the prepared one-time password; an
     `OnlineAccessProvided` event when the patient had no access (SPEC W1, I2),
     unless the credentials still have to reach them (SPEC I6)."""
@@ -206,7 +222,8 @@ def _grant(patient: Patient, account: PortalAccount | None, actor: Actor, source
     _set_one_time_password(account, prepared.hashed, actor)
     if new_access and provided_now:
         AccessEvent.objects.create(
-            patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source)
+            patient=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, source=source
+        )
     return account, new_access
 
 
@@ -232,8 +249,9 @@ def access_provide(*, patient: Patient, actor: Actor, source: str = "window") ->
     return _with_prepared(patient, lambda prepared: _provide(patient, actor, source, practice, prepared))
 
 
-def _provide(patient: Patient, actor: Actor, source: str, practice: PracticeSettings,
-             prepared: PreparedPassword) -> Credentials:
+def _provide(
+    patient: Patient, actor: Actor, source: str, practice: PracticeSettings, prepared: PreparedPassword
+) -> Credentials:
     with transaction.atomic():
         patient, account = _lock(patient)
         if account is not None and account.has_access:
@@ -241,7 +259,9 @@ def _provide(patient: Patient, actor: Actor, source: str, practice: PracticeSett
         _require_ready(practice, patient)
         account, _ = _grant(patient, account, actor, source, prepared)
         audit_record(
-            action="access_provided", actor=actor, patient_id=patient.pk,
+            action="access_provided",
+            actor=actor,
+            patient_id=patient.pk,
             detail={"username": account.username, "source": source},
         )
     return Credentials(account.username, prepared.plain, practice.patient_facing_url)
@@ -260,8 +280,9 @@ def access_issue_one_time(*, patient: Patient, actor: Actor, source: str) -> Cre
     return _with_prepared(patient, lambda prepared: _issue(patient, actor, source, practice, prepared))
 
 
-def _issue(patient: Patient, actor: Actor, source: str, practice: PracticeSettings,
-           prepared: PreparedPassword) -> Credentials | None:
+def _issue(
+    patient: Patient, actor: Actor, source: str, practice: PracticeSettings, prepared: PreparedPassword
+) -> Credentials | None:
     with transaction.atomic():
         patient, account = _lock(patient)
         _require_ready(practice, patient)
@@ -269,7 +290,9 @@ def _issue(patient: Patient, actor: Actor, source: str, practice: PracticeSettin
             return None
         account, new_access = _grant(patient, account, actor, source, prepared)
         audit_record(
-            action="credentials_issued", actor=actor, patient_id=patient.pk,
+            action="credentials_issued",
+            actor=actor,
+            patient_id=patient.pk,
             detail={"username": account.username, "source": source, "new_access": new_access},
         )
     return Credentials(account.username, prepared.plain, practice.patient_facing_url)
@@ -302,8 +325,9 @@ def access_issue_for_delivery(*, patient: Patient, actor: Actor) -> Issued | Non
     return _with_prepared(patient, lambda prepared: _issue_for_delivery(patient, actor, practice, prepared))
 
 
-def _issue_for_delivery(patient: Patient, actor: Actor, practice: PracticeSettings,
-                        prepared: PreparedPassword) -> Issued | None:
+def _issue_for_delivery(
+    patient: Patient, actor: Actor, practice: PracticeSettings, prepared: PreparedPassword
+) -> Issued | None:
     with transaction.atomic():
         patient, account = _lock(patient)
         _require_ready(practice, patient)
@@ -313,9 +337,15 @@ def _issue_for_delivery(patient: Patient, actor: Actor, practice: PracticeSettin
         prior = (account.password, account.require_password_change) if account and had_access else ("", False)
         account, new_access = _grant(patient, account, actor, "invite", prepared, provided_now=False)
         audit_record(
-            action="credentials_issued", actor=actor, patient_id=patient.pk,
-            detail={"username": account.username, "source": "invite", "new_access": new_access,
-                    "awaiting_delivery": True},
+            action="credentials_issued",
+            actor=actor,
+            patient_id=patient.pk,
+            detail={
+                "username": account.username,
+                "source": "invite",
+                "new_access": new_access,
+                "awaiting_delivery": True,
+            },
         )
     credentials = Credentials(account.username, prepared.plain, practice.patient_facing_url)
     return Issued(credentials, account, prepared.hashed, prior[0], prior[1], new_access)
@@ -325,14 +355,20 @@ def access_delivery_accepted(*, patient_id: int, actor: Actor, new_access: bool,
     """SPEC I6: the mail server took the credentials: for a patient who had no
     access, that is when access was provided (the dashboard counts it)."""
     if new_access:
-        AccessEvent.objects.create(patient_id=patient_id, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
-                                   source="invite", created_at=at)
-        audit_record(action="access_provided", actor=actor, patient_id=patient_id,
-                     detail={"source": "invite"})
+        AccessEvent.objects.create(
+            patient_id=patient_id,
+            kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
+            source="invite",
+            created_at=at,
+        )
+        audit_record(
+            action="access_provided", actor=actor, patient_id=patient_id, detail={"source": "invite"}
+        )
 
 
-def access_delivery_failed(*, patient_id: int, actor: Actor, issued_hash: str, prior_hash: str,
-                           prior_one_time: bool, reason: str) -> bool:
+def access_delivery_failed(
+    *, patient_id: int, actor: Actor, issued_hash: str, prior_hash: str, prior_one_time: bool, reason: str
+) -> bool:
     """SPEC I6: the email with credentials finally failed, so nobody has them:
     the account goes back to what it was (no access, or the one-time password
     sent before), unless something changed it since. True when voided."""
@@ -346,8 +382,12 @@ def access_delivery_failed(*, patient_id: int, actor: Actor, issued_hash: str, p
             account.set_password(None)
             account.require_password_change = False
         account.save(update_fields=["password", "require_password_change", "updated_at"])
-        audit_record(action="credentials_voided", actor=actor, patient_id=patient_id,
-                     detail={"reason": reason[:200], "access_kept": bool(prior_hash)})
+        audit_record(
+            action="credentials_voided",
+            actor=actor,
+            patient_id=patient_id,
+            detail={"reason": reason[:200], "access_kept": bool(prior_hash)},
+        )
     return True
 
 
@@ -404,8 +444,13 @@ def access_set_password(*, patient: Patient, actor: Actor, password: str) -> Non
 
 
 def _require_policy(password: str, practice: PracticeSettings, username: str, first_name: str) -> None:
-    problems = password_problems(password, profile=practice.password_policy, username=username,
-                                 first_name=first_name, practice_name=practice.practice_name)
+    problems = password_problems(
+        password,
+        profile=practice.password_policy,
+        username=username,
+        first_name=first_name,
+        practice_name=practice.practice_name,
+    )
     if problems:
         raise Refused(problems)
 
@@ -444,7 +489,9 @@ def access_rename(*, patient: Patient, actor: Actor, username: str) -> PortalAcc
         except IntegrityError:  # taken between our check and our write
             raise Refused([MSG_USERNAME_TAKEN], kind=Kind.CONFLICT) from None
         audit_record(
-            action="username_changed", actor=actor, patient_id=patient.pk,
+            action="username_changed",
+            actor=actor,
+            patient_id=patient.pk,
             detail={"from": old, "to": username},
         )
     return account
@@ -471,7 +518,9 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
     _check_printed_password(account, password)
     with override(language_for(patient)):  # SPEC V10: the patient's language
         pdf = credentials_pdf(
-            practice=practice, username=account.username, password=password,
+            practice=practice,
+            username=account.username,
+            password=password,
             url=practice.patient_facing_url,
         )
     audit_record(action="printed", actor=actor, patient_id=patient.pk)
@@ -480,15 +529,17 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
 
 def _check_printed_password(account: PortalAccount, password: str) -> None:
     now, address = timezone.now(), current.get().client_ip
-    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
-                                                                           account, now):
+    if throttle.address_blocked(address, now) or throttle.username_locked(
+        account.username_folded, account, now
+    ):
         spend_hash_time(password)
         raise Refused([MSG_PRINT_LOCKED])
     if not account.check_password(password):
         with transaction.atomic():
             account = PortalAccount.objects.select_for_update().get(pk=account.pk)
-            throttle.record_failure(username=account.username, address=address, account=account,
-                                    counted=True, now=now)
+            throttle.record_failure(
+                username=account.username, address=address, account=account, counted=True, now=now
+            )
         raise Refused([MSG_PASSWORD_MISMATCH])
 
 

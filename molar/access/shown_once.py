@@ -43,18 +43,32 @@ def _path(patient_id: int) -> str:
     return reverse("access:page", args=[patient_id])
 
 
-def shown_once_keep(request: HttpRequest, response: HttpResponseBase, *, patient_id: int,
-                    password: str) -> None:
+def shown_once_keep(
+    request: HttpRequest, response: HttpResponseBase, *, patient_id: int, password: str
+) -> None:
     """Seal `password` into the redirect `response` for the next GET of the page."""
     ticket = secrets.token_urlsafe(16)  # 128 bits
     request.session[SESSION_KEY] = ticket
-    payload = json.dumps({"p": patient_id, "u": request.user.pk, "t": ticket, "x": int(time.time()) +
-                          LIFETIME_SECONDS, "pw": password}).encode()
+    payload = json.dumps(
+        {
+            "p": patient_id,
+            "u": request.user.pk,
+            "t": ticket,
+            "x": int(time.time()) + LIFETIME_SECONDS,
+            "pw": password,
+        }
+    ).encode()
     nonce = secrets.token_bytes(12)
     sealed = nonce + AESGCM(_key()).encrypt(nonce, payload, COOKIE.encode())
-    response.set_cookie(COOKIE, urlsafe_b64encode(sealed).decode(), max_age=LIFETIME_SECONDS,
-                        path=_path(patient_id), secure=request.is_secure(), httponly=True,
-                        samesite="Strict")
+    response.set_cookie(
+        COOKIE,
+        urlsafe_b64encode(sealed).decode(),
+        max_age=LIFETIME_SECONDS,
+        path=_path(patient_id),
+        secure=request.is_secure(),
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def shown_once_take(request: HttpRequest, *, patient_id: int) -> str:
@@ -70,9 +84,13 @@ def shown_once_take(request: HttpRequest, *, patient_id: int) -> str:
         payload = json.loads(AESGCM(_key()).decrypt(sealed[:12], sealed[12:], COOKIE.encode()))
     except (InvalidTag, ValueError, TypeError):
         return ""
-    valid = (ticket is not None and secrets.compare_digest(str(payload.get("t", "")), ticket)
-             and payload.get("p") == patient_id and payload.get("u") == request.user.pk
-             and payload.get("x", 0) >= time.time())
+    valid = (
+        ticket is not None
+        and secrets.compare_digest(str(payload.get("t", "")), ticket)
+        and payload.get("p") == patient_id
+        and payload.get("u") == request.user.pk
+        and payload.get("x", 0) >= time.time()
+    )
     return str(payload.get("pw", "")) if valid else ""
 
 

@@ -88,8 +88,9 @@ def access_page(request: StaffRequest, pk: int) -> HttpResponseBase:
     return response
 
 
-def _run(request: StaffRequest, pk: int, action: Callable[..., Any], *, notice: str,
-         **kwargs: Any) -> HttpResponseBase:
+def _run(
+    request: StaffRequest, pk: int, action: Callable[..., Any], *, notice: str, **kwargs: Any
+) -> HttpResponseBase:
     patient = patient_for_staff(pk)
     response = _back_to_page(request, pk)
     try:
@@ -100,8 +101,13 @@ def _run(request: StaffRequest, pk: int, action: Callable[..., Any], *, notice: 
     # The password to show once: generated (Credentials or str) or, for a
     # typed one, the staff member's own input, so that it can be printed.
     # Never anything else: an account's `.password` is its hash (SPEC W4).
-    password = (result.password if isinstance(result, services.Credentials)
-                else result if isinstance(result, str) else kwargs.get("password", ""))
+    password = (
+        result.password
+        if isinstance(result, services.Credentials)
+        else result
+        if isinstance(result, str)
+        else kwargs.get("password", "")
+    )
     if password:
         shown_once_keep(request, response, patient_id=pk, password=password)
     messages.success(request, notice)
@@ -111,9 +117,12 @@ def _run(request: StaffRequest, pk: int, action: Callable[..., Any], *, notice: 
 @require_POST
 @staff_view(MANAGE_ACCESS)
 def provide(request: StaffRequest, pk: int) -> HttpResponseBase:
-    return _run(request, pk, services.access_provide,
-                notice="Online access provided. Print or write down the password now: "
-                       "it is shown only once.")
+    return _run(
+        request,
+        pk,
+        services.access_provide,
+        notice="Online access provided. Print or write down the password now: it is shown only once.",
+    )
 
 
 @staff_view(MANAGE_ACCESS)
@@ -121,40 +130,58 @@ def remove(request: StaffRequest, pk: int) -> HttpResponseBase:
     """SPEC W2: a confirmation step that works without JavaScript."""
     if request.method != "POST" or request.POST.get("confirm") != "yes":
         patient = patient_for_staff(pk)
-        return render(request, "access/remove_confirm.html",
-                      {"patient": patient, "next": _return_to(request)})
+        return render(
+            request, "access/remove_confirm.html", {"patient": patient, "next": _return_to(request)}
+        )
     return _run(request, pk, services.access_remove, notice="Online access removed.")
 
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
 def generate(request: StaffRequest, pk: int) -> HttpResponseBase:
-    return _run(request, pk, services.access_generate_password,
-                notice="New password generated. The old one no longer works.")
+    return _run(
+        request,
+        pk,
+        services.access_generate_password,
+        notice="New password generated. The old one no longer works.",
+    )
 
 
 @require_POST
 @sensitive_post_parameters("password")
 @staff_view(MANAGE_ACCESS)
 def set_password(request: StaffRequest, pk: int) -> HttpResponseBase:
-    return _run(request, pk, services.access_set_password,
-                password=request.POST.get("password", ""),
-                notice="Password set. The patient must change it at first sign-in.")
+    return _run(
+        request,
+        pk,
+        services.access_set_password,
+        password=request.POST.get("password", ""),
+        notice="Password set. The patient must change it at first sign-in.",
+    )
 
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
 def clear_factors(request: StaffRequest, pk: int) -> HttpResponseBase:
-    return _run(request, pk, services.access_clear_factors,
-                notice="Two-step sign-in cleared. The patient signs in with the password alone and "
-                       "can add a passkey or an authenticator app again from Profile.")
+    return _run(
+        request,
+        pk,
+        services.access_clear_factors,
+        notice="Two-step sign-in cleared. The patient signs in with the password alone and "
+        "can add a passkey or an authenticator app again from Profile.",
+    )
 
 
 @require_POST
 @staff_view(MANAGE_ACCESS)
 def rename(request: StaffRequest, pk: int) -> HttpResponseBase:
-    return _run(request, pk, services.access_rename, username=request.POST.get("username", ""),
-                notice="Online Username saved.")
+    return _run(
+        request,
+        pk,
+        services.access_rename,
+        username=request.POST.get("username", ""),
+        notice="Online Username saved.",
+    )
 
 
 @require_POST
@@ -165,9 +192,7 @@ def printout(request: StaffRequest, pk: int) -> HttpResponseBase:
     patient = patient_for_staff(pk)
     password = request.POST.get("password", "")
     try:
-        pdf = services.access_printout(
-            patient=patient, actor=Actor.staff(request.user), password=password
-        )
+        pdf = services.access_printout(patient=patient, actor=Actor.staff(request.user), password=password)
     except Refused as exc:
         request.session[ERRORS_KEY] = {"patient": pk, "errors": exc.messages}
         return _back_to_page(request, pk)

@@ -77,9 +77,7 @@ def get_access(request: StaffRequest, patient_id: int) -> dict:
 @router.post("/patients/{patient_id}/portal-access", response={201: ProvideOut, 409: Errors})
 def provide_access(request: StaffRequest, patient_id: int) -> Status:
     patient = _patient(request, patient_id)
-    credentials = services.access_provide(
-        patient=patient, actor=Actor.staff(request.user), source="api"
-    )
+    credentials = services.access_provide(patient=patient, actor=Actor.staff(request.user), source="api")
     return Status(201, credentials)
 
 
@@ -110,13 +108,16 @@ def new_password(request: StaffRequest, patient_id: int, payload: PasswordIn | N
     return {"password": payload.password}
 
 
-@router.post("/patients/{patient_id}/portal-access/printout",
-             response={200: None, 409: Errors}, openapi_extra={
-                 "responses": {"200": {"content": {"application/pdf": {}}}}})
+@router.post(
+    "/patients/{patient_id}/portal-access/printout",
+    response={200: None, 409: Errors},
+    openapi_extra={"responses": {"200": {"content": {"application/pdf": {}}}}},
+)
 def printout(request: StaffRequest, patient_id: int, payload: PrintoutIn | None = None) -> HttpResponse:
     patient = _patient(request, patient_id)
     pdf = services.access_printout(
-        patient=patient, actor=Actor.staff(request.user),
+        patient=patient,
+        actor=Actor.staff(request.user),
         password=payload.password if payload else "",
     )
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -46,8 +46,11 @@ class AppointmentOut(Schema):
 
 def _out(appointment: Appointment) -> dict:
     return {
-        "id": appointment.pk, "patient_id": appointment.patient_id, "start": appointment.start,
-        "duration_minutes": appointment.duration_minutes, "status": appointment.status,
+        "id": appointment.pk,
+        "patient_id": appointment.patient_id,
+        "start": appointment.start,
+        "duration_minutes": appointment.duration_minutes,
+        "status": appointment.status,
         "provider": appointment.provider.abbreviation if appointment.provider else None,
         "clinic": str(appointment.clinic) if appointment.clinic else None,
         "opendental_aptnum": appointment.od_apt_num,
@@ -76,22 +79,25 @@ def list_appointments(request: StaffRequest, patient_id: int) -> list[dict]:
 def create_appointment(request: StaffRequest, patient_id: int, payload: AppointmentIn) -> Status:
     require(request, CHANGE_PATIENTS, patient_id)
     patient = patient_for_staff(patient_id)
-    appointment = appointment_save(patient=patient, actor=Actor.staff(request.user),
-                                   **_fields(payload.dict()))
+    appointment = appointment_save(
+        patient=patient, actor=Actor.staff(request.user), **_fields(payload.dict())
+    )
     return Status(201, _out(appointment))
 
 
 @router.patch("/appointments/{appointment_id}", response=AppointmentOut)
 def update_appointment(request: StaffRequest, appointment_id: int, payload: AppointmentPatch) -> dict:
     require(request, CHANGE_PATIENTS)
-    appointment = (Appointment.objects.select_related("patient", "clinic")
-                   .filter(pk=appointment_id).first())
+    appointment = Appointment.objects.select_related("patient", "clinic").filter(pk=appointment_id).first()
     if appointment is None:
         raise Http404("Appointment not found.")
-    changes = {k: v for k, v in payload.dict(exclude_unset=True).items()
-               if v is not None or k == "provider"}
-    appointment = appointment_save(patient=appointment.patient, actor=Actor.staff(request.user),
-                                   appointment=appointment, **_fields(changes))
+    changes = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None or k == "provider"}
+    appointment = appointment_save(
+        patient=appointment.patient,
+        actor=Actor.staff(request.user),
+        appointment=appointment,
+        **_fields(changes),
+    )
     return _out(appointment)
 
 
@@ -105,5 +111,7 @@ class ProviderOut(Schema):
 @router.get("/providers", response=list[ProviderOut], tags=["providers"])
 def list_providers(request: StaffRequest) -> list[dict]:
     require(request, VIEW_PATIENTS)
-    return [{"id": p.pk, "name": p.name, "abbreviation": p.abbreviation, "opendental_provnum": p.od_prov_num}
-            for p in Provider.objects.order_by("name", "id")[:1000]]
+    return [
+        {"id": p.pk, "name": p.name, "abbreviation": p.abbreviation, "opendental_provnum": p.od_prov_num}
+        for p in Provider.objects.order_by("name", "id")[:1000]
+    ]

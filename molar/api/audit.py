@@ -45,8 +45,10 @@ class AuditFilters(Schema):
         value = value or DEFAULT_SORT
         if value not in SORTS:
             raise PydanticCustomError(
-                "sort", "Sort by one of {fields}, with - in front for descending.",
-                {"fields": ", ".join(SORT_FIELDS)})
+                "sort",
+                "Sort by one of {fields}, with - in front for descending.",
+                {"fields": ", ".join(SORT_FIELDS)},
+            )
         return value
 
     @field_validator("end")
@@ -76,7 +78,13 @@ class EventOut(Schema):
 def list_audit_events(request: StaffRequest, filters: Query[AuditFilters]) -> list[AuditEvent]:
     """SPEC T2: the audit trail, filtered and sorted like the staff report (newest first)."""
     require(request, MANAGE_SETTINGS)
-    events = audit_events(start=filters.start, end=filters.end, patient_id=filters.patient,
-                          actor=filters.actor.strip(), actor_type=filters.actor_type or "",
-                          action=filters.action.strip(), sort=filters.sort)
-    return list(events[filters.offset:filters.offset + filters.limit])
+    events = audit_events(
+        start=filters.start,
+        end=filters.end,
+        patient_id=filters.patient,
+        actor=filters.actor.strip(),
+        actor_type=filters.actor_type or "",
+        action=filters.action.strip(),
+        sort=filters.sort,
+    )
+    return list(events[filters.offset : filters.offset + filters.limit])

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 SERVER_ERROR = "Something went wrong on the server; nothing was changed. Please try again later."
 
+
 class ApiKeyAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = apikey_user(token)
@@ -124,8 +125,9 @@ def _text_like(pattern: re.Pattern, example: str) -> BeforeValidator:
 
 
 Day = Annotated[datetime.date, _text_like(ISO_DAY, "YYYY-MM-DD")]
-Moment = Annotated[AwareDatetime, _text_like(
-    ISO_MOMENT, "YYYY-MM-DDTHH:MM:SS+HH:MM, with its timezone offset or Z")]
+Moment = Annotated[
+    AwareDatetime, _text_like(ISO_MOMENT, "YYYY-MM-DDTHH:MM:SS+HH:MM, with its timezone offset or Z")
+]
 
 
 def error_responses(operation: dict, path: str) -> list[int]:
@@ -155,8 +157,9 @@ def _optional_body_is_left_out(operation: dict) -> None:
 
 
 class MolarAPI(NinjaAPI):
-    def get_openapi_schema(self, *, path_prefix: str | None = None,
-                           path_params: dict | None = None) -> OpenAPISchema:
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict | None = None
+    ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         schemas["Errors"] = Errors.model_json_schema()

@@ -74,9 +74,13 @@ class InviteOut(Schema):
 
 
 def _out(rule: InviteRule) -> dict:
-    return {**{f: getattr(rule, f) for f in ("id", "timing", "days", "hours", "mode", "revisit_days",
-                                              "enabled", "subject", "body")},
-            "warnings": rule_warnings(rule)}
+    return {
+        **{
+            f: getattr(rule, f)
+            for f in ("id", "timing", "days", "hours", "mode", "revisit_days", "enabled", "subject", "body")
+        },
+        "warnings": rule_warnings(rule),
+    }
 
 
 def _rule(rule_id: int) -> InviteRule:
@@ -122,14 +126,16 @@ def delete_rule(request: StaffRequest, rule_id: int) -> Status:
 
 
 @router.get("/invites", response=list[InviteOut])
-def list_invites(request: StaffRequest, status: InviteStatus = "", patient: str = Query("", max_length=20),
-                 limit: int = Query(100, ge=1, le=1000),
-                 offset: int = Query(0, ge=0, le=10_000_000)) -> list[Invite]:
+def list_invites(
+    request: StaffRequest,
+    status: InviteStatus = "",
+    patient: str = Query("", max_length=20),
+    limit: int = Query(100, ge=1, le=1000),
+    offset: int = Query(0, ge=0, le=10_000_000),
+) -> list[Invite]:
     """Newest first; `status` and `patient` (a patient number) are optional filters."""
     require(request, MANAGE_ACCESS)
     if patient and not patient.isdigit():
         raise HttpError(422, "patient must be a patient number.")
     rows = invites_filtered(status=status, patient_id=int(patient) if patient else None)
-    return list(rows[offset:offset + limit])
-
-
+    return list(rows[offset : offset + limit])

@@ -31,8 +31,11 @@ def apikey_create(*, user: User, name: str, actor: Actor) -> str:
     prefix = secrets.token_hex(4)  # 32 bits: only to find the row
     key = f"molar_{prefix}_{secrets.token_urlsafe(32)}"  # 256 bits of secret
     ApiKey.objects.create(user=user, name=name, prefix=prefix, digest=_digest(key))
-    audit_record(action="apikey_created", actor=actor,
-                 detail={"user": user.get_username(), "name": name, "prefix": prefix})
+    audit_record(
+        action="apikey_created",
+        actor=actor,
+        detail={"user": user.get_username(), "name": name, "prefix": prefix},
+    )
     return key
 
 
@@ -66,6 +69,9 @@ def apikey_revoke(*, prefix: str, actor: Actor) -> ApiKey:
         raise Refused(f"API key {prefix} is already revoked.")
     row.revoked_at = timezone.now()
     row.save(update_fields=["revoked_at"])
-    audit_record(action="apikey_revoked", actor=actor,
-                 detail={"user": row.user.get_username(), "name": row.name, "prefix": prefix})
+    audit_record(
+        action="apikey_revoked",
+        actor=actor,
+        detail={"user": row.user.get_username(), "name": row.name, "prefix": prefix},
+    )
     return row

@@ -38,9 +38,13 @@ class MeasureOut(Schema):
 
 
 @router.get("/measures/electronic-copy-access", response=MeasureOut)
-def electronic_copy_access_measure(request: StaffRequest, start: Day, end: Day,
-                                   provider: int | None = Query(None, ge=1),
-                                   patients: bool = True) -> dict:
+def electronic_copy_access_measure(
+    request: StaffRequest,
+    start: Day,
+    end: Day,
+    provider: int | None = Query(None, ge=1),
+    patients: bool = True,
+) -> dict:
     """SPEC E1. `patients=false` leaves out the per-patient list."""
     require(request, MANAGE_ACCESS)
     refusal = period_refusal(start, end, reversed_text="end is before start.")
@@ -49,10 +53,32 @@ def electronic_copy_access_measure(request: StaffRequest, start: Day, end: Day,
     if provider is not None and not Provider.objects.filter(pk=provider).exists():
         raise HttpError(422, f"No provider {provider}.")
     result = electronic_copy_access(start=start, end=end, provider_id=provider)
-    rows = [{"patient_id": r.patient_id, "name": r.name, "first_visit": r.first_visit,
-             "deadline": r.deadline, "access_provided": r.access_on, "met": r.met, "reason": r.reason}
-            for r in with_names(result.patients)] if patients else None
-    return {"measure": "ElectronicCopyAccess", "description": DESCRIPTION, "start": start, "end": end,
-            "provider": provider, "numerator": result.numerator, "denominator": result.denominator,
-            "percentage": result.percentage, "threshold": result.threshold, "met": result.met,
-            "patients": rows}
+    rows = (
+        [
+            {
+                "patient_id": r.patient_id,
+                "name": r.name,
+                "first_visit": r.first_visit,
+                "deadline": r.deadline,
+                "access_provided": r.access_on,
+                "met": r.met,
+                "reason": r.reason,
+            }
+            for r in with_names(result.patients)
+        ]
+        if patients
+        else None
+    )
+    return {
+        "measure": "ElectronicCopyAccess",
+        "description": DESCRIPTION,
+        "start": start,
+        "end": end,
+        "provider": provider,
+        "numerator": result.numerator,
+        "denominator": result.denominator,
+        "percentage": result.percentage,
+        "threshold": result.threshold,
+        "met": result.met,
+        "patients": rows,
+    }

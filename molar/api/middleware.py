@@ -25,8 +25,11 @@ class ApiErrorsAsJsonMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        if (request.path.startswith(API_PREFIX) and response.status_code >= 400
-                and not response.get("Content-Type", "").startswith("application/json")):
+        if (
+            request.path.startswith(API_PREFIX)
+            and response.status_code >= 400
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
             message = MESSAGES.get(response.status_code, response.reason_phrase)
             replaced = JsonResponse({"errors": [message]}, status=response.status_code)
             for header in KEPT_HEADERS:

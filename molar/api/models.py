@@ -8,8 +8,7 @@ class ApiKey(models.Model):
     Only a SHA-256 digest of the key is stored: the key has 256 bits from
     `secrets`, so a slow hash would add nothing against guessing."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                             related_name="api_keys")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys")
     name = models.CharField(max_length=100)
     prefix = models.CharField(max_length=12, unique=True)
     digest = models.CharField(max_length=64)

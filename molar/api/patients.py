@@ -71,7 +71,8 @@ class PatientOut(PatientIn):
     guardians: list[GuardianOut]
     opendental_patnum: int | None = Field(None, description="PatNum when synced from Open Dental")
     managed_in_opendental: bool = Field(
-        False, description="Open Dental owns the synced fields: changing them is refused (422)")
+        False, description="Open Dental owns the synced fields: changing them is refused (422)"
+    )
 
     @staticmethod
     def resolve_primary_provider(obj: Patient) -> str | None:
@@ -83,8 +84,14 @@ class PatientOut(PatientIn):
 
     @staticmethod
     def resolve_guardians(obj: Patient) -> list[dict]:
-        return [{"guardian_id": link.guardian_id, "relationship": link.relationship,
-                 "is_guardian": link.is_guardian} for link in obj.guardian_links.all()]
+        return [
+            {
+                "guardian_id": link.guardian_id,
+                "relationship": link.relationship,
+                "is_guardian": link.is_guardian,
+            }
+            for link in obj.guardian_links.all()
+        ]
 
     @staticmethod
     def resolve_opendental_patnum(obj: Patient) -> int | None:
@@ -107,7 +114,7 @@ def list_patients(
     offset: int = Query(0, ge=0, le=1_000_000),
 ) -> list[Patient]:
     require(request, VIEW_PATIENTS)
-    return list(_with_relations(patients_search(q))[offset:offset + limit])
+    return list(_with_relations(patients_search(q))[offset : offset + limit])
 
 
 @router.post("/patients", response={201: PatientOut})

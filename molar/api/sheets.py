@@ -27,8 +27,9 @@ router = Router(tags=["sheets"])
 
 TemplateKind = Literal["letter", "form", "dashboard"]
 FieldKind = Literal["static_text", "patient_field", "practice_field"]
-PDF_RESPONSE: dict[str, Any] = {"responses": {"201": {"content": {"application/pdf": {}}},
-                              "200": {"content": {"application/pdf": {}}}}}
+PDF_RESPONSE: dict[str, Any] = {
+    "responses": {"201": {"content": {"application/pdf": {}}}, "200": {"content": {"application/pdf": {}}}}
+}
 
 
 class SheetFieldIn(Schema):
@@ -106,8 +107,11 @@ def list_templates(request: StaffRequest) -> list[SheetTemplate]:
 def create_template(request: StaffRequest, payload: SheetTemplateIn) -> Status:
     require(request, MANAGE_SETTINGS)
     template = sheet_template_create(
-        actor=Actor.staff(request.user), name=payload.name, kind=payload.kind,
-        fields=[f.dict() for f in payload.fields])
+        actor=Actor.staff(request.user),
+        name=payload.name,
+        kind=payload.kind,
+        fields=[f.dict() for f in payload.fields],
+    )
     return Status(201, template)
 
 

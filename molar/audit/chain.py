@@ -15,8 +15,19 @@ import ipaddress
 import json
 
 GENESIS = "0" * 64
-CONTENT_FIELDS = ("id", "created_at", "actor_type", "actor_id", "actor_label", "patient_id",
-                  "action", "outcome", "client_ip", "request_id", "detail")
+CONTENT_FIELDS = (
+    "id",
+    "created_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "patient_id",
+    "action",
+    "outcome",
+    "client_ip",
+    "request_id",
+    "detail",
+)
 
 
 def _plain(value: object) -> object:
@@ -35,10 +46,19 @@ def canonical(row: dict) -> str:
     """The content of an event (a `.values(*CONTENT_FIELDS)` dict) as one string."""
     created_at = row["created_at"].astimezone(datetime.UTC).isoformat(timespec="microseconds")
     ip = row["client_ip"]
-    content = [row["id"], created_at, row["actor_type"], row["actor_id"], row["actor_label"],
-               row["patient_id"], row["action"], row["outcome"],
-               str(ipaddress.ip_address(ip)) if ip else None, row["request_id"],
-               _plain(row["detail"])]
+    content = [
+        row["id"],
+        created_at,
+        row["actor_type"],
+        row["actor_id"],
+        row["actor_label"],
+        row["patient_id"],
+        row["action"],
+        row["outcome"],
+        str(ipaddress.ip_address(ip)) if ip else None,
+        row["request_id"],
+        _plain(row["detail"]),
+    ]
     return json.dumps(content, sort_keys=True, separators=(",", ":"))
 
 

@@ -20,7 +20,8 @@ class RequestContext:
 
 
 current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "molar_request_context", default=RequestContext()  # noqa: B039 (frozen)
+    "molar_request_context",
+    default=RequestContext(),  # noqa: B039 (frozen)
 )
 
 

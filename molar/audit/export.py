@@ -8,8 +8,19 @@ from molar.spreadsheets import csv_stream
 
 from .models import AuditEvent
 
-COLUMNS = ("id", "created_at", "actor_type", "actor_id", "actor_label", "patient_id", "action",
-           "outcome", "client_ip", "request_id", "detail")
+COLUMNS = (
+    "id",
+    "created_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "patient_id",
+    "action",
+    "outcome",
+    "client_ip",
+    "request_id",
+    "detail",
+)
 
 
 def csv_lines(events: QuerySet[AuditEvent]) -> Iterator[str]:

@@ -94,8 +94,9 @@ class AuditSeal(AppendOnlyModel):
     content, its id included). Each event is sealed at most once (unique)."""
 
     position = models.BigIntegerField(primary_key=True)
-    event = models.OneToOneField(AuditEvent, on_delete=models.PROTECT, related_name="seal",
-                                 db_constraint=False)
+    event = models.OneToOneField(
+        AuditEvent, on_delete=models.PROTECT, related_name="seal", db_constraint=False
+    )
     hash = models.CharField(max_length=64)
 
     class Meta:
@@ -150,8 +151,11 @@ class DeniedTally(models.Model):
     first_path = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["client_ip", "minute", "action"],
-                                               name="one_tally_per_address_minute")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client_ip", "minute", "action"], name="one_tally_per_address_minute"
+            )
+        ]
         indexes = [models.Index(fields=["minute"], name="audit_tally_minute_idx")]
 
     def __str__(self) -> str:

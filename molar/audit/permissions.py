@@ -34,7 +34,9 @@ def permitted(request: StaffRequest, permission: str, patient_id: int | None = N
     if request.user.has_perm(permission):
         return True
     audit_record(
-        action="permission_denied", actor=Actor.staff(request.user), patient_id=patient_id,
+        action="permission_denied",
+        actor=Actor.staff(request.user),
+        patient_id=patient_id,
         outcome=AuditEvent.Outcome.DENIED,
         detail={"permission": permission, "path": request.path[:200]},
     )
@@ -52,10 +54,10 @@ def staff_view(permission: str) -> Callable[[View], View]:
                 return redirect_to_login(request.get_full_path())
             if not permitted(request, permission, kwargs.get("pk")):
                 raise PermissionDenied(
-                    f"You do not have permission to {permission.split('.')[1].replace('_', ' ')}.")
+                    f"You do not have permission to {permission.split('.')[1].replace('_', ' ')}."
+                )
             return view(request, *args, **kwargs)
 
         return cast(View, wrapper)
 
     return decorator
-

@@ -51,8 +51,11 @@ def _xmin() -> int | None:
 def _unsealed(horizon: int | None) -> QuerySet[AuditEvent]:
     rows = AuditEvent.objects.filter(~Exists(AuditSeal.objects.filter(event_id=OuterRef("pk"))))
     if horizon is not None:
-        rows = rows.filter(txid__gte=horizon) if connection.vendor == "postgresql" else \
-            rows.filter(id__gte=horizon)
+        rows = (
+            rows.filter(txid__gte=horizon)
+            if connection.vendor == "postgresql"
+            else rows.filter(id__gte=horizon)
+        )
     return rows
 
 
@@ -72,8 +75,9 @@ def _seal_batch(state: SealState, now: datetime.datetime) -> int:
         seals.append(AuditSeal(position=position, event_id=row["id"], hash=prev))
     AuditSeal.objects.bulk_create(seals)
     head = sign_head(size=position, root=prev, time=now)
-    AuditCheckpoint.objects.create(size=head.size, root=head.root, created_at=now,
-                                   key_id=head.key_id, signature=head.signature)
+    AuditCheckpoint.objects.create(
+        size=head.size, root=head.root, created_at=now, key_id=head.key_id, signature=head.signature
+    )
     return len(rows)
 
 
@@ -112,8 +116,7 @@ def unsealed_backlog(now: datetime.datetime | None = None) -> int:
     worker is down or failing (SPEC T4)."""
     now = now or timezone.now()
     state = SealState.objects.filter(pk=1).first()
-    return _unsealed(state.horizon if state else None).filter(
-        created_at__lt=now - BACKLOG_AGE).count()
+    return _unsealed(state.horizon if state else None).filter(created_at__lt=now - BACKLOG_AGE).count()
 
 
 def backlog_warning() -> str:
@@ -121,5 +124,4 @@ def backlog_warning() -> str:
     count = unsealed_backlog()
     if not count:
         return ""
-    return (f"{count} audit event(s) older than 5 minutes are not sealed yet; "
-            "is `molar worker` running?")
+    return f"{count} audit event(s) older than 5 minutes are not sealed yet; is `molar worker` running?"

@@ -19,21 +19,61 @@ DEFAULT_SORT = "-created_at"
 
 # Offered in the report's action filter; any other name can be typed.
 KNOWN_ACTIONS = (
-    "access_provided", "access_removed", "access_imported", "password_generated", "password_typed",
-    "username_changed", "printed", "credentials_issued", "sheet_credentials_issued", "sheet_created",
-    "sheet_reprinted", "invite_sent", "invite_skipped", "invite_failed", "bulk_invite_started",
-    "bulk_grant", "bulk_letters_taken", "sign_in", "lock", "unlock", "password_changed", "reset_requested",
-    "reset_completed", "activation_completed", "access_denied", "phi_view", "phi_download",
-    "phi_transmit", "settings_changed", "invite_rule_created", "invite_rule_changed",
-    "invite_rule_deleted", "permission_denied", "patient_created", "patient_updated",
-    "guardians_changed", "appointment_created", "appointment_updated", "staff_added",
-    "apikey_created", "email_failed", "audit_exported",
+    "access_provided",
+    "access_removed",
+    "access_imported",
+    "password_generated",
+    "password_typed",
+    "username_changed",
+    "printed",
+    "credentials_issued",
+    "sheet_credentials_issued",
+    "sheet_created",
+    "sheet_reprinted",
+    "invite_sent",
+    "invite_skipped",
+    "invite_failed",
+    "bulk_invite_started",
+    "bulk_grant",
+    "bulk_letters_taken",
+    "sign_in",
+    "lock",
+    "unlock",
+    "password_changed",
+    "reset_requested",
+    "reset_completed",
+    "activation_completed",
+    "access_denied",
+    "phi_view",
+    "phi_download",
+    "phi_transmit",
+    "settings_changed",
+    "invite_rule_created",
+    "invite_rule_changed",
+    "invite_rule_deleted",
+    "permission_denied",
+    "patient_created",
+    "patient_updated",
+    "guardians_changed",
+    "appointment_created",
+    "appointment_updated",
+    "staff_added",
+    "apikey_created",
+    "email_failed",
+    "audit_exported",
 )
 
 
-def audit_events(*, start: datetime.date | None = None, end: datetime.date | None = None,
-                 patient_id: int | None = None, actor: str = "", actor_type: str = "",
-                 action: str = "", sort: str = DEFAULT_SORT) -> QuerySet[AuditEvent]:
+def audit_events(
+    *,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+    patient_id: int | None = None,
+    actor: str = "",
+    actor_type: str = "",
+    action: str = "",
+    sort: str = DEFAULT_SORT,
+) -> QuerySet[AuditEvent]:
     """Events by day (the practice's time zone, both ends included), patient,
     actor (name contains, or type) and action (exact; `phi_*` for a prefix)."""
     if sort not in SORTS:
@@ -102,12 +142,19 @@ class HistoryEntry:
 def audit_history_for_patient(patient_id: int, limit: int = 200) -> list[HistoryEntry]:
     """The patient-visible part of the trail for one patient, newest first."""
     succeeded = Q(outcome=AuditEvent.Outcome.SUCCESS)
-    rows = (AuditEvent.objects.filter(patient_id=patient_id)
-            .filter((Q(action__in=_BY_STAFF) & succeeded) | Q(action__in=_IN_PORTAL)
-                    | Q(action__startswith="phi_"))
-            .order_by("-created_at", "-id")[:limit])
-    return [HistoryEntry(event.created_at, event.action, event.outcome, history_phrase(event),
-                         _portal_address(event)) for event in rows]
+    rows = (
+        AuditEvent.objects.filter(patient_id=patient_id)
+        .filter(
+            (Q(action__in=_BY_STAFF) & succeeded) | Q(action__in=_IN_PORTAL) | Q(action__startswith="phi_")
+        )
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return [
+        HistoryEntry(
+            event.created_at, event.action, event.outcome, history_phrase(event), _portal_address(event)
+        )
+        for event in rows
+    ]
 
 
 def _portal_address(event: AuditEvent) -> str | None:

@@ -80,9 +80,17 @@ def audit_record(
     detail: dict | None = None,
 ) -> AuditEvent:
     context = current.get()
-    event = _event(action=action, actor_type=actor.type, actor_id=actor.id, actor_label=actor.label,
-                   patient_id=patient_id, outcome=outcome, client_ip=context.client_ip,
-                   request_id=context.request_id, detail=detail)
+    event = _event(
+        action=action,
+        actor_type=actor.type,
+        actor_id=actor.id,
+        actor_label=actor.label,
+        patient_id=patient_id,
+        outcome=outcome,
+        client_ip=context.client_ip,
+        request_id=context.request_id,
+        detail=detail,
+    )
     event.save(force_insert=True)
     return event
 
@@ -101,6 +109,7 @@ def audit_record_many(events: Iterable[dict], *, batch_size: int = 2000) -> int:
 
 # --- SPEC T7: anonymous refusals, counted rather than recorded one by one ---
 
+
 def _minute(now: datetime.datetime) -> datetime.datetime:
     return now.replace(second=0, microsecond=0)
 
@@ -116,7 +125,8 @@ def audit_tally_denied(*, action: str = "access_denied", path: str = "") -> None
             f"INSERT INTO {table} (client_ip, minute, action, count, first_path) "  # noqa: S608 (our table name)
             "VALUES (%s, %s, %s, 1, %s) ON CONFLICT (client_ip, minute, action) "
             f"DO UPDATE SET count = {table}.count + 1",
-            [address, _minute(timezone.now()), action, path[:200]])
+            [address, _minute(timezone.now()), action, path[:200]],
+        )
 
 
 def audit_flush_tallies(*, now: datetime.datetime | None = None) -> int:
@@ -129,11 +139,23 @@ def audit_flush_tallies(*, now: datetime.datetime | None = None) -> int:
             tally = DeniedTally.objects.select_for_update(skip_locked=True).filter(pk=tally_id).first()
             if tally is None:
                 continue
-            AuditEvent.objects.bulk_create([_event(
-                action=tally.action, actor_type=AuditEvent.ActorType.ANONYMOUS, actor_id=None,
-                actor_label="", outcome=AuditEvent.Outcome.DENIED, client_ip=tally.client_ip or None,
-                detail={"count": tally.count, "minute": tally.minute.isoformat(),
-                        "path": tally.first_path})])
+            AuditEvent.objects.bulk_create(
+                [
+                    _event(
+                        action=tally.action,
+                        actor_type=AuditEvent.ActorType.ANONYMOUS,
+                        actor_id=None,
+                        actor_label="",
+                        outcome=AuditEvent.Outcome.DENIED,
+                        client_ip=tally.client_ip or None,
+                        detail={
+                            "count": tally.count,
+                            "minute": tally.minute.isoformat(),
+                            "path": tally.first_path,
+                        },
+                    )
+                ]
+            )
             tally.delete()
             written += 1
     return written

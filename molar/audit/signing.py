@@ -36,14 +36,22 @@ class SignedHead:
     signature: str  # base64
 
     def message(self) -> bytes:
-        body = json.dumps({"size": self.size, "root": self.root, "time": self.time},
-                          sort_keys=True, separators=(",", ":"))
+        body = json.dumps(
+            {"size": self.size, "root": self.root, "time": self.time}, sort_keys=True, separators=(",", ":")
+        )
         return DOMAIN + body.encode()
 
     def as_json(self) -> str:
-        return json.dumps({"size": self.size, "root": self.root, "time": self.time,
-                           "key_id": self.key_id, "signature": self.signature},
-                          separators=(",", ":"))
+        return json.dumps(
+            {
+                "size": self.size,
+                "root": self.root,
+                "time": self.time,
+                "key_id": self.key_id,
+                "signature": self.signature,
+            },
+            separators=(",", ":"),
+        )
 
 
 def _demo_key_file() -> Path:
@@ -68,8 +76,9 @@ def _private_key(configured: str) -> Ed25519PrivateKey:
     except binascii.Error:
         seed = b""
     if len(seed) != 32:
-        raise ImproperlyConfigured("AUDIT_SIGNING_KEY must be 32 bytes in base64 "
-                                   "(make one with: openssl rand -base64 32).")
+        raise ImproperlyConfigured(
+            "AUDIT_SIGNING_KEY must be 32 bytes in base64 (make one with: openssl rand -base64 32)."
+        )
     return Ed25519PrivateKey.from_private_bytes(seed)
 
 
@@ -84,8 +93,9 @@ def key_id(public: Ed25519PublicKey) -> str:
 
 def sign_head(*, size: int, root: str, time: datetime.datetime) -> SignedHead:
     key = private_key()
-    unsigned = SignedHead(size, root, time.astimezone(datetime.UTC).isoformat(timespec="seconds"),
-                          key_id(key.public_key()), "")
+    unsigned = SignedHead(
+        size, root, time.astimezone(datetime.UTC).isoformat(timespec="seconds"), key_id(key.public_key()), ""
+    )
     signature = base64.b64encode(key.sign(unsigned.message())).decode()
     return SignedHead(unsigned.size, unsigned.root, unsigned.time, unsigned.key_id, signature)
 
@@ -105,8 +115,13 @@ def parse_head(line: str) -> SignedHead:
     """An exported checkpoint line; ValueError saying what is wrong."""
     try:
         data = json.loads(line)
-        head = SignedHead(int(data["size"]), str(data["root"]), str(data["time"]),
-                          str(data["key_id"]), str(data["signature"]))
+        head = SignedHead(
+            int(data["size"]),
+            str(data["root"]),
+            str(data["time"]),
+            str(data["key_id"]),
+            str(data["signature"]),
+        )
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         raise ValueError("not a checkpoint line from `molar audit checkpoint`") from None
     if head.size < 0 or len(head.root) != 64:

@@ -43,11 +43,13 @@ POSTGRESQL_DROP = [
 SQLITE_CREATE = [
     f"""CREATE TRIGGER {table}_no_{verb.lower()} BEFORE {verb} ON {table}
         BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END"""
-    for table in APPEND_ONLY_TABLES for verb in ("UPDATE", "DELETE")
+    for table in APPEND_ONLY_TABLES
+    for verb in ("UPDATE", "DELETE")
 ]
 SQLITE_DROP = [
     f"DROP TRIGGER IF EXISTS {table}_no_{verb.lower()}"
-    for table in APPEND_ONLY_TABLES for verb in ("UPDATE", "DELETE")
+    for table in APPEND_ONLY_TABLES
+    for verb in ("UPDATE", "DELETE")
 ]
 
 

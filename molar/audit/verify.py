@@ -41,8 +41,10 @@ def _seals(chunk: int) -> Iterator[tuple[AuditSeal, dict | None]]:
     last = 0
     while True:
         seals = list(AuditSeal.objects.filter(position__gt=last).order_by("position")[:chunk])
-        events = {row["id"]: row for row in AuditEvent.objects.filter(
-            id__in=[s.event_id for s in seals]).values(*CONTENT_FIELDS)}
+        events = {
+            row["id"]: row
+            for row in AuditEvent.objects.filter(id__in=[s.event_id for s in seals]).values(*CONTENT_FIELDS)
+        }
         for seal in seals:
             yield seal, events.get(seal.event_id)
         if len(seals) < chunk:
@@ -73,16 +75,21 @@ def _head_problem(head: SignedHead, where: str, roots: dict[int, str], size: int
     if not signature_ok(head):
         return f"Forged: the {where} checkpoint of {head.size} events has no valid signature."
     if head.size > size:
-        return (f"Missing: the {where} checkpoint counts {head.size} sealed events but the chain "
-                f"has {size}; events were removed from the end.")
+        return (
+            f"Missing: the {where} checkpoint counts {head.size} sealed events but the chain "
+            f"has {size}; events were removed from the end."
+        )
     if head.size and roots.get(head.size) != head.root:
-        return (f"Rebuilt: the chain's first {head.size} events do not hash to the {where} "
-                "checkpoint's signed root; events were changed and the chain recomputed.")
+        return (
+            f"Rebuilt: the chain's first {head.size} events do not hash to the {where} "
+            "checkpoint's signed root; events were changed and the chain recomputed."
+        )
     return ""
 
 
-def audit_verify(*, external: SignedHead | None = None, chunk: int = 5000,
-                 progress: Callable[[int], None] | None = None) -> Verification:
+def audit_verify(
+    *, external: SignedHead | None = None, chunk: int = 5000, progress: Callable[[int], None] | None = None
+) -> Verification:
     result = Verification()
     heads = _heads()
     wanted = {h.size for h in heads} | ({external.size} if external else set())
@@ -105,8 +112,10 @@ def audit_verify(*, external: SignedHead | None = None, chunk: int = 5000,
             return result
     signed = heads[-1].size if heads else 0
     if position > signed:
-        result.problem = (f"Unsigned: {position - signed} sealed event(s) after the last "
-                          "checkpoint; every seal records one.")
+        result.problem = (
+            f"Unsigned: {position - signed} sealed event(s) after the last "
+            "checkpoint; every seal records one."
+        )
     return result
 
 

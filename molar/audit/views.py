@@ -1,4 +1,3 @@
-
 from django.http import StreamingHttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
@@ -14,8 +13,14 @@ from .services import Actor, audit_record
 
 PAGE_SIZE = 50
 LAST_PAGE = 20_000  # a million rows: narrow the dates to look further
-COLUMNS = (("created_at", "When"), ("actor_label", "Actor"), ("patient_id", "Patient"),
-           ("action", "Action"), ("outcome", "Outcome"), ("client_ip", "Address"))
+COLUMNS = (
+    ("created_at", "When"),
+    ("actor_label", "Actor"),
+    ("patient_id", "Patient"),
+    ("action", "Action"),
+    ("outcome", "Outcome"),
+    ("client_ip", "Address"),
+)
 
 
 def _page_number(request: StaffRequest) -> int:
@@ -70,7 +75,7 @@ def _report_page(request: StaffRequest, form: AuditFilterForm) -> HttpResponseBa
         filters = form.filters()
         sort = filters["sort"]
         offset = (number - 1) * PAGE_SIZE
-        events = list(audit_events(**filters)[offset:offset + PAGE_SIZE + 1])
+        events = list(audit_events(**filters)[offset : offset + PAGE_SIZE + 1])
         has_next = len(events) > PAGE_SIZE
         events = events[:PAGE_SIZE]
         for event in events:
@@ -79,11 +84,21 @@ def _report_page(request: StaffRequest, form: AuditFilterForm) -> HttpResponseBa
             event.action_text = event.action.replace("_", " ").capitalize()  # type: ignore[attr-defined]
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/report.html", {
-        "form": form, "events": events, "number": number, "has_next": has_next,
-        "query": query.urlencode(), "headers": _headers(request, sort), "actions": KNOWN_ACTIONS,
-        "zone": timezone.get_current_timezone_name(),
-    }, status=200 if form.is_valid() else 400)
+    return render(
+        request,
+        "audit/report.html",
+        {
+            "form": form,
+            "events": events,
+            "number": number,
+            "has_next": has_next,
+            "query": query.urlencode(),
+            "headers": _headers(request, sort),
+            "actions": KNOWN_ACTIONS,
+            "zone": timezone.get_current_timezone_name(),
+        },
+        status=200 if form.is_valid() else 400,
+    )
 
 
 @staff_view(MANAGE_SETTINGS)
@@ -93,8 +108,11 @@ def export(request: StaffRequest) -> HttpResponseBase:
         return _report_page(request, form)
     filters = form.filters()
     # Exporting the trail is itself worth a row: it leaves the building.
-    audit_record(action="audit_exported", actor=Actor.staff(request.user),
-                 detail={k: str(v) for k, v in filters.items() if v})
+    audit_record(
+        action="audit_exported",
+        actor=Actor.staff(request.user),
+        detail={k: str(v) for k, v in filters.items() if v},
+    )
     response = StreamingHttpResponse(csv_lines(audit_events(**filters)), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="audit-{timezone.localdate():%Y%m%d}.csv"'
     return response

@@ -22,19 +22,23 @@ from molar.practice.models import PracticeSettings
 from .businessdays import business_deadline
 
 THRESHOLD = 50  # percent; the measure needs MORE than this
-DESCRIPTION = ("More than 50% of all unique patients seen by the provider during the reporting "
-               "period are provided timely (within 4 business days after the information is "
-               "available) online access to their health information.")
+DESCRIPTION = (
+    "More than 50% of all unique patients seen by the provider during the reporting "
+    "period are provided timely (within 4 business days after the information is "
+    "available) online access to their health information."
+)
 PERIOD_MOST_DAYS = 3 * 366
 PERIOD_TOO_LONG = "Choose a reporting period of at most three years."
 
 
-def period_refusal(start: datetime.date | None, end: datetime.date | None, *,
-                   reversed_text: str = END_BEFORE_START) -> str | None:
+def period_refusal(
+    start: datetime.date | None, end: datetime.date | None, *, reversed_text: str = END_BEFORE_START
+) -> str | None:
     """The reporting period the dashboard, its CSV and the API accept: in
     order and at most three years long (a longer one is a slow page)."""
-    return window_refusal(start, end, reversed_text=reversed_text, most_days=PERIOD_MOST_DAYS,
-                          too_long_text=PERIOD_TOO_LONG)
+    return window_refusal(
+        start, end, reversed_text=reversed_text, most_days=PERIOD_MOST_DAYS, too_long_text=PERIOD_TOO_LONG
+    )
 
 
 @dataclass(slots=True)
@@ -52,8 +56,10 @@ class PatientResult:
             return f"Online access provided {self.access_on:%Y-%m-%d}"
         if self.access_on is None:
             return f"Visit {self.first_visit:%Y-%m-%d}, no online access provided"
-        return (f"Visit {self.first_visit:%Y-%m-%d}, online access provided {self.access_on:%Y-%m-%d}, "
-                f"after the {self.deadline:%Y-%m-%d} deadline")
+        return (
+            f"Visit {self.first_visit:%Y-%m-%d}, online access provided {self.access_on:%Y-%m-%d}, "
+            f"after the {self.deadline:%Y-%m-%d} deadline"
+        )
 
 
 @dataclass
@@ -100,9 +106,17 @@ def _first_visits(start, end, provider_id) -> Iterator[tuple[int, datetime.date,
         sql = FIRST_VISITS_SQL.format(
             appointments=connection.ops.quote_name(Appointment._meta.db_table),
             events=connection.ops.quote_name(AccessEvent._meta.db_table),
-            provider="AND provider_id = %s" if provider_id else "")
-        params = [zone, zone, Appointment.Status.COMPLETE, since, until,
-                  *([provider_id] if provider_id else []), AccessEvent.Kind.ONLINE_ACCESS_PROVIDED]
+            provider="AND provider_id = %s" if provider_id else "",
+        )
+        params = [
+            zone,
+            zone,
+            Appointment.Status.COMPLETE,
+            since,
+            until,
+            *([provider_id] if provider_id else []),
+            AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
+        ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             yield from cursor.fetchall()
@@ -112,22 +126,33 @@ def _first_visits(start, end, provider_id) -> Iterator[tuple[int, datetime.date,
 
 def _first_visits_orm(since, until, provider_id):
     zone = timezone.get_current_timezone()
-    visits = Appointment.objects.filter(status=Appointment.Status.COMPLETE, start__gte=since,
-                                        start__lt=until)
+    visits = Appointment.objects.filter(status=Appointment.Status.COMPLETE, start__gte=since, start__lt=until)
     if provider_id:
         visits = visits.filter(provider_id=provider_id)
-    first_access = (AccessEvent.objects.filter(kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
-                                               patient_id=OuterRef("patient_id"))
-                    .order_by("created_at").values("created_at")[:1])
-    rows = (visits.values("patient_id").annotate(first=Min("start"), access=Subquery(first_access))
-            .order_by().values_list("patient_id", "first", "access"))
+    first_access = (
+        AccessEvent.objects.filter(
+            kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED, patient_id=OuterRef("patient_id")
+        )
+        .order_by("created_at")
+        .values("created_at")[:1]
+    )
+    rows = (
+        visits.values("patient_id")
+        .annotate(first=Min("start"), access=Subquery(first_access))
+        .order_by()
+        .values_list("patient_id", "first", "access")
+    )
     for patient_id, first, access in rows.iterator(chunk_size=5000):
-        yield (patient_id, timezone.localtime(first, zone).date(),
-               timezone.localtime(access, zone).date() if access else None)
+        yield (
+            patient_id,
+            timezone.localtime(first, zone).date(),
+            timezone.localtime(access, zone).date() if access else None,
+        )
 
 
-def electronic_copy_access(*, start: datetime.date, end: datetime.date,
-                           provider_id: int | None = None) -> MeasureResult:
+def electronic_copy_access(
+    *, start: datetime.date, end: datetime.date, provider_id: int | None = None
+) -> MeasureResult:
     country = PracticeSettings.cached().country
     result = MeasureResult(start=start, end=end, provider_id=provider_id)
     deadlines: dict[datetime.date, datetime.date] = {}
@@ -145,7 +170,8 @@ def electronic_copy_access(*, start: datetime.date, end: datetime.date,
 def attach_names(rows: list[PatientResult]) -> list[PatientResult]:
     """Fill in the names of the rows about to be shown or exported."""
     names = Patient.objects.filter(pk__in=[row.patient_id for row in rows]).values_list(
-        "pk", "first_name", "last_name")
+        "pk", "first_name", "last_name"
+    )
     by_id = {pk: " ".join(p for p in (first, last) if p) for pk, first, last in names}
     for row in rows:
         row.name = by_id.get(row.patient_id, "")
@@ -155,4 +181,4 @@ def attach_names(rows: list[PatientResult]) -> list[PatientResult]:
 def with_names(rows: list[PatientResult], chunk: int = 2000) -> Iterator[PatientResult]:
     """All rows with their names, fetching a chunk of names at a time."""
     for start in range(0, len(rows), chunk):
-        yield from attach_names(rows[start:start + chunk])
+        yield from attach_names(rows[start : start + chunk])

@@ -37,28 +37,50 @@ def dashboard(request):
     query = request.GET.copy()
     query.pop("page", None)
     here = f"{reverse('ehr:dashboard')}?{query.urlencode()}"
-    return render(request, "ehr/dashboard.html", {
-        "form": form, "result": result, "page": page, "description": DESCRIPTION,
-        "query": query.urlencode(), "here": here, "online": online})
+    return render(
+        request,
+        "ehr/dashboard.html",
+        {
+            "form": form,
+            "result": result,
+            "page": page,
+            "description": DESCRIPTION,
+            "query": query.urlencode(),
+            "here": here,
+            "online": online,
+        },
+    )
 
 
 def _online(patient_ids: set[int]) -> set[int]:
     """Patients shown who have access now (given here, or in Open Dental and
     synced) but missed the deadline: no Provide Online Access for them."""
-    return set(PortalAccount.objects.filter(patient_id__in=patient_ids).exclude(
-        password__startswith="!").values_list("patient_id", flat=True))  # noqa: S106 (unusable mark)
+    return set(
+        PortalAccount.objects.filter(patient_id__in=patient_ids)
+        .exclude(password__startswith="!")  # noqa: S106 (unusable mark)
+        .values_list("patient_id", flat=True)
+    )
 
 
 @staff_view(MANAGE_ACCESS)
 def dashboard_csv(request):
     form, result = _measure(request)
     if result is None:
-        return render(request, "ehr/dashboard.html", {"form": form, "description": DESCRIPTION},
-                      status=400)
-    rows = ([row.patient_id, row.name, row.first_visit, row.deadline, row.access_on,
-             "yes" if row.met else "no", row.reason] for row in with_names(result.patients))
+        return render(request, "ehr/dashboard.html", {"form": form, "description": DESCRIPTION}, status=400)
+    rows = (
+        [
+            row.patient_id,
+            row.name,
+            row.first_visit,
+            row.deadline,
+            row.access_on,
+            "yes" if row.met else "no",
+            row.reason,
+        ]
+        for row in with_names(result.patients)
+    )
     response = StreamingHttpResponse(csv_stream(CSV_HEADER, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
-        f'attachment; filename="electronic-copy-access-{result.start}-{result.end}.csv"')
+        f'attachment; filename="electronic-copy-access-{result.start}-{result.end}.csv"'
+    )
     return response
-

@@ -7,11 +7,14 @@ from django.utils.translation import gettext_lazy as _
 class CodeForm(forms.Form):
     """The second step of a sign-in: an authenticator code or a recovery code."""
 
-    code = forms.CharField(label=_("Code from your authenticator app, or a recovery code"), max_length=40,
-                           required=False,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
-                                                         "autocapitalize": "characters",
-                                                         "spellcheck": "false"}))
+    code = forms.CharField(
+        label=_("Code from your authenticator app, or a recovery code"),
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "characters", "spellcheck": "false"}
+        ),
+    )
     credential = forms.CharField(required=False, max_length=20_000, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
@@ -22,9 +25,11 @@ class CodeForm(forms.Form):
 
 
 class TotpForm(forms.Form):
-    code = forms.CharField(label=_("The 6-digit code the app shows now"), max_length=10,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code",
-                                                         "inputmode": "numeric"}))
+    code = forms.CharField(
+        label=_("The 6-digit code the app shows now"),
+        max_length=10,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
     name = forms.CharField(label=_("Name (e.g. “My phone”)"), max_length=60, required=False)
 
 

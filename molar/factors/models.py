@@ -6,8 +6,9 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-ONE_OWNER = ((Q(user__isnull=False) & Q(account__isnull=True))
-             | (Q(user__isnull=True) & Q(account__isnull=False)))
+ONE_OWNER = (Q(user__isnull=False) & Q(account__isnull=True)) | (
+    Q(user__isnull=True) & Q(account__isnull=False)
+)
 
 
 class SecondFactor(models.Model):
@@ -15,10 +16,16 @@ class SecondFactor(models.Model):
         TOTP = "totp", _("Authenticator app")
         PASSKEY = "passkey", _("Passkey")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="second_factors")
-    account = models.ForeignKey("access.PortalAccount", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="second_factors")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="second_factors",
+    )
+    account = models.ForeignKey(
+        "access.PortalAccount", null=True, blank=True, on_delete=models.CASCADE, related_name="second_factors"
+    )
     kind = models.CharField(max_length=8, choices=Kind.choices)
     name = models.CharField(max_length=60)
     # TOTP: the shared secret, sealed (molar/secretbox.py); the last time step
@@ -36,8 +43,9 @@ class SecondFactor(models.Model):
         ordering = ["created_at", "id"]
         constraints = [
             models.CheckConstraint(condition=ONE_OWNER, name="factor_one_owner"),
-            models.UniqueConstraint(fields=["credential_id"], condition=~Q(credential_id=""),
-                                    name="factor_credential_unique"),
+            models.UniqueConstraint(
+                fields=["credential_id"], condition=~Q(credential_id=""), name="factor_credential_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -49,10 +57,16 @@ class RecoveryCode(models.Model):
     `lookup` is 16 bits of a keyed digest: it picks the row to verify, so a
     guess costs one password hash, not ten."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="recovery_codes")
-    account = models.ForeignKey("access.PortalAccount", null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="recovery_codes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="recovery_codes",
+    )
+    account = models.ForeignKey(
+        "access.PortalAccount", null=True, blank=True, on_delete=models.CASCADE, related_name="recovery_codes"
+    )
     lookup = models.CharField(max_length=8)
     hashed = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -49,14 +49,20 @@ def user_handle(realm: str, owner_id: int) -> bytes:
     return salted_hmac("molar.factors.passkey-user", f"{realm}:{owner_id}", algorithm="sha256").digest()
 
 
-def registration_options(request: HttpRequest, rp: RelyingParty, *, user_handle: bytes, user_name: str,
-                         existing: list[str]) -> dict:
+def registration_options(
+    request: HttpRequest, rp: RelyingParty, *, user_handle: bytes, user_name: str, existing: list[str]
+) -> dict:
     options = generate_registration_options(
-        rp_id=rp.id, rp_name=rp.name, user_id=user_handle, user_name=user_name, timeout=TIMEOUT_MS,
+        rp_id=rp.id,
+        rp_name=rp.name,
+        user_id=user_handle,
+        user_name=user_name,
+        timeout=TIMEOUT_MS,
         exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in existing],
         authenticator_selection=AuthenticatorSelectionCriteria(
             resident_key=ResidentKeyRequirement.PREFERRED,
-            user_verification=UserVerificationRequirement.PREFERRED),
+            user_verification=UserVerificationRequirement.PREFERRED,
+        ),
     )
     request.session[CHALLENGE_KEY] = bytes_to_base64url(options.challenge)
     return cast(dict, json.loads(options_to_json(options)))
@@ -64,9 +70,11 @@ def registration_options(request: HttpRequest, rp: RelyingParty, *, user_handle:
 
 def authentication_options(request: HttpRequest, rp: RelyingParty, credentials: list[str]) -> dict:
     options = generate_authentication_options(
-        rp_id=rp.id, timeout=TIMEOUT_MS,
+        rp_id=rp.id,
+        timeout=TIMEOUT_MS,
         allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(c)) for c in credentials],
-        user_verification=UserVerificationRequirement.PREFERRED)
+        user_verification=UserVerificationRequirement.PREFERRED,
+    )
     request.session[CHALLENGE_KEY] = bytes_to_base64url(options.challenge)
     return cast(dict, json.loads(options_to_json(options)))
 
@@ -82,8 +90,11 @@ def verify_registration(request: HttpRequest, rp: RelyingParty, credential: str)
     """(credential id, public key, sign count) of a new passkey."""
     try:
         verified = verify_registration_response(
-            credential=credential, expected_challenge=_challenge(request), expected_rp_id=rp.id,
-            expected_origin=rp.origin)
+            credential=credential,
+            expected_challenge=_challenge(request),
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+        )
     except (InvalidRegistrationResponse, ValueError, KeyError, TypeError) as exc:
         raise Refused(_("The passkey could not be registered. Try again.")) from exc
     return bytes_to_base64url(verified.credential_id), verified.credential_public_key, verified.sign_count
@@ -97,14 +108,19 @@ def credential_id_of(credential: str) -> str:
         return ""
 
 
-def verify_authentication(request: HttpRequest, rp: RelyingParty, credential: str, *, public_key: bytes,
-                          sign_count: int) -> int:
+def verify_authentication(
+    request: HttpRequest, rp: RelyingParty, credential: str, *, public_key: bytes, sign_count: int
+) -> int:
     """The authenticator's new signature counter, or Refused."""
     try:
         verified = verify_authentication_response(
-            credential=credential, expected_challenge=_challenge(request), expected_rp_id=rp.id,
-            expected_origin=rp.origin, credential_public_key=public_key,
-            credential_current_sign_count=sign_count)
+            credential=credential,
+            expected_challenge=_challenge(request),
+            expected_rp_id=rp.id,
+            expected_origin=rp.origin,
+            credential_public_key=public_key,
+            credential_current_sign_count=sign_count,
+        )
     except (InvalidAuthenticationResponse, ValueError, KeyError, TypeError) as exc:
         raise Refused(_("The passkey was not accepted.")) from exc
     return verified.new_sign_count

@@ -16,11 +16,17 @@ def _binding(password_hash: str) -> str:
     return salted_hmac("molar.factors.pending", password_hash, algorithm="sha256").hexdigest()
 
 
-def pending_start(request: HttpRequest, *, realm: str, owner_id: int, password_hash: str,
-                  **extra: object) -> None:
+def pending_start(
+    request: HttpRequest, *, realm: str, owner_id: int, password_hash: str, **extra: object
+) -> None:
     request.session.cycle_key()  # a new id once the password is known (fixation)
-    request.session[PENDING_KEY] = {"realm": realm, "id": owner_id, "binding": _binding(password_hash),
-                                    "at": timezone.now().timestamp(), **extra}
+    request.session[PENDING_KEY] = {
+        "realm": realm,
+        "id": owner_id,
+        "binding": _binding(password_hash),
+        "at": timezone.now().timestamp(),
+        **extra,
+    }
 
 
 def pending_get(request: HttpRequest, realm: str) -> dict | None:

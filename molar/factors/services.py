@@ -53,8 +53,9 @@ def recovery_codes_left(owner: Owner) -> int:
 
 
 def passkey_ids(owner: Owner) -> list[str]:
-    return list(factors_of(owner).filter(kind=SecondFactor.Kind.PASSKEY)
-                .values_list("credential_id", flat=True))
+    return list(
+        factors_of(owner).filter(kind=SecondFactor.Kind.PASSKEY).values_list("credential_id", flat=True)
+    )
 
 
 def _clean_name(name: str, default: str) -> str:
@@ -69,16 +70,24 @@ def _add(owner: Owner, actor: Actor, **fields: Any) -> list[str]:
         factor = SecondFactor.objects.create(**_owned(owner), **fields)
         if made:
             _replace_codes(owner, made)
-        audit_record(action="second_factor_added", actor=actor, patient_id=_patient_id(owner),
-                     detail={"kind": factor.kind, "name": factor.name,
-                             **({"recovery_codes": len(made)} if made else {})})
+        audit_record(
+            action="second_factor_added",
+            actor=actor,
+            patient_id=_patient_id(owner),
+            detail={
+                "kind": factor.kind,
+                "name": factor.name,
+                **({"recovery_codes": len(made)} if made else {}),
+            },
+        )
     return [shown for shown, _, _ in made]
 
 
 def _replace_codes(owner: Owner, made: list[tuple[str, str, str]]) -> None:
     RecoveryCode.objects.filter(**_owned(owner)).delete()
     RecoveryCode.objects.bulk_create(
-        [RecoveryCode(**_owned(owner), lookup=lookup, hashed=hashed) for _, lookup, hashed in made])
+        [RecoveryCode(**_owned(owner), lookup=lookup, hashed=hashed) for _, lookup, hashed in made]
+    )
 
 
 def factor_add_totp(*, owner: Owner, secret: str, code: str, name: str, actor: Actor) -> list[str]:
@@ -86,21 +95,35 @@ def factor_add_totp(*, owner: Owner, secret: str, code: str, name: str, actor: A
     step = totp_matching_step(secret, code, after=None)
     if step is None:
         raise Refused(fields={"code": [CODE_WRONG]})
-    return _add(owner, actor, kind=SecondFactor.Kind.TOTP, secret=seal(secret, purpose=SECRET_PURPOSE),
-                last_step=step, name=_clean_name(name, "Authenticator app"))
+    return _add(
+        owner,
+        actor,
+        kind=SecondFactor.Kind.TOTP,
+        secret=seal(secret, purpose=SECRET_PURPOSE),
+        last_step=step,
+        name=_clean_name(name, "Authenticator app"),
+    )
 
 
-def factor_add_passkey(*, owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty, credential: str,
-                       name: str, actor: Actor) -> list[str]:
+def factor_add_passkey(
+    *, owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty, credential: str, name: str, actor: Actor
+) -> list[str]:
     credential_id, public_key, sign_count = passkeys.verify_registration(request, rp, credential)
     if SecondFactor.objects.filter(credential_id=credential_id).exists():
         raise Refused([_("This passkey is already registered.")])
-    return _add(owner, actor, kind=SecondFactor.Kind.PASSKEY, credential_id=credential_id,
-                public_key=public_key, sign_count=sign_count, name=_clean_name(name, "Passkey"))
+    return _add(
+        owner,
+        actor,
+        kind=SecondFactor.Kind.PASSKEY,
+        credential_id=credential_id,
+        public_key=public_key,
+        sign_count=sign_count,
+        name=_clean_name(name, "Passkey"),
+    )
 
 
 def factor_check_code(owner: Owner, code: str) -> str | None:
-    """"totp" or "recovery_code" when `code` is a current authenticator code or
+    """ "totp" or "recovery_code" when `code` is a current authenticator code or
     an unused recovery code of the owner (now used up), else None."""
     digits = "".join((code or "").split())
     if digits.isdigit():
@@ -114,9 +137,11 @@ def _check_totp(owner: Owner, code: str) -> bool:
         step = totp_matching_step(secret, code, after=factor.last_step) if secret else None
         if step is not None:
             # Conditional: two requests racing with one code, only one wins.
-            used = (SecondFactor.objects.filter(pk=factor.pk)
-                    .filter(Q(last_step__lt=step) | Q(last_step=None))
-                    .update(last_step=step, last_used_at=timezone.now()))
+            used = (
+                SecondFactor.objects.filter(pk=factor.pk)
+                .filter(Q(last_step__lt=step) | Q(last_step=None))
+                .update(last_step=step, last_used_at=timezone.now())
+            )
             return bool(used)
     return False
 
@@ -132,19 +157,21 @@ def _check_recovery(owner: Owner, code: str) -> bool:
     return False
 
 
-
-
-def factor_check_passkey(owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty,
-                         credential: str) -> bool:
-    factor = factors_of(owner).filter(kind=SecondFactor.Kind.PASSKEY,
-                                      credential_id=passkeys.credential_id_of(credential)).first()
+def factor_check_passkey(
+    owner: Owner, request: HttpRequest, rp: passkeys.RelyingParty, credential: str
+) -> bool:
+    factor = (
+        factors_of(owner)
+        .filter(kind=SecondFactor.Kind.PASSKEY, credential_id=passkeys.credential_id_of(credential))
+        .first()
+    )
     if factor is None:
         request.session.pop(passkeys.CHALLENGE_KEY, None)
         return False
     try:
-        count = passkeys.verify_authentication(request, rp, credential,
-                                               public_key=bytes(factor.public_key or b""),
-                                               sign_count=factor.sign_count)
+        count = passkeys.verify_authentication(
+            request, rp, credential, public_key=bytes(factor.public_key or b""), sign_count=factor.sign_count
+        )
     except Refused:
         return False
     SecondFactor.objects.filter(pk=factor.pk).update(sign_count=count, last_used_at=timezone.now())
@@ -159,8 +186,12 @@ def factor_remove(*, owner: Owner, factor_id: int, actor: Actor) -> None:
         factor.delete()
         if not factors_of(owner).exists():
             RecoveryCode.objects.filter(**_owned(owner)).delete()
-        audit_record(action="second_factor_removed", actor=actor, patient_id=_patient_id(owner),
-                     detail={"kind": factor.kind, "name": factor.name})
+        audit_record(
+            action="second_factor_removed",
+            actor=actor,
+            patient_id=_patient_id(owner),
+            detail={"kind": factor.kind, "name": factor.name},
+        )
 
 
 def factors_clear(*, owner: Owner, actor: Actor) -> int:
@@ -169,8 +200,12 @@ def factors_clear(*, owner: Owner, actor: Actor) -> int:
     with transaction.atomic():
         count, _ = factors_of(owner).delete()
         RecoveryCode.objects.filter(**_owned(owner)).delete()
-        audit_record(action="second_factors_cleared", actor=actor, patient_id=_patient_id(owner),
-                     detail={"factors": count})
+        audit_record(
+            action="second_factors_cleared",
+            actor=actor,
+            patient_id=_patient_id(owner),
+            detail={"factors": count},
+        )
     return count
 
 
@@ -180,6 +215,10 @@ def recovery_codes_renew(*, owner: Owner, actor: Actor) -> list[str]:
     made = recovery_new_codes()
     with transaction.atomic():
         _replace_codes(owner, made)
-        audit_record(action="recovery_codes_created", actor=actor, patient_id=_patient_id(owner),
-                     detail={"count": len(made)})
+        audit_record(
+            action="recovery_codes_created",
+            actor=actor,
+            patient_id=_patient_id(owner),
+            detail={"count": len(made)},
+        )
     return [shown for shown, _, _ in made]

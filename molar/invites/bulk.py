@@ -42,13 +42,18 @@ PAGE_MOST_DAYS = 366  # the page's dry run lists every patient in one request
 PAGE_TOO_LONG = "Choose at most one year of appointments."
 
 
-def bulk_window_refusal(start: datetime.date | None, end: datetime.date | None, *,
-                        reversed_text: str = END_BEFORE_START,
-                        most_days: int | None = PAGE_MOST_DAYS) -> str | None:
+def bulk_window_refusal(
+    start: datetime.date | None,
+    end: datetime.date | None,
+    *,
+    reversed_text: str = END_BEFORE_START,
+    most_days: int | None = PAGE_MOST_DAYS,
+) -> str | None:
     """The appointment days a bulk run selects, as the page and `molar bulk`
     take them: in order; at most `most_days` apart (the command sets none)."""
-    return window_refusal(start, end, reversed_text=reversed_text, most_days=most_days,
-                          too_long_text=PAGE_TOO_LONG)
+    return window_refusal(
+        start, end, reversed_text=reversed_text, most_days=most_days, too_long_text=PAGE_TOO_LONG
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +63,11 @@ class Criteria:
     no_access_only: bool = False
 
     def as_dict(self) -> dict:
-        return {"start": self.start.isoformat(), "end": self.end.isoformat(),
-                "no_access_only": self.no_access_only}
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "no_access_only": self.no_access_only,
+        }
 
 
 @dataclass
@@ -90,7 +98,8 @@ def bulk_candidates(criteria: Criteria) -> QuerySet[Patient]:
     practice's local days; optionally only those without access yet."""
     start, end = day_start(criteria.start), day_after(criteria.end)  # SPEC X4: clamped
     visits = Appointment.objects.filter(start__gte=start, start__lt=end).exclude(
-        status=Appointment.Status.BROKEN)
+        status=Appointment.Status.BROKEN
+    )
     patients = Patient.objects.filter(pk__in=visits.values("patient_id"))
     if criteria.no_access_only:  # ... or whose letter a stopped grant still owes them
         owed = PendingLetter.objects.filter(patient=OuterRef("pk"), lettered_at__isnull=True)
@@ -118,8 +127,7 @@ def bulk_plan(*, action: str, criteria: Criteria, rule: InviteRule | None) -> li
         if action == BulkRun.Action.GRANT:
             reason = _grant_reason(patient, practice)
         else:
-            reason = skip_reason(patient=patient, appointment=None, rule=rule, practice=practice,
-                                 now=now)
+            reason = skip_reason(patient=patient, appointment=None, rule=rule, practice=practice, now=now)
             if not reason:
                 problems = eligibility_problems(patient, country=practice.country)
                 reason = eligibility_words(problems) if problems else ""
@@ -128,8 +136,9 @@ def bulk_plan(*, action: str, criteria: Criteria, rule: InviteRule | None) -> li
 
 
 def _run_key(action: str, criteria: Criteria, rule: InviteRule | None) -> str:
-    text = json.dumps({"action": action, "rule": rule.pk if rule else None, **criteria.as_dict()},
-                      sort_keys=True)
+    text = json.dumps(
+        {"action": action, "rule": rule.pk if rule else None, **criteria.as_dict()}, sort_keys=True
+    )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -139,20 +148,30 @@ def bulk_invite(*, criteria: Criteria, rule: InviteRule, actor: Actor) -> BulkRu
     key = _run_key(BulkRun.Action.INVITE, criteria, rule)
     try:
         with transaction.atomic():
-            run, created = BulkRun.objects.get_or_create(key=key, defaults={
-                "action": BulkRun.Action.INVITE, "rule": rule, "criteria": criteria.as_dict(),
-                "created_by": actor.label})
+            run, created = BulkRun.objects.get_or_create(
+                key=key,
+                defaults={
+                    "action": BulkRun.Action.INVITE,
+                    "rule": rule,
+                    "criteria": criteria.as_dict(),
+                    "created_by": actor.label,
+                },
+            )
     except IntegrityError:  # two staff started the same run at once
         run, created = BulkRun.objects.get(key=key), False
     now = timezone.now()
     ids = list(bulk_candidates(criteria).values_list("pk", flat=True))
     for start in range(0, len(ids), 1000):
         Invite.objects.bulk_create(
-            [Invite(bulk_run=run, patient_id=pk, next_attempt_at=now) for pk in ids[start:start + 1000]],
-            ignore_conflicts=True)
+            [Invite(bulk_run=run, patient_id=pk, next_attempt_at=now) for pk in ids[start : start + 1000]],
+            ignore_conflicts=True,
+        )
     BulkRun.objects.filter(pk=run.pk).update(total=run.invites.count())
-    audit_record(action="bulk_invite_started" if created else "bulk_invite_resumed", actor=actor,
-                 detail={"run": run.pk, "patients": len(ids), **criteria.as_dict()})
+    audit_record(
+        action="bulk_invite_started" if created else "bulk_invite_resumed",
+        actor=actor,
+        detail={"run": run.pk, "patients": len(ids), **criteria.as_dict()},
+    )
     run.refresh_from_db()
     return run
 
@@ -164,16 +183,21 @@ def bulk_progress(run: BulkRun) -> dict[str, int]:
     return counts
 
 
-def bulk_grant(*, criteria: Criteria, actor: Actor, target: str | IO[bytes],
-               progress: Callable[[int, int], object] | None = None,
-               letters_taken: bool = True) -> GrantSummary:
+def bulk_grant(
+    *,
+    criteria: Criteria,
+    actor: Actor,
+    target: str | IO[bytes],
+    progress: Callable[[int, int], object] | None = None,
+    letters_taken: bool = True,
+) -> GrantSummary:
     """Provide access to every selected patient who can have it, one short
     transaction each, then write one letter each to `target` (a path or a
     binary file). Run again after an interruption, it finishes the job.
     `letters_taken=False` (the web page, whose letters wait to be opened):
     the letters stay owed until `bulk_letters_taken`."""
     practice = PracticeSettings.load()
-    patients = list(bulk_candidates(criteria)[:MAX_LETTERS + 1])
+    patients = list(bulk_candidates(criteria)[: MAX_LETTERS + 1])
     if len(patients) > MAX_LETTERS:
         raise Refused(f"Choose at most {MAX_LETTERS} patients at a time; narrow the dates.")
     run = _grant_run(criteria, actor)
@@ -181,8 +205,14 @@ def bulk_grant(*, criteria: Criteria, actor: Actor, target: str | IO[bytes],
     for number, patient in enumerate(patients, start=1):
         credentials, reason = _grant_one(run, patient, practice, actor, summary)
         if credentials is not None:
-            letters.append((credentials.username, credentials.password, credentials.patient_facing_url,
-                            language_for(patient)))
+            letters.append(
+                (
+                    credentials.username,
+                    credentials.password,
+                    credentials.patient_facing_url,
+                    language_for(patient),
+                )
+            )
         if reason:
             summary.skipped.append(PlanRow(patient, reason))
         if progress:
@@ -191,9 +221,17 @@ def bulk_grant(*, criteria: Criteria, actor: Actor, target: str | IO[bytes],
     summary.patient_ids = [patient.pk for patient in patients]
     if letters_taken:
         _lettered(summary.patient_ids)
-    audit_record(action="bulk_grant", actor=actor,
-                 detail={"run": run.pk, "granted": summary.granted, "reissued": summary.reissued,
-                         "skipped": len(summary.skipped), **criteria.as_dict()})
+    audit_record(
+        action="bulk_grant",
+        actor=actor,
+        detail={
+            "run": run.pk,
+            "granted": summary.granted,
+            "reissued": summary.reissued,
+            "skipped": len(summary.skipped),
+            **criteria.as_dict(),
+        },
+    )
     return summary
 
 
@@ -214,16 +252,22 @@ def _grant_run(criteria: Criteria, actor: Actor) -> BulkRun:
     key = _run_key(BulkRun.Action.GRANT, criteria, None)
     try:
         with transaction.atomic():
-            run, _ = BulkRun.objects.get_or_create(key=key, defaults={
-                "action": BulkRun.Action.GRANT, "criteria": criteria.as_dict(),
-                "created_by": actor.label})
+            run, _ = BulkRun.objects.get_or_create(
+                key=key,
+                defaults={
+                    "action": BulkRun.Action.GRANT,
+                    "criteria": criteria.as_dict(),
+                    "created_by": actor.label,
+                },
+            )
     except IntegrityError:  # two staff started the same run at once
         run = BulkRun.objects.get(key=key)
     return run
 
 
-def _grant_one(run: BulkRun, patient: Patient, practice: PracticeSettings, actor: Actor,
-               summary: GrantSummary) -> tuple[Credentials | None, str]:
+def _grant_one(
+    run: BulkRun, patient: Patient, practice: PracticeSettings, actor: Actor, summary: GrantSummary
+) -> tuple[Credentials | None, str]:
     """(credentials or None, skip reason or "") for one patient; every
     change commits before this returns."""
     if PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).exists():
@@ -255,6 +299,5 @@ def _reissue(patient: Patient, actor: Actor) -> Credentials | None:
             return access_issue_one_time(patient=patient, actor=actor, source="bulk")
         except Refused:
             return None
-    PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).update(
-        lettered_at=timezone.now())
+    PendingLetter.objects.filter(patient=patient, lettered_at__isnull=True).update(lettered_at=timezone.now())
     return None

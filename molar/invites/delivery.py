@@ -69,12 +69,13 @@ def _due_appointments(rule: InviteRule, now: datetime) -> QuerySet[Appointment, 
     Range conditions on the indexed `start`, so the database reads only the
     window, not the whole table."""
     if rule.timing == InviteRule.Timing.BEFORE:
-        rows = Appointment.objects.filter(start__gt=now - BEFORE_GRACE, start__lte=now + rule.offset,
-                                          status=Appointment.Status.SCHEDULED)
+        rows = Appointment.objects.filter(
+            start__gt=now - BEFORE_GRACE, start__lte=now + rule.offset, status=Appointment.Status.SCHEDULED
+        )
     else:
-        rows = Appointment.objects.filter(start__lte=now - rule.offset,
-                                          start__gt=now - rule.offset - AFTER_CATCH_UP).exclude(
-            status=Appointment.Status.BROKEN)
+        rows = Appointment.objects.filter(
+            start__lte=now - rule.offset, start__gt=now - rule.offset - AFTER_CATCH_UP
+        ).exclude(status=Appointment.Status.BROKEN)
     recorded = Invite.objects.filter(rule=rule, appointment=OuterRef("pk"))
     return rows.filter(~Exists(recorded)).order_by().values_list("pk", "patient_id")
 
@@ -86,8 +87,9 @@ def invites_scan(*, now: datetime | None = None) -> int:
     for rule in InviteRule.objects.filter(enabled=True):
         batch = []
         for appointment_id, patient_id in _due_appointments(rule, now).iterator(chunk_size=SCAN_CHUNK):
-            batch.append(Invite(rule=rule, appointment_id=appointment_id, patient_id=patient_id,
-                                next_attempt_at=now))
+            batch.append(
+                Invite(rule=rule, appointment_id=appointment_id, patient_id=patient_id, next_attempt_at=now)
+            )
             if len(batch) >= SCAN_CHUNK:
                 created += len(Invite.objects.bulk_create(batch, ignore_conflicts=True))
                 batch = []
@@ -118,13 +120,23 @@ def eligibility_words(messages: list[str]) -> str:
 
 
 def _skip_reason(invite: Invite, practice: PracticeSettings, now: datetime) -> str:
-    return skip_reason(patient=invite.patient, appointment=invite.appointment,
-                       rule=invite.rule if invite.rule_id else _template(invite),
-                       practice=practice, now=now)
+    return skip_reason(
+        patient=invite.patient,
+        appointment=invite.appointment,
+        rule=invite.rule if invite.rule_id else _template(invite),
+        practice=practice,
+        now=now,
+    )
 
 
-def skip_reason(*, patient: Patient, appointment: Appointment | None, rule: InviteRule | None,
-                practice: PracticeSettings, now: datetime) -> str:
+def skip_reason(
+    *,
+    patient: Patient,
+    appointment: Appointment | None,
+    rule: InviteRule | None,
+    practice: PracticeSettings,
+    now: datetime,
+) -> str:
     """Why an invite must not go out, in words staff understand; "" to send.
     (Eligibility problems surface when credentials are issued.)"""
     if not practice.portal_enabled:
@@ -147,8 +159,9 @@ def skip_reason(*, patient: Patient, appointment: Appointment | None, rule: Invi
     if account is not None and account.last_login is not None:
         if rule.mode == InviteRule.Mode.UNTIL_VISIT:
             return "already visited the portal"
-        if rule.mode == InviteRule.Mode.NO_VISIT_IN_DAYS and \
-                now - account.last_login < timedelta(days=rule.revisit_days):
+        if rule.mode == InviteRule.Mode.NO_VISIT_IN_DAYS and now - account.last_login < timedelta(
+            days=rule.revisit_days
+        ):
             return f"visited the portal in the last {rule.revisit_days} days"
     return ""
 
@@ -167,10 +180,14 @@ def _values(invite: Invite, practice: PracticeSettings) -> InviteValues:
         username, password = mask_username(account.username), MASKED_PASSWORD
         link = practice.patient_facing_url
     return InviteValues(
-        first_name=patient.first_name, preferred_name=patient.preferred_name,
-        office_name=practice.practice_name, office_phone=practice.practice_phone,
+        first_name=patient.first_name,
+        preferred_name=patient.preferred_name,
+        office_name=practice.practice_name,
+        office_phone=practice.practice_phone,
         appointment_start=invite.appointment.start if invite.appointment else None,
-        username=username, password=password, portal_url=practice.patient_facing_url,
+        username=username,
+        password=password,
+        portal_url=practice.patient_facing_url,
         activation_link=link,
     )
 
@@ -186,8 +203,9 @@ def _note_issued(invite: Invite, issued: Issued) -> str:
         if not invite.issued_hash:
             invite.grants_access = issued.new_access
         invite.issued_hash = issued.hashed
-        invite.save(update_fields=["issued_hash", "prior_hash", "prior_one_time", "grants_access",
-                                   "updated_at"])
+        invite.save(
+            update_fields=["issued_hash", "prior_hash", "prior_one_time", "grants_access", "updated_at"]
+        )
         return activation_issue(issued.account)
 
 
@@ -195,21 +213,40 @@ def _finish(invite: Invite, status: str, reason: str, now: datetime) -> None:
     """Record a final state. SPEC I6: sent, access counts as provided now (for
     a patient who had none); failed, credentials nobody received are voided."""
     if status == Q_.SENT:
-        access_delivery_accepted(patient_id=invite.patient_id, actor=ACTOR,
-                                 new_access=invite.grants_access, at=now)
+        access_delivery_accepted(
+            patient_id=invite.patient_id, actor=ACTOR, new_access=invite.grants_access, at=now
+        )
     elif invite.issued_hash:
-        access_delivery_failed(patient_id=invite.patient_id, actor=ACTOR, issued_hash=invite.issued_hash,
-                               prior_hash=invite.prior_hash, prior_one_time=invite.prior_one_time,
-                               reason=reason)
+        access_delivery_failed(
+            patient_id=invite.patient_id,
+            actor=ACTOR,
+            issued_hash=invite.issued_hash,
+            prior_hash=invite.prior_hash,
+            prior_one_time=invite.prior_one_time,
+            reason=reason,
+        )
     invite.status, invite.reason, invite.claimed_until = status, reason[:300], None
     invite.issued_hash, invite.prior_hash = "", ""
     if status == Q_.SENT:
         invite.sent_at = now
-    invite.save(update_fields=["status", "reason", "claimed_until", "sent_at", "issued_hash",
-                               "prior_hash", "updated_at"])
-    audit_record(action=f"invite_{status}", actor=ACTOR, patient_id=invite.patient_id,
-                 outcome=AuditEvent.Outcome.SUCCESS if status == Q_.SENT else AuditEvent.Outcome.FAILURE,
-                 detail={"invite": invite.pk, "reason": reason} if reason else {"invite": invite.pk})
+    invite.save(
+        update_fields=[
+            "status",
+            "reason",
+            "claimed_until",
+            "sent_at",
+            "issued_hash",
+            "prior_hash",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        action=f"invite_{status}",
+        actor=ACTOR,
+        patient_id=invite.patient_id,
+        outcome=AuditEvent.Outcome.SUCCESS if status == Q_.SENT else AuditEvent.Outcome.FAILURE,
+        detail={"invite": invite.pk, "reason": reason} if reason else {"invite": invite.pk},
+    )
 
 
 def _claim(worker: str, now: datetime, summary: SendSummary) -> tuple[PracticeSettings, list[Invite]] | None:
@@ -217,21 +254,29 @@ def _claim(worker: str, now: datetime, summary: SendSummary) -> tuple[PracticeSe
     mark them `sending` (those that must not go out are skipped); returns
     (practice, [invite]) or None. No credentials yet: they need a hash."""
     due = Invite.objects.filter(status=Q_.QUEUED, next_attempt_at__lte=now)
-    lead = (due.select_for_update(skip_locked=True, of=("self",)).select_related("patient")
-            .order_by("next_attempt_at", "id").first())
+    lead = (
+        due.select_for_update(skip_locked=True, of=("self",))
+        .select_related("patient")
+        .order_by("next_attempt_at", "id")
+        .first()
+    )
     if lead is None:
         return None
     group = [lead]
     if lead.patient.email.strip():
         siblings = due.exclude(pk=lead.pk).filter(
-            rule_id=lead.rule_id, bulk_run_id=lead.bulk_run_id,
-            patient__email__iexact=lead.patient.email.strip())
-        group += list(siblings.select_for_update(skip_locked=True, of=("self",))
-                      .order_by("id")[:20])
+            rule_id=lead.rule_id,
+            bulk_run_id=lead.bulk_run_id,
+            patient__email__iexact=lead.patient.email.strip(),
+        )
+        group += list(siblings.select_for_update(skip_locked=True, of=("self",)).order_by("id")[:20])
     practice = PracticeSettings.load()
     claimed = []
-    for invite in Invite.objects.select_related("patient", "appointment", "rule", "bulk_run__rule").filter(
-            pk__in=[i.pk for i in group]).order_by("id"):
+    for invite in (
+        Invite.objects.select_related("patient", "appointment", "rule", "bulk_run__rule")
+        .filter(pk__in=[i.pk for i in group])
+        .order_by("id")
+    ):
         reason = _skip_reason(invite, practice, now)
         if reason:
             _finish(invite, Q_.SKIPPED, reason, now)
@@ -240,14 +285,16 @@ def _claim(worker: str, now: datetime, summary: SendSummary) -> tuple[PracticeSe
         invite.status, invite.claimed_by = Q_.SENDING, worker
         invite.claimed_until, invite.recipient = now + LEASE, invite.patient.email.strip()
         invite.attempts += 1
-        invite.save(update_fields=["status", "claimed_by", "claimed_until", "recipient", "attempts",
-                                   "updated_at"])
+        invite.save(
+            update_fields=["status", "claimed_by", "claimed_until", "recipient", "attempts", "updated_at"]
+        )
         claimed.append(invite)
     return practice, claimed
 
 
-def _issue_all(invites: list[Invite], practice: PracticeSettings, now: datetime,
-               summary: SendSummary) -> list[tuple[Invite, InviteValues]]:
+def _issue_all(
+    invites: list[Invite], practice: PracticeSettings, now: datetime, summary: SendSummary
+) -> list[tuple[Invite, InviteValues]]:
     """Credentials for each claimed invite; refusals become skips, a bug fails
     only its own invite. A transient database error puts every invite not yet
     finished back in the queue, uncounted, for the worker to retry (SPEC Q4)."""
@@ -257,20 +304,26 @@ def _issue_all(invites: list[Invite], practice: PracticeSettings, now: datetime,
             try:
                 outgoing.append((invite, _values(invite, practice)))
             except Refused as exc:
-                retry_transient(partial(_finish, invite, Q_.SKIPPED, eligibility_words(exc.messages),
-                                        now), within=RECORD_WITHIN)
+                retry_transient(
+                    partial(_finish, invite, Q_.SKIPPED, eligibility_words(exc.messages), now),
+                    within=RECORD_WITHIN,
+                )
                 summary.skipped += 1
             except Exception as exc:
                 if is_transient(exc):
                     raise
                 logger.exception("Could not issue credentials for invite %s", invite.pk)
-                retry_transient(partial(
-                    _finish, invite, Q_.FAILED, f"could not issue credentials: {type(exc).__name__}", now),
-                    within=RECORD_WITHIN)
+                retry_transient(
+                    partial(
+                        _finish, invite, Q_.FAILED, f"could not issue credentials: {type(exc).__name__}", now
+                    ),
+                    within=RECORD_WITHIN,
+                )
                 summary.failed += 1
     except Exception:
-        retry_transient(lambda: _requeue([i for i in invites if i.status == Q_.SENDING]),
-                        within=RECORD_WITHIN)
+        retry_transient(
+            lambda: _requeue([i for i in invites if i.status == Q_.SENDING]), within=RECORD_WITHIN
+        )
         raise
     return outgoing
 
@@ -295,12 +348,17 @@ def _message(practice: PracticeSettings, outgoing: list[tuple[Invite, InviteValu
     subject, body = rule.template_for(patient_language(outgoing[0][0].patient))
     subject = render(subject, outgoing[0][1]).replace("\n", " ")
     body = "\n\n----------\n\n".join(render(body, values) for _, values in outgoing)
-    return EmailMessage(subject=subject, body=body, to=[outgoing[0][0].recipient],
-                        reply_to=[practice.practice_email] if practice.practice_email else None)
+    return EmailMessage(
+        subject=subject,
+        body=body,
+        to=[outgoing[0][0].recipient],
+        reply_to=[practice.practice_email] if practice.practice_email else None,
+    )
 
 
-def invite_send_next(*, worker: str, connection: BaseEmailBackend, summary: SendSummary,
-                     now: datetime | None = None) -> bool:
+def invite_send_next(
+    *, worker: str, connection: BaseEmailBackend, summary: SendSummary, now: datetime | None = None
+) -> bool:
     """Claim, send and record one email (one recipient). False when nothing is due."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -315,8 +373,11 @@ def invite_send_next(*, worker: str, connection: BaseEmailBackend, summary: Send
     failure = smtp_send(_message(practice, outgoing), connection)
     answered = timezone.now()  # SPEC I6: access is provided when the server takes it
     if failure is not None:
-        logger.warning("Invite email to patient(s) %s not sent: %s",
-                       [i.patient_id for i in invites], failure.error.split(":")[0])
+        logger.warning(
+            "Invite email to patient(s) %s not sent: %s",
+            [i.patient_id for i in invites],
+            failure.error.split(":")[0],
+        )
         summary.errors.append(failure.error)
     # SPEC I6: the server's answer is recorded even through a database blip.
     outcomes = retry_transient(lambda: _record(invites, failure, answered), within=RECORD_WITHIN)
@@ -337,15 +398,21 @@ def _record(invites: list[Invite], failure: Failure | None, now: datetime) -> li
                 assert result.retry_at is not None  # outcome() sets it for every retry
                 invite.status, invite.claimed_until = Q_.QUEUED, None
                 invite.next_attempt_at, invite.reason = result.retry_at, result.reason[:300]
-                invite.save(update_fields=["status", "claimed_until", "next_attempt_at", "reason",
-                                           "updated_at"])
+                invite.save(
+                    update_fields=["status", "claimed_until", "next_attempt_at", "reason", "updated_at"]
+                )
             else:
                 _finish(invite, result.status, result.reason, now)
             results.append(result)
     return results
 
 
-def invites_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
-                     progress: Callable[[SendSummary], object] | None = None) -> SendSummary:
+def invites_send_due(
+    *,
+    worker: str,
+    limit: int | None = None,
+    now: datetime | None = None,
+    progress: Callable[[SendSummary], object] | None = None,
+) -> SendSummary:
     """Send due invites until none is left (or `limit` emails were tried)."""
     return send_due(invite_send_next, worker=worker, limit=limit, now=now, progress=progress)

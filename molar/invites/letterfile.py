@@ -45,7 +45,7 @@ class LettersFile:
         """Write, flush to disk, and give the file its name in one step."""
         view = memoryview(data)
         while view:
-            view = view[os.write(self._fd, view):]
+            view = view[os.write(self._fd, view) :]
         os.fsync(self._fd)
         if self._named is None:
             temp = self.target.with_name(f".{self.target.name}.{secrets.token_hex(4)}")

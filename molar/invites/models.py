@@ -24,19 +24,28 @@ class InviteRule(models.Model):
     class Mode(models.TextChoices):
         UNTIL_VISIT = "until_visit", "Invite until patient visits Portal"
         EVERY_APPOINTMENT = "every_appointment", "Invite once per appointment"
-        NO_VISIT_IN_DAYS = ("no_visit_in_days",
-                            "Invite once per appointment if patient has not visited Portal in N days")
+        NO_VISIT_IN_DAYS = (
+            "no_visit_in_days",
+            "Invite once per appointment if patient has not visited Portal in N days",
+        )
 
     timing = models.CharField(max_length=6, choices=Timing.choices)
-    days = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(
-        MAX_DAYS, message="Days must be less than 366.")])
-    hours = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(
-        23, message="Hours must be from 0 to 23; use days for longer.")])
+    days = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_DAYS, message="Days must be less than 366.")]
+    )
+    hours = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(23, message="Hours must be from 0 to 23; use days for longer.")],
+    )
     mode = models.CharField(max_length=20, choices=Mode.choices, default=Mode.UNTIL_VISIT)
     revisit_days = models.PositiveSmallIntegerField(
-        "N days (for the 'has not visited' mode)", default=30,
-        validators=[MinValueValidator(1, message="N days must be at least 1."),
-                    MaxValueValidator(MAX_DAYS, message="N days must be less than 366.")])
+        "N days (for the 'has not visited' mode)",
+        default=30,
+        validators=[
+            MinValueValidator(1, message="N days must be at least 1."),
+            MaxValueValidator(MAX_DAYS, message="N days must be less than 366."),
+        ],
+    )
     enabled = models.BooleanField(default=False)
     subject = models.CharField(max_length=200, validators=[validate_not_blank])
     body = models.TextField(max_length=10_000, validators=[validate_not_blank])
@@ -120,12 +129,15 @@ class Invite(models.Model):
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
-    rule = models.ForeignKey(InviteRule, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="invites")
-    appointment = models.ForeignKey(Appointment, null=True, blank=True, on_delete=models.CASCADE,
-                                    related_name="invites")
-    bulk_run = models.ForeignKey(BulkRun, null=True, blank=True, on_delete=models.CASCADE,
-                                 related_name="invites")
+    rule = models.ForeignKey(
+        InviteRule, null=True, blank=True, on_delete=models.SET_NULL, related_name="invites"
+    )
+    appointment = models.ForeignKey(
+        Appointment, null=True, blank=True, on_delete=models.CASCADE, related_name="invites"
+    )
+    bulk_run = models.ForeignKey(
+        BulkRun, null=True, blank=True, on_delete=models.CASCADE, related_name="invites"
+    )
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="invites")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     reason = models.CharField(max_length=300, blank=True)
@@ -150,10 +162,16 @@ class Invite(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["rule", "appointment"], name="one_invite_per_rule_appointment",
-                                    condition=models.Q(rule__isnull=False, appointment__isnull=False)),
-            models.UniqueConstraint(fields=["bulk_run", "patient"], name="one_invite_per_run_patient",
-                                    condition=models.Q(bulk_run__isnull=False)),
+            models.UniqueConstraint(
+                fields=["rule", "appointment"],
+                name="one_invite_per_rule_appointment",
+                condition=models.Q(rule__isnull=False, appointment__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["bulk_run", "patient"],
+                name="one_invite_per_run_patient",
+                condition=models.Q(bulk_run__isnull=False),
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"]),

@@ -6,8 +6,18 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-TAGS = ("NameF", "NamePreferredOrFirst", "OfficeName", "OfficePhone", "ApptDate", "ApptTime",
-        "UserName", "Password", "PatientPortalURL", "ActivationLink")
+TAGS = (
+    "NameF",
+    "NamePreferredOrFirst",
+    "OfficeName",
+    "OfficePhone",
+    "ApptDate",
+    "ApptTime",
+    "UserName",
+    "Password",
+    "PatientPortalURL",
+    "ActivationLink",
+)
 TAG = re.compile(r"\[([A-Za-z]+)\]")
 MASKED_PASSWORD = "*******"  # noqa: S105 (the mask, not a password)
 

@@ -7,9 +7,13 @@ from molar.dates import day_after, day_start
 from .models import Invite
 
 
-def invites_filtered(*, status: str = "", patient_id: int | None = None,
-                     start: datetime.date | None = None,
-                     end: datetime.date | None = None) -> QuerySet[Invite]:
+def invites_filtered(
+    *,
+    status: str = "",
+    patient_id: int | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> QuerySet[Invite]:
     """Invites newest first, by status, patient and the day they were recorded."""
     rows = Invite.objects.select_related("patient", "rule", "appointment")
     if status:

@@ -11,8 +11,18 @@ from molar.refusal import Refused
 from .models import InviteRule
 from .rendering import DEFAULT_BODY, DEFAULT_SUBJECT, unknown_tags
 
-RULE_FIELDS = ("timing", "days", "hours", "mode", "revisit_days", "enabled", "subject", "body",
-               "subject_es", "body_es")
+RULE_FIELDS = (
+    "timing",
+    "days",
+    "hours",
+    "mode",
+    "revisit_days",
+    "enabled",
+    "subject",
+    "body",
+    "subject_es",
+    "body_es",
+)
 # SPEC I1: "Add before" is 7 days before, "Add after" 1 hour after; 30-day revisit span.
 DEFAULTS = {
     "before": {"days": 7, "hours": 0},
@@ -46,8 +56,12 @@ def _save(rule: InviteRule, changes: dict, actor: Actor, action: str) -> InviteR
 @transaction.atomic
 def invite_rule_create(*, actor: Actor, **fields) -> InviteRule:
     timing = fields.get("timing")
-    defaults = {"revisit_days": 30, **DEFAULTS.get(timing, {}),
-                "subject": DEFAULT_SUBJECT.get(timing, ""), "body": DEFAULT_BODY.get(timing, "")}
+    defaults = {
+        "revisit_days": 30,
+        **DEFAULTS.get(timing, {}),
+        "subject": DEFAULT_SUBJECT.get(timing, ""),
+        "body": DEFAULT_BODY.get(timing, ""),
+    }
     return _save(InviteRule(), {**defaults, **fields}, actor, "invite_rule_created")
 
 

@@ -37,12 +37,13 @@ def rule_list(request: StaffRequest) -> HttpResponse:
 @require_POST
 @staff_view(MANAGE_SETTINGS)
 def rule_add(request: StaffRequest, timing: str) -> HttpResponseBase:
-    """"Add before" / "Add after": a rule with SPEC I1's defaults, switched off."""
+    """ "Add before" / "Add after": a rule with SPEC I1's defaults, switched off."""
     if timing not in InviteRule.Timing.values:
         raise Http404("No such rule timing.")
     rule = invite_rule_create(actor=Actor.staff(request.user), timing=timing, enabled=False)
-    messages.success(request, "Rule added with the default timing and email. "
-                              "Review it and tick Enabled to start sending.")
+    messages.success(
+        request, "Rule added with the default timing and email. Review it and tick Enabled to start sending."
+    )
     return redirect("invites:rule", pk=rule.pk)
 
 
@@ -52,8 +53,11 @@ def rule_edit(request: StaffRequest, pk: int) -> HttpResponseBase:
     form = InviteRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         try:
-            saved = invite_rule_update(rule=rule, actor=Actor.staff(request.user),
-                                       **{name: form.cleaned_data[name] for name in RULE_FIELDS})
+            saved = invite_rule_update(
+                rule=rule,
+                actor=Actor.staff(request.user),
+                **{name: form.cleaned_data[name] for name in RULE_FIELDS},
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
@@ -61,8 +65,9 @@ def rule_edit(request: StaffRequest, pk: int) -> HttpResponseBase:
             for warning in rule_warnings(saved):
                 messages.warning(request, warning)
             return redirect("invites:rules")
-    return render(request, "invites/rule_form.html",
-                  {"form": form, "rule": rule, "warnings": rule_warnings(rule)})
+    return render(
+        request, "invites/rule_form.html", {"form": form, "rule": rule, "warnings": rule_warnings(rule)}
+    )
 
 
 @require_POST
@@ -77,13 +82,16 @@ def rule_delete(request: StaffRequest, pk: int) -> HttpResponseBase:
 def invite_list(request: StaffRequest) -> HttpResponse:
     form = InviteFilterForm(request.GET or None)
     data = form.cleaned_data if form.is_valid() else {}
-    rows = invites_filtered(status=data.get("status", ""), patient_id=data.get("patient"),
-                            start=data.get("start"), end=data.get("end"))
+    rows = invites_filtered(
+        status=data.get("status", ""),
+        patient_id=data.get("patient"),
+        start=data.get("start"),
+        end=data.get("end"),
+    )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "invites/list.html",
-                  {"form": form, "page": page, "query": query.urlencode()})
+    return render(request, "invites/list.html", {"form": form, "page": page, "query": query.urlencode()})
 
 
 @staff_view(MANAGE_ACCESS)
@@ -104,9 +112,11 @@ def bulk(request: StaffRequest) -> HttpResponseBase:
             except Refused as exc:
                 refused_on_form(form, exc)
         plan = bulk_plan(action=data["action"], criteria=criteria, rule=data["rule"])
-    return render(request, "invites/bulk.html", {
-        "form": form, "plan": plan,
-        "ready": sum(1 for row in plan or () if not row.reason)})
+    return render(
+        request,
+        "invites/bulk.html",
+        {"form": form, "plan": plan, "ready": sum(1 for row in plan or () if not row.reason)},
+    )
 
 
 @staff_view(MANAGE_ACCESS)
@@ -115,9 +125,11 @@ def bulk_run(request: StaffRequest, pk: int) -> HttpResponse:
     counts = bulk_progress(run)
     done = run.total - counts["queued"] - counts["sending"]
     invites = run.invites.select_related("patient", "appointment").order_by("patient__last_name")[:500]
-    return render(request, "invites/bulk_run.html", {
-        "run": run, "counts": counts, "done": done, "invites": invites,
-        "finished": done >= run.total})
+    return render(
+        request,
+        "invites/bulk_run.html",
+        {"run": run, "counts": counts, "done": done, "invites": invites, "finished": done >= run.total},
+    )
 
 
 # --- SPEC I7: the web bulk grant's letters, offered once -----------------------------------
@@ -138,18 +150,27 @@ def _grant_and_seal(request: StaffRequest, criteria: Criteria, actor: Actor) -> 
         # Unopened letters for the same patients hold passwords this run replaced.
         if not old["taken"] and set(old["patients"]) & set(summary.patient_ids):
             letters_discard(old_token)
-    results = dict(list(results.items())[-(KEPT_RESULTS - 1):])
+    results = dict(list(results.items())[-(KEPT_RESULTS - 1) :])
     results[token] = {
-        "granted": summary.granted, "reissued": summary.reissued, "letters": summary.letters,
+        "granted": summary.granted,
+        "reissued": summary.reissued,
+        "letters": summary.letters,
         "skipped": [[row.patient.pk, str(row.patient), row.reason] for row in summary.skipped],
-        "patients": summary.patient_ids, "taken": False,
+        "patients": summary.patient_ids,
+        "taken": False,
     }
     request.session[GRANTS_SESSION_KEY] = results
     response = redirect("invites:bulk_letters", token=token)
     if key:
-        response.set_cookie(LETTERS_COOKIE, key, max_age=MAX_AGE_SECONDS,
-                            path=reverse("invites:bulk_letters_pdf", args=[token]), httponly=True,
-                            secure=settings.SESSION_COOKIE_SECURE or request.is_secure(), samesite="Strict")
+        response.set_cookie(
+            LETTERS_COOKIE,
+            key,
+            max_age=MAX_AGE_SECONDS,
+            path=reverse("invites:bulk_letters_pdf", args=[token]),
+            httponly=True,
+            secure=settings.SESSION_COOKIE_SECURE or request.is_secure(),
+            samesite="Strict",
+        )
     return response
 
 
@@ -165,8 +186,11 @@ def _grant_result(request: StaffRequest, token: str) -> dict:
 def bulk_letters(request: StaffRequest, token: str) -> HttpResponse:
     result = _grant_result(request, token)
     waiting = bool(request.COOKIES.get(LETTERS_COOKIE)) and letters_waiting(token)
-    return render(request, "invites/bulk_letters.html", {
-        "token": token, "result": result, "waiting": waiting, "max_minutes": MAX_AGE_SECONDS // 60})
+    return render(
+        request,
+        "invites/bulk_letters.html",
+        {"token": token, "result": result, "waiting": waiting, "max_minutes": MAX_AGE_SECONDS // 60},
+    )
 
 
 @require_POST
@@ -175,11 +199,15 @@ def bulk_letters_pdf(request: StaffRequest, token: str) -> HttpResponseBase:
     result = _grant_result(request, token)
     pdf = letters_open(token, request.COOKIES.get(LETTERS_COOKIE, ""))
     if pdf is None:
-        messages.error(request, "These letters were already opened, or were not opened within the hour, "
-                                "and are not kept. See below how to get new ones.")
+        messages.error(
+            request,
+            "These letters were already opened, or were not opened within the hour, "
+            "and are not kept. See below how to get new ones.",
+        )
         return redirect("invites:bulk_letters", token=token)
-    bulk_letters_taken(patient_ids=result["patients"], letters=result["letters"],
-                       actor=Actor.staff(request.user))
+    bulk_letters_taken(
+        patient_ids=result["patients"], letters=result["letters"], actor=Actor.staff(request.user)
+    )
     result["taken"] = True
     request.session.modified = True
     response = HttpResponse(pdf, content_type="application/pdf")

@@ -16,8 +16,12 @@ def notice_address(thread: Thread) -> str:
     representative who wrote in the thread last."""
     if thread.patient.email:
         return thread.patient.email
-    last = (thread.messages.filter(author_kind=Message.AuthorKind.REPRESENTATIVE)
-            .select_related("author_patient").order_by("-sent_at", "-id").first())
+    last = (
+        thread.messages.filter(author_kind=Message.AuthorKind.REPRESENTATIVE)
+        .select_related("author_patient")
+        .order_by("-sent_at", "-id")
+        .first()
+    )
     return last.author_patient.email if last and last.author_patient else ""
 
 
@@ -27,8 +31,11 @@ def new_message_email(practice: PracticeSettings, language: str) -> tuple[str, s
         name = practice.practice_name or _("your dental practice")
         if practice.patient_facing_url:
             body = _("You have a new message from %(name)s. Sign in to read it: %(url)s") % {
-                "name": name, "url": practice.patient_facing_url}
+                "name": name,
+                "url": practice.patient_facing_url,
+            }
         else:
             body = _("You have a new message from %(name)s. Sign in to read it at the patient portal.") % {
-                "name": name}
+                "name": name
+            }
         return _("New message from %(name)s") % {"name": name}, f"{body}\n"

@@ -8,9 +8,12 @@ from .selectors import STATUS_FILTERS
 
 
 def _body() -> forms.CharField:
-    return forms.CharField(label=_("Message"), required=False,
-                           help_text=_("Up to 5,000 characters."),
-                           widget=forms.Textarea(attrs={"rows": 6}))
+    return forms.CharField(
+        label=_("Message"),
+        required=False,
+        help_text=_("Up to 5,000 characters."),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
 
 
 class NewThreadForm(forms.Form):
@@ -23,5 +26,6 @@ class ReplyForm(forms.Form):
 
 
 class InboxFilterForm(forms.Form):
-    status = forms.ChoiceField(label="Show", required=False,
-                               choices=[(s, s.capitalize()) for s in STATUS_FILTERS])
+    status = forms.ChoiceField(
+        label="Show", required=False, choices=[(s, s.capitalize()) for s in STATUS_FILTERS]
+    )

@@ -52,10 +52,16 @@ class Message(models.Model):
     # As shown at the time of writing: "Maria Lopez (for Sofía)", "Ana Reyes".
     author_label = models.CharField(max_length=250)
     # Who wrote it on the patient side: the patient, or the representative's own record.
-    author_patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL,
-                                       related_name="messages_written")
-    author_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="messages_written")
+    author_patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages_written"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages_written",
+    )
     read_by_staff_at = models.DateTimeField(null=True, blank=True)
     read_by_patient_at = models.DateTimeField(null=True, blank=True)
 

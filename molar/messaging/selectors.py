@@ -13,8 +13,9 @@ STATUS_FILTERS = ("open", "closed", "all")
 def threads_for_inbox(*, status: str = "open") -> QuerySet[Thread]:
     """Staff inbox: threads newest first, each with how many of the patient
     side's messages staff have not read."""
-    rows = (Thread.objects.select_related("patient")
-            .annotate(unread=Count("messages", filter=Q(messages__read_by_staff_at__isnull=True))))
+    rows = Thread.objects.select_related("patient").annotate(
+        unread=Count("messages", filter=Q(messages__read_by_staff_at__isnull=True))
+    )
     if status != "all":
         rows = rows.filter(status=status)
     return rows.order_by("-updated_at", "-id")
@@ -22,9 +23,11 @@ def threads_for_inbox(*, status: str = "open") -> QuerySet[Thread]:
 
 def threads_for_patient(patient: Patient) -> QuerySet[Thread]:
     """A patient's threads newest first, with how many practice answers are unread."""
-    return (Thread.objects.filter(patient=patient)
-            .annotate(unread=Count("messages", filter=Q(messages__read_by_patient_at__isnull=True)))
-            .order_by("-updated_at", "-id"))
+    return (
+        Thread.objects.filter(patient=patient)
+        .annotate(unread=Count("messages", filter=Q(messages__read_by_patient_at__isnull=True)))
+        .order_by("-updated_at", "-id")
+    )
 
 
 def unread_for_patient(patient: Patient) -> int:

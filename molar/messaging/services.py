@@ -48,8 +48,9 @@ def _validated(*, body: str, subject: str | None = None) -> tuple[str, str]:
     body, subject_text = (body or "").strip(), (subject or "").strip()
     errors = {}
     if subject is not None:
-        errors["subject"] = _text_problems(subject_text, limit=SUBJECT_MAX, blank=MSG_SUBJECT_BLANK,
-                                           too_long=MSG_SUBJECT_LONG)
+        errors["subject"] = _text_problems(
+            subject_text, limit=SUBJECT_MAX, blank=MSG_SUBJECT_BLANK, too_long=MSG_SUBJECT_LONG
+        )
     errors["body"] = _text_problems(body, limit=BODY_MAX, blank=MSG_BODY_BLANK, too_long=MSG_BODY_LONG)
     errors = {field: problems for field, problems in errors.items() if problems}
     if errors:
@@ -65,15 +66,20 @@ def _writer(account: PortalAccount, patient: Patient) -> tuple[Actor, dict]:
     family = represented_patients(account, practice)
     actor = portal_actor(account, patient)
     if not practice.show_messages or patient.pk not in {p.pk for p in family}:
-        audit_record(action="access_denied", actor=actor, patient_id=patient.pk,
-                     outcome=AuditEvent.Outcome.DENIED, detail={"what": "messages"})
+        audit_record(
+            action="access_denied",
+            actor=actor,
+            patient_id=patient.pk,
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"what": "messages"},
+        )
         raise PermissionDenied("You cannot send messages for this patient.")
     detail = {} if patient.pk == account.patient_id else {"representative_id": account.patient_id}
     return actor, detail
 
 
 def author_label(account: PortalAccount, patient: Patient) -> str:
-    """"Maria Lopez" for herself; "Maria Lopez (for Sofía)" for her child."""
+    """ "Maria Lopez" for herself; "Maria Lopez (for Sofía)" for her child."""
     me = account.patient
     if patient.pk == me.pk:
         return me.full_name
@@ -84,8 +90,15 @@ def _add(thread: Thread, *, body: str, kind: str, label: str, now, **author) -> 
     """A message, already read by the side that wrote it."""
     staff = kind == Message.AuthorKind.STAFF
     message = Message.objects.create(
-        thread=thread, body=body, sent_at=now, author_kind=kind, author_label=label[:250],
-        read_by_staff_at=now if staff else None, read_by_patient_at=None if staff else now, **author)
+        thread=thread,
+        body=body,
+        sent_at=now,
+        author_kind=kind,
+        author_label=label[:250],
+        read_by_staff_at=now if staff else None,
+        read_by_patient_at=None if staff else now,
+        **author,
+    )
     thread.updated_at = now
     thread.save(update_fields=["updated_at", "status"])
     return message
@@ -94,12 +107,19 @@ def _add(thread: Thread, *, body: str, kind: str, label: str, now, **author) -> 
 def _add_from_patient_side(thread: Thread, account: PortalAccount, body: str, now) -> Message:
     representative = thread.patient_id != account.patient_id
     kind = Message.AuthorKind.REPRESENTATIVE if representative else Message.AuthorKind.PATIENT
-    return _add(thread, body=body, kind=kind, label=author_label(account, thread.patient), now=now,
-                author_patient_id=account.patient_id)
+    return _add(
+        thread,
+        body=body,
+        kind=kind,
+        label=author_label(account, thread.patient),
+        now=now,
+        author_patient_id=account.patient_id,
+    )
 
 
-def message_thread_start(*, patient: Patient, actor_account: PortalAccount, subject: str,
-                         body: str) -> Thread:
+def message_thread_start(
+    *, patient: Patient, actor_account: PortalAccount, subject: str, body: str
+) -> Thread:
     """A patient, or a representative for `patient`, writes to the practice."""
     body, subject = _validated(body=body, subject=subject)
     actor, detail = _writer(actor_account, patient)
@@ -107,8 +127,12 @@ def message_thread_start(*, patient: Patient, actor_account: PortalAccount, subj
     with transaction.atomic():
         thread = Thread.objects.create(patient=patient, subject=subject, created_at=now, updated_at=now)
         message = _add_from_patient_side(thread, actor_account, body, now)
-        audit_record(action="message_sent", actor=actor, patient_id=patient.pk,
-                     detail={**detail, "thread": thread.pk, "message": message.pk, "new_thread": True})
+        audit_record(
+            action="message_sent",
+            actor=actor,
+            patient_id=patient.pk,
+            detail={**detail, "thread": thread.pk, "message": message.pk, "new_thread": True},
+        )
     return thread
 
 
@@ -120,8 +144,12 @@ def message_reply_from_patient(*, thread: Thread, actor_account: PortalAccount, 
         if not thread.is_open:
             raise Refused(fields={"body": [MSG_CLOSED]})
         message = _add_from_patient_side(thread, actor_account, body, timezone.now())
-        audit_record(action="message_sent", actor=actor, patient_id=thread.patient_id,
-                     detail={**detail, "thread": thread.pk, "message": message.pk})
+        audit_record(
+            action="message_sent",
+            actor=actor,
+            patient_id=thread.patient_id,
+            detail={**detail, "thread": thread.pk, "message": message.pk},
+        )
     return message
 
 
@@ -132,10 +160,20 @@ def message_reply_from_staff(*, thread: Thread, user, body: str) -> Message:
     with transaction.atomic():
         thread = Thread.objects.select_for_update().get(pk=thread.pk)
         thread.status = Thread.Status.OPEN
-        message = _add(thread, body=body, kind=Message.AuthorKind.STAFF, now=timezone.now(),
-                       label=user.get_full_name() or user.get_username(), author_user=user)
-        audit_record(action="message_sent", actor=Actor.staff(user), patient_id=thread.patient_id,
-                     detail={"thread": thread.pk, "message": message.pk})
+        message = _add(
+            thread,
+            body=body,
+            kind=Message.AuthorKind.STAFF,
+            now=timezone.now(),
+            label=user.get_full_name() or user.get_username(),
+            author_user=user,
+        )
+        audit_record(
+            action="message_sent",
+            actor=Actor.staff(user),
+            patient_id=thread.patient_id,
+            detail={"thread": thread.pk, "message": message.pk},
+        )
         _queue_notice(thread)
     return message
 
@@ -143,13 +181,22 @@ def message_reply_from_staff(*, thread: Thread, user, body: str) -> Message:
 def _queue_notice(thread: Thread) -> None:
     address = emails.notice_address(thread)
     if not address:
-        audit_record(action="email_failed", actor=Actor.system("mail"), patient_id=thread.patient_id,
-                     outcome=AuditEvent.Outcome.FAILURE,
-                     detail={"email": "new message", "error": "no email address"})
+        audit_record(
+            action="email_failed",
+            actor=Actor.system("mail"),
+            patient_id=thread.patient_id,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail={"email": "new message", "error": "no email address"},
+        )
         return
     subject, body = emails.new_message_email(PracticeSettings.load(), language_for(thread.patient))
-    outbox_enqueue(kind=OutboxEmail.Kind.NEW_MESSAGE, to=address, subject=subject, body=body,
-                   patient_id=thread.patient_id)
+    outbox_enqueue(
+        kind=OutboxEmail.Kind.NEW_MESSAGE,
+        to=address,
+        subject=subject,
+        body=body,
+        patient_id=thread.patient_id,
+    )
 
 
 def thread_mark_read(*, thread: Thread, user=None, account: PortalAccount | None = None) -> int:
@@ -170,8 +217,12 @@ def thread_mark_read(*, thread: Thread, user=None, account: PortalAccount | None
     with transaction.atomic():
         count = thread.messages.filter(**{f"{field}__isnull": True}).update(**{field: now})
         if count:
-            audit_record(action="message_read", actor=actor, patient_id=thread.patient_id,
-                         detail={**detail, "thread": thread.pk, "count": count})
+            audit_record(
+                action="message_read",
+                actor=actor,
+                patient_id=thread.patient_id,
+                detail={**detail, "thread": thread.pk, "count": count},
+            )
     return count
 
 
@@ -183,6 +234,10 @@ def thread_set_status(*, thread: Thread, user, status: str) -> Thread:
     if thread.status != status:
         thread.status = status
         thread.save(update_fields=["status"])
-        audit_record(action=f"message_thread_{'reopened' if status == 'open' else 'closed'}",
-                     actor=Actor.staff(user), patient_id=thread.patient_id, detail={"thread": thread.pk})
+        audit_record(
+            action=f"message_thread_{'reopened' if status == 'open' else 'closed'}",
+            actor=Actor.staff(user),
+            patient_id=thread.patient_id,
+            detail={"thread": thread.pk},
+        )
     return thread

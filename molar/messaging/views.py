@@ -22,9 +22,11 @@ def inbox(request):
     form = InboxFilterForm(request.GET or None)
     status = (form.cleaned_data["status"] if form.is_valid() else "") or "open"
     page = Paginator(threads_for_inbox(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "messaging/inbox.html",
-                  {"form": form, "page": page, "status": status,
-                   "query": urlencode({"status": status})})
+    return render(
+        request,
+        "messaging/inbox.html",
+        {"form": form, "page": page, "status": status, "query": urlencode({"status": status})},
+    )
 
 
 # The URL argument is `thread_id`, not `pk`: staff_view records a denied

@@ -20,12 +20,29 @@ from molar.practice.models import Clinic
 from . import convert
 
 PATIENT_FIELDS = (
-    "first_name", "middle_name", "last_name", "preferred_name", "address1", "address2", "city",
-    "state", "zip", "birth_date", "home_phone", "work_phone", "wireless_phone", "email", "status",
-    "gender", "language", "primary_provider_id", "clinic_id", "od_guarantor", "od_responsible",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "preferred_name",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "birth_date",
+    "home_phone",
+    "work_phone",
+    "wireless_phone",
+    "email",
+    "status",
+    "gender",
+    "language",
+    "primary_provider_id",
+    "clinic_id",
+    "od_guarantor",
+    "od_responsible",
 )
 APPOINTMENT_FIELDS = ("start", "status", "duration_minutes", "provider_id", "clinic_id")
-
 
 
 def _adapt(model, names):
@@ -33,14 +50,21 @@ def _adapt(model, names):
     ops, adapters = connection.ops, []
     for name in names:
         kind = model._meta.get_field(name).get_internal_type()
-        adapters.append(ops.adapt_datetimefield_value if kind == "DateTimeField"
-                        else ops.adapt_datefield_value if kind == "DateField" else None)
+        adapters.append(
+            ops.adapt_datetimefield_value
+            if kind == "DateTimeField"
+            else ops.adapt_datefield_value
+            if kind == "DateField"
+            else None
+        )
     return adapters
 
 
 def _params(adapters, values):
-    return [value if adapt is None or value is None else adapt(value)
-            for adapt, value in zip(adapters, values, strict=True)]
+    return [
+        value if adapt is None or value is None else adapt(value)
+        for adapt, value in zip(adapters, values, strict=True)
+    ]
 
 
 def rows_insert(model, rows: list[dict]) -> None:
@@ -54,11 +78,12 @@ def rows_insert(model, rows: list[dict]) -> None:
     names = [f.attname for f in fields]
     defaults = {f.attname: f.get_default() for f in fields}
     adapters, quote = _adapt(model, names), connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(names))})")
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(names))})"
+    )
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [_params(adapters, [row.get(n, defaults[n]) for n in names])
-                                 for row in rows])
+        cursor.executemany(sql, [_params(adapters, [row.get(n, defaults[n]) for n in names]) for row in rows])
 
 
 def rows_update(model, objs: list, names: list[str]) -> None:
@@ -69,8 +94,7 @@ def rows_update(model, objs: list, names: list[str]) -> None:
     sets = ", ".join(f"{quote(model._meta.get_field(n).column)} = %s" for n in names)
     sql = f"UPDATE {quote(model._meta.db_table)} SET {sets} WHERE id = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(sql, [[*_params(adapters, [getattr(o, n) for n in names]), o.pk]
-                                 for o in objs])
+        cursor.executemany(sql, [[*_params(adapters, [getattr(o, n) for n in names]), o.pk] for o in objs])
 
 
 def _changes(obj, values: dict) -> list[str]:
@@ -97,12 +121,16 @@ def clinics_apply(rows: list[dict]) -> tuple[Counter, dict[int, int]]:
     done, known = Counter(), {c.od_clinic_num: c for c in Clinic.objects.filter(od_clinic_num__isnull=False)}
     for row in rows:
         values = {
-            "name": convert.text(row["Description"], 255) or convert.text(row["Abbr"], 255)
+            "name": convert.text(row["Description"], 255)
+            or convert.text(row["Abbr"], 255)
             or f"Clinic {row['ClinicNum']}",
             "abbreviation": convert.text(row["Abbr"], 255),
-            "address1": convert.text(row["Address"], 255), "address2": convert.text(row["Address2"], 255),
-            "city": convert.text(row["City"], 255), "state": convert.text(row["State"], 255),
-            "zip": convert.text(row["Zip"], 255), "phone": convert.text(row["Phone"], 255),
+            "address1": convert.text(row["Address"], 255),
+            "address2": convert.text(row["Address2"], 255),
+            "city": convert.text(row["City"], 255),
+            "state": convert.text(row["State"], 255),
+            "zip": convert.text(row["Zip"], 255),
+            "phone": convert.text(row["Phone"], 255),
             "is_hidden": bool(convert.number(row["IsHidden"])),
         }
         _keep(Clinic, known, "od_clinic_num", row["ClinicNum"], values, done)
@@ -115,7 +143,7 @@ def _free_abbreviation(wanted: str, prov_num: int, taken: set[str]) -> str:
     candidate = wanted[:20] or f"OD{prov_num}"[:20]
     suffix = f"-{prov_num}"
     if candidate in taken:
-        candidate = f"{wanted[:20 - len(suffix)]}{suffix}"[-20:]
+        candidate = f"{wanted[: 20 - len(suffix)]}{suffix}"[-20:]
     while candidate in taken:
         candidate = f"P{abs(hash((candidate, prov_num))) % 10**18}"[:20]
     return candidate
@@ -132,8 +160,9 @@ def providers_apply(rows: list[dict]) -> tuple[Counter, dict[int, int]]:
             taken.discard(provider.abbreviation)
         abbreviation = _free_abbreviation(abbr, row["ProvNum"], taken)
         taken.add(abbreviation)
-        _keep(Provider, known, "od_prov_num", row["ProvNum"], {"name": name, "abbreviation": abbreviation},
-              done)
+        _keep(
+            Provider, known, "od_prov_num", row["ProvNum"], {"name": name, "abbreviation": abbreviation}, done
+        )
     return done, {num: provider.pk for num, provider in known.items()}
 
 
@@ -144,15 +173,18 @@ def patients_apply(rows: list[dict], providers: dict[int, int], clinics: dict[in
     done, now = Counter(), timezone.now()
     nums = [row["PatNum"] for row in rows]
     known = {p.od_pat_num: p for p in Patient.objects.filter(od_pat_num__in=nums)}
-    adoptable = {p.external_id: p for p in Patient.objects.filter(
-        od_pat_num__isnull=True, external_id__in=[str(n) for n in nums if n not in known])}
+    adoptable = {
+        p.external_id: p
+        for p in Patient.objects.filter(
+            od_pat_num__isnull=True, external_id__in=[str(n) for n in nums if n not in known]
+        )
+    }
     new, changed, fields = [], [], set()
     for row in rows:
         values = convert.patient_fields(row, providers, clinics)
         patient = known.get(row["PatNum"]) or adoptable.get(str(row["PatNum"]))
         if patient is None:
-            new.append({**values, "od_pat_num": row["PatNum"],
-                        "created_at": now, "updated_at": now})
+            new.append({**values, "od_pat_num": row["PatNum"], "created_at": now, "updated_at": now})
             continue
         was_archived = patient.status == Patient.Status.ARCHIVED
         names = _changes(patient, values)
@@ -200,7 +232,9 @@ def family_links_apply(page: list[tuple[int, int | None, int | None]]) -> Counte
     with connection.cursor() as cursor:
         cursor.executemany(
             f"UPDATE {table} SET guarantor_id = %s, responsible_party_id = %s, updated_at = %s "  # noqa: S608
-            "WHERE id = %s", [(g, r, now, pk) for pk, g, r in page])
+            "WHERE id = %s",
+            [(g, r, now, pk) for pk, g, r in page],
+        )
     return Counter(linked=len(page))
 
 
@@ -212,29 +246,36 @@ def guardians_wanted(rows: Iterable[dict]) -> dict[tuple[int, int], tuple[int, s
         pair = (row["PatNumChild"], row["PatNumGuardian"])
         if pair[0] == pair[1] or not all(pair):
             continue
-        link = (row["GuardianNum"], convert.relationship(row["Relationship"]),
-                bool(convert.number(row["IsGuardian"])))
+        link = (
+            row["GuardianNum"],
+            convert.relationship(row["Relationship"]),
+            bool(convert.number(row["IsGuardian"])),
+        )
         before = wanted.get(pair)
         if before is None or (link[2] and not before[2]):
             wanted[pair] = (min(link[0], before[0]) if before else link[0], link[1], link[2])
     return wanted
 
 
-def guardians_plan(wanted: dict[tuple[int, int], tuple[int, str, bool]],
-                   ids: dict[int, int]) -> tuple[list[int], list[tuple]]:
+def guardians_plan(
+    wanted: dict[tuple[int, int], tuple[int, str, bool]], ids: dict[int, int]
+) -> tuple[list[int], list[tuple]]:
     """What makes Molar's Open Dental links (od_guardian_num set) match `wanted`,
     given PatNum -> patient id: (links to delete, [(link or None, child,
     guardian, values)] to write). A link staff made here for the same pair is
     taken over; other links staff made stay."""
     target = {(ids[c], ids[g]): link for (c, g), link in wanted.items() if c in ids and g in ids}
-    links = {(link.patient_id, link.guardian_id): link for link in GuardianLink.objects.filter(
-        od_guardian_num__isnull=False)}
+    links = {
+        (link.patient_id, link.guardian_id): link
+        for link in GuardianLink.objects.filter(od_guardian_num__isnull=False)
+    }
     stale = [link.pk for pair, link in links.items() if pair not in target]
     missing = {pair for pair in target if pair not in links}
     children = sorted({child for child, _ in missing})
     for start in range(0, len(children), 500):
-        for own in GuardianLink.objects.filter(od_guardian_num__isnull=True,
-                                               patient_id__in=children[start:start + 500]):
+        for own in GuardianLink.objects.filter(
+            od_guardian_num__isnull=True, patient_id__in=children[start : start + 500]
+        ):
             if (own.patient_id, own.guardian_id) in missing:
                 links[(own.patient_id, own.guardian_id)] = own
     writes = []
@@ -266,14 +307,16 @@ def patient_ids(pat_nums: Iterable[int]) -> dict[int, int]:
     return dict(Patient.objects.filter(od_pat_num__in=set(pat_nums)).values_list("od_pat_num", "id"))
 
 
-def appointments_apply(rows: list[dict], providers: dict[int, int],
-                       clinics: dict[int, int]) -> tuple[Counter, int]:
+def appointments_apply(
+    rows: list[dict], providers: dict[int, int], clinics: dict[int, int]
+) -> tuple[Counter, int]:
     """One page of `appointment` rows; rows that are not visits remove the
     appointment. Returns the counts and how many rows named no known patient."""
     done, now, orphans = Counter(), timezone.now(), 0
     patients = patient_ids(row["PatNum"] for row in rows)
-    known = {a.od_apt_num: a for a in Appointment.objects.filter(
-        od_apt_num__in=[row["AptNum"] for row in rows])}
+    known = {
+        a.od_apt_num: a for a in Appointment.objects.filter(od_apt_num__in=[row["AptNum"] for row in rows])
+    }
     new, changed, fields, gone = [], [], set(), []
     for row in rows:
         values = convert.appointment_fields(row, providers, clinics)
@@ -319,15 +362,24 @@ def events_apply(rows: list[dict]) -> tuple[Counter, int]:
         if patient is None or when is None:
             orphans += 1
             continue
-        new.append(AccessEvent(patient_id=patient, kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
-                               source="opendental", created_at=when,
-                               od_event_num=row["EhrMeasureEventNum"]))
+        new.append(
+            AccessEvent(
+                patient_id=patient,
+                kind=AccessEvent.Kind.ONLINE_ACCESS_PROVIDED,
+                source="opendental",
+                created_at=when,
+                od_event_num=row["EhrMeasureEventNum"],
+            )
+        )
     AccessEvent.objects.bulk_create(new, ignore_conflicts=True)
     return Counter(added=len(new)), orphans
 
 
 def patients_archive_missing(ids: list[int]) -> Counter:
     """SPEC O3 --full: patients no longer in Open Dental at all are archived."""
-    count = Patient.objects.filter(pk__in=ids).exclude(status=Patient.Status.ARCHIVED).update(
-        status=Patient.Status.ARCHIVED, updated_at=timezone.now())
+    count = (
+        Patient.objects.filter(pk__in=ids)
+        .exclude(status=Patient.Status.ARCHIVED)
+        .update(status=Patient.Status.ARCHIVED, updated_at=timezone.now())
+    )
     return Counter(archived=count)

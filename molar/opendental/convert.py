@@ -15,21 +15,51 @@ from molar.patients.models import Appointment, Patient
 EARLIEST = 1880
 
 PATIENT_STATUS = {
-    0: Patient.Status.PATIENT, 1: Patient.Status.NON_PATIENT, 2: Patient.Status.INACTIVE,
-    3: Patient.Status.ARCHIVED, 4: Patient.Status.ARCHIVED,  # 4 Deleted: archived here
-    5: Patient.Status.DECEASED, 6: Patient.Status.PROSPECTIVE,
+    0: Patient.Status.PATIENT,
+    1: Patient.Status.NON_PATIENT,
+    2: Patient.Status.INACTIVE,
+    3: Patient.Status.ARCHIVED,
+    4: Patient.Status.ARCHIVED,  # 4 Deleted: archived here
+    5: Patient.Status.DECEASED,
+    6: Patient.Status.PROSPECTIVE,
 }
 DELETED = 4
-GENDER = {0: Patient.Gender.MALE, 1: Patient.Gender.FEMALE, 2: Patient.Gender.UNKNOWN,
-          3: Patient.Gender.OTHER}
+GENDER = {
+    0: Patient.Gender.MALE,
+    1: Patient.Gender.FEMALE,
+    2: Patient.Gender.UNKNOWN,
+    3: Patient.Gender.OTHER,
+}
 # Only these are visits; UnschedList, Planned, PtNote and the rest are not (schema file).
-APPOINTMENT_STATUS = {1: Appointment.Status.SCHEDULED, 2: Appointment.Status.COMPLETE,
-                      5: Appointment.Status.BROKEN}
+APPOINTMENT_STATUS = {
+    1: Appointment.Status.SCHEDULED,
+    2: Appointment.Status.COMPLETE,
+    5: Appointment.Status.BROKEN,
+}
 MINUTES_PER_PATTERN_CHARACTER = 5
 RELATIONSHIP = (
-    "Father", "Mother", "Stepfather", "Stepmother", "Grandfather", "Grandmother", "Sitter",
-    "Brother", "CareGiver", "FosterChild", "Guardian", "Grandparent", "Other", "Parent",
-    "Stepchild", "Self", "Sibling", "Sister", "Spouse", "Child", "LifePartner", "Friend",
+    "Father",
+    "Mother",
+    "Stepfather",
+    "Stepmother",
+    "Grandfather",
+    "Grandmother",
+    "Sitter",
+    "Brother",
+    "CareGiver",
+    "FosterChild",
+    "Guardian",
+    "Grandparent",
+    "Other",
+    "Parent",
+    "Stepchild",
+    "Self",
+    "Sibling",
+    "Sister",
+    "Spouse",
+    "Child",
+    "LifePartner",
+    "Friend",
     "Grandchild",
 )
 
@@ -75,13 +105,20 @@ def patient_fields(row: dict, providers: dict[int, int], clinics: dict[int, int]
     guarantor = number(row["Guarantor"])
     responsible = number(row["ResponsParty"])
     return {
-        "first_name": text(row["FName"], 100), "middle_name": text(row["MiddleI"], 100),
-        "last_name": text(row["LName"], 100), "preferred_name": text(row["Preferred"], 100),
-        "address1": text(row["Address"], 100), "address2": text(row["Address2"], 100),
-        "city": text(row["City"], 100), "state": text(row["State"], 100),
-        "zip": text(row["Zip"], 100), "birth_date": day(row["Birthdate"]),
-        "home_phone": text(row["HmPhone"], 30), "work_phone": text(row["WkPhone"], 30),
-        "wireless_phone": text(row["WirelessPhone"], 30), "email": text(row["Email"], 254),
+        "first_name": text(row["FName"], 100),
+        "middle_name": text(row["MiddleI"], 100),
+        "last_name": text(row["LName"], 100),
+        "preferred_name": text(row["Preferred"], 100),
+        "address1": text(row["Address"], 100),
+        "address2": text(row["Address2"], 100),
+        "city": text(row["City"], 100),
+        "state": text(row["State"], 100),
+        "zip": text(row["Zip"], 100),
+        "birth_date": day(row["Birthdate"]),
+        "home_phone": text(row["HmPhone"], 30),
+        "work_phone": text(row["WkPhone"], 30),
+        "wireless_phone": text(row["WirelessPhone"], 30),
+        "email": text(row["Email"], 254),
         "status": PATIENT_STATUS.get(number(row["PatStatus"]), Patient.Status.PATIENT),
         "gender": GENDER.get(number(row["Gender"]), Patient.Gender.UNKNOWN),
         "language": language_code(row["Language"]),
@@ -103,9 +140,11 @@ def appointment_fields(row: dict, providers: dict[int, int], clinics: dict[int, 
     dentist, hygienist = number(row["ProvNum"]), number(row["ProvHyg"])
     provider = hygienist if number(row["IsHygiene"]) and hygienist else dentist
     return {
-        "start": start, "status": status,
+        "start": start,
+        "status": status,
         "duration_minutes": max(1, len(pattern)) * MINUTES_PER_PATTERN_CHARACTER,
-        "provider_id": providers.get(provider), "clinic_id": clinics.get(number(row["ClinicNum"])),
+        "provider_id": providers.get(provider),
+        "clinic_id": clinics.get(number(row["ClinicNum"])),
     }
 
 

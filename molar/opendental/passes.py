@@ -48,9 +48,21 @@ PAGE = 2000
 ACCOUNT_PAGE = 1000
 LEASE = timedelta(minutes=10)
 MAX_MESSAGES = 50
-PHASES = ("practice", "clinics", "providers", "patients", "family", "guardians", "appointments",
-          "deleted_appointments", "deleted_patients", "accounts", "events",
-          "reconcile_patients", "reconcile_appointments")
+PHASES = (
+    "practice",
+    "clinics",
+    "providers",
+    "patients",
+    "family",
+    "guardians",
+    "appointments",
+    "deleted_appointments",
+    "deleted_patients",
+    "accounts",
+    "events",
+    "reconcile_patients",
+    "reconcile_appointments",
+)
 FULL_ONLY = ("reconcile_patients", "reconcile_appointments")
 ACTOR = Actor.system("opendental")
 
@@ -68,8 +80,15 @@ def _parse(text: str | None) -> datetime | None:
 
 
 class Pass:
-    def __init__(self, *, source: Source, record: SyncPass, plan: dict, owner: str,
-                 progress: Callable[[str, int], None] | None = None):
+    def __init__(
+        self,
+        *,
+        source: Source,
+        record: SyncPass,
+        plan: dict,
+        owner: str,
+        progress: Callable[[str, int], None] | None = None,
+    ):
         self.source, self.record, self.plan, self.owner = source, record, plan, owner
         self.progress = progress or (lambda phase, done: None)
         self.detail: defaultdict[str, Counter] = defaultdict(Counter)
@@ -86,7 +105,7 @@ class Pass:
 
     def run(self) -> None:
         phase = self.plan.get("phase") or PHASES[0]
-        for name in PHASES[PHASES.index(phase):]:
+        for name in PHASES[PHASES.index(phase) :]:
             if name in FULL_ONLY and not self.plan["full"]:
                 continue
             after = self.plan.get("after") if name == phase else None
@@ -106,20 +125,26 @@ class Pass:
         self.plan["phase"], self.plan["after"] = phase, after
         now = timezone.now()
         claimed = SyncState.objects.filter(pk=1, lease_owner=self.owner).update(
-            lease_until=now + LEASE, checkpoint=self.plan)
+            lease_until=now + LEASE, checkpoint=self.plan
+        )
         if not claimed:
             raise LeaseLost("Another process took over the Open Dental sync.")
         totals = self.totals()
         SyncPass.objects.filter(pk=self.record.pk).update(
-            detail={k: dict(v) for k, v in self.detail.items()}, problems=self.problems,
-            clashes=self.clashes[:MAX_MESSAGES], **totals)
+            detail={k: dict(v) for k, v in self.detail.items()},
+            problems=self.problems,
+            clashes=self.clashes[:MAX_MESSAGES],
+            **totals,
+        )
 
     def totals(self) -> dict[str, int]:
         total: Counter[str] = Counter()
         for counts in self.detail.values():
             total.update(counts)
         return {
-            "added": total["added"], "changed": total["changed"], "archived": total["archived"],
+            "added": total["added"],
+            "changed": total["changed"],
+            "archived": total["archived"],
             "removed": total["removed"],
             "accounts": total["created"] + total["updated"] + total["access_removed"],
             "errors": self.errors + len(self.clashes),
@@ -135,8 +160,10 @@ class Pass:
     def stamped(self) -> dict:
         if self.stamp_since is None:
             return {}
-        return {"where": "t.DateTStamp >= %s",
-                "params": (self.stamp_since.astimezone(UTC).replace(tzinfo=None),)}
+        return {
+            "where": "t.DateTStamp >= %s",
+            "params": (self.stamp_since.astimezone(UTC).replace(tzinfo=None),),
+        }
 
     def quiet(self, *tables: str) -> bool:
         """Every table unchanged since before the last pass started, by the
@@ -148,16 +175,20 @@ class Pass:
 
     def providers(self) -> dict[int, int]:
         if not hasattr(self, "provider_ids"):
-            self.provider_ids = cast(dict[int, int], dict(Provider.objects.filter(od_prov_num__isnull=False)
-                                   .values_list("od_prov_num", "id")))  # no None: filtered out
+            self.provider_ids = cast(
+                dict[int, int],
+                dict(Provider.objects.filter(od_prov_num__isnull=False).values_list("od_prov_num", "id")),
+            )  # no None: filtered out
         return self.provider_ids
 
     def clinics(self) -> dict[int, int]:
         if not self.plan.get("clinics_in_use"):
             return {}
         if not hasattr(self, "clinic_ids"):
-            self.clinic_ids = cast(dict[int, int], dict(Clinic.objects.filter(od_clinic_num__isnull=False)
-                                 .values_list("od_clinic_num", "id")))  # no None: filtered out
+            self.clinic_ids = cast(
+                dict[int, int],
+                dict(Clinic.objects.filter(od_clinic_num__isnull=False).values_list("od_clinic_num", "id")),
+            )  # no None: filtered out
         return self.clinic_ids
 
     # --- phases ---------------------------------------------------------------------------
@@ -167,17 +198,21 @@ class Pass:
         self.plan["random_keys"] = prefs.get("RandomPrimaryKeys", "0").strip() == "1"
         self.plan["clinics_in_use"] = prefs.get("EasyNoClinics", "1").strip() == "0"
         # Blank preferences leave Molar's values; the address moves as one block.
-        values = {"practice_name": convert.text(prefs.get("PracticeTitle"), 100),
-                  "practice_phone": convert.text(prefs.get("PracticePhone"), 30)}
+        values = {
+            "practice_name": convert.text(prefs.get("PracticeTitle"), 100),
+            "practice_phone": convert.text(prefs.get("PracticePhone"), 30),
+        }
         values = {name: value for name, value in values.items() if value}
         if convert.text(prefs.get("PracticeAddress"), 100):
-            values.update({
-                "address1": convert.text(prefs.get("PracticeAddress"), 100),
-                "address2": convert.text(prefs.get("PracticeAddress2"), 100),
-                "city": convert.text(prefs.get("PracticeCity"), 60),
-                "state": convert.text(prefs.get("PracticeST"), 30),
-                "zip": convert.text(prefs.get("PracticeZip"), 15),
-            })
+            values.update(
+                {
+                    "address1": convert.text(prefs.get("PracticeAddress"), 100),
+                    "address2": convert.text(prefs.get("PracticeAddress2"), 100),
+                    "city": convert.text(prefs.get("PracticeCity"), 60),
+                    "state": convert.text(prefs.get("PracticeST"), 30),
+                    "zip": convert.text(prefs.get("PracticeZip"), 15),
+                }
+            )
         practice = PracticeSettings.load()
         url = convert.text(prefs.get("PatientPortalURL"), 300)
         if url and not practice.patient_facing_url:
@@ -185,17 +220,17 @@ class Pass:
                 validate_patient_facing_url(url)
                 values["patient_facing_url"] = url
             except Exception:  # noqa: BLE001 - a ValidationError: reported, not used
-                self.problem(f"Open Dental's PatientPortalURL {url[:100]} is not an https:// "
-                             "address; Molar's Patient Facing URL was left empty.")
+                self.problem(
+                    f"Open Dental's PatientPortalURL {url[:100]} is not an https:// "
+                    "address; Molar's Patient Facing URL was left empty."
+                )
         changed = [k for k, v in values.items() if getattr(practice, k) != v]
         with transaction.atomic():
             if changed:
                 try:
-                    practice_settings_update(actor=ACTOR, opendental=True,
-                                             **{k: values[k] for k in changed})
+                    practice_settings_update(actor=ACTOR, opendental=True, **{k: values[k] for k in changed})
                 except Refused as exc:
-                    self.problem("Practice settings from Open Dental were refused: "
-                                 + " ".join(exc.messages))
+                    self.problem("Practice settings from Open Dental were refused: " + " ".join(exc.messages))
                 else:
                     self.count("practice", {"changed": 1})
             self.commit("clinics", None)
@@ -245,12 +280,16 @@ class Pass:
         nums = sorted({num for pair in wanted for num in pair})
         ids: dict[int, int] = {}
         for start in range(0, len(nums), PAGE):
-            ids.update(apply.patient_ids(nums[start:start + PAGE]))
+            ids.update(apply.patient_ids(nums[start : start + PAGE]))
         stale, writes = apply.guardians_plan(wanted, ids)
         for start in range(0, max(len(stale), len(writes), 1), PAGE // 4):
             with transaction.atomic():
-                self.count("guardians", apply.guardians_write(
-                    stale[start:start + PAGE // 4], writes[start:start + PAGE // 4]))
+                self.count(
+                    "guardians",
+                    apply.guardians_write(
+                        stale[start : start + PAGE // 4], writes[start : start + PAGE // 4]
+                    ),
+                )
                 self.commit("guardians", None)
 
     def _appointments(self, after: int | None) -> None:
@@ -264,8 +303,7 @@ class Pass:
                 orphans += missing
                 self.commit("appointments", page[-1]["AptNum"])
         if orphans:
-            self.problem(f"{orphans} appointment(s) name a PatNum that is not a patient; skipped.",
-                         orphans)
+            self.problem(f"{orphans} appointment(s) name a PatNum that is not a patient; skipped.", orphans)
 
     def _deleted_appointments(self, after: int | None) -> None:
         """Appointments are deleted in Open Dental, after a histappointment row
@@ -277,8 +315,10 @@ class Pass:
             if since is None:
                 return self.commit("deleted_appointments", None)
             local = timezone.localtime(since - timedelta(days=1)).replace(tzinfo=None)
-            kwargs: dict[str, Any] = {"where": "t.HistApptAction = 4 AND t.HistDateTStamp >= %s",
-                                      "params": (local,)}
+            kwargs: dict[str, Any] = {
+                "where": "t.HistApptAction = 4 AND t.HistDateTStamp >= %s",
+                "params": (local,),
+            }
             start = after
         else:
             # Up to the largest key now: the next pass starts there (less a
@@ -303,8 +343,9 @@ class Pass:
             return
         stamped = self.stamped()
         where = "t.PatStatus = 4" + (f" AND {stamped['where']}" if stamped else "")
-        for page in self.source.pages("patient", after=after, size=PAGE, where=where,
-                                      params=stamped.get("params", ())):
+        for page in self.source.pages(
+            "patient", after=after, size=PAGE, where=where, params=stamped.get("params", ())
+        ):
             ids = list(apply.patient_ids(row["PatNum"] for row in page).values())
             removed = access_remove_for_deleted(patient_ids=ids, actor=ACTOR)
             with transaction.atomic():
@@ -316,13 +357,24 @@ class Pass:
         # need reading again when the table changed.
         if self.quiet("userweb"):
             # Unresolved clashes stay on the status page until resolved.
-            self.clashes.extend(SyncPass.objects.filter(outcome=SyncPass.Outcome.OK).exclude(
-                pk=self.record.pk).values_list("clashes", flat=True).first() or [])
+            self.clashes.extend(
+                SyncPass.objects.filter(outcome=SyncPass.Outcome.OK)
+                .exclude(pk=self.record.pk)
+                .values_list("clashes", flat=True)
+                .first()
+                or []
+            )
             return
         orphans = 0
-        pages = self.pages("userweb", after, "accounts", size=ACCOUNT_PAGE,
-                           where="t.FKeyType = 1", extra=", p.PatStatus AS PatStatus",
-                           join="LEFT JOIN patient p ON p.PatNum = t.FKey")
+        pages = self.pages(
+            "userweb",
+            after,
+            "accounts",
+            size=ACCOUNT_PAGE,
+            where="t.FKeyType = 1",
+            extra=", p.PatStatus AS PatStatus",
+            join="LEFT JOIN patient p ON p.PatNum = t.FKey",
+        )
         for page in pages:
             patients = apply.patient_ids(row["FKey"] for row in page)
             rows = []
@@ -335,15 +387,16 @@ class Pass:
                     rows.append(account)
             with transaction.atomic():
                 result = access_sync_opendental(rows=rows, actor=ACTOR)
-                self.count("accounts", {"created": result.created, "updated": result.updated,
-                                        "access_removed": result.removed})
+                self.count(
+                    "accounts",
+                    {"created": result.created, "updated": result.updated, "access_removed": result.removed},
+                )
                 for message in result.problems:
                     self.problem(message)
                 self.clashes.extend(result.clashes)
                 self.commit("accounts", page[-1]["UserWebNum"])
         if orphans:
-            self.problem(f"{orphans} userweb row(s) name a PatNum that is not a patient; skipped.",
-                         orphans)
+            self.problem(f"{orphans} userweb row(s) name a PatNum that is not a patient; skipped.", orphans)
 
     def _account(self, row: dict, patient_id: int) -> OpenDentalAccount | None:
         try:
@@ -351,13 +404,19 @@ class Pass:
             deleted = convert.number(row.get("PatStatus")) == convert.DELETED
             password = "!" if deleted else opendental_password(row["Password"])  # noqa: S105
             return OpenDentalAccount(
-                patient_id=patient_id, pat_num=row["FKey"], user_web_num=row["UserWebNum"],
-                username=convert.text(row["UserName"], 255), password=password,
-                require_password_change=opendental_flag(row["RequirePasswordChange"],
-                                                        "RequirePasswordChange"),
-                require_username_change=opendental_flag(row["RequireUserNameChange"],
-                                                        "RequireUserNameChange"),
-                last_login=opendental_last_login(row["DateTimeLastLogin"]))
+                patient_id=patient_id,
+                pat_num=row["FKey"],
+                user_web_num=row["UserWebNum"],
+                username=convert.text(row["UserName"], 255),
+                password=password,
+                require_password_change=opendental_flag(
+                    row["RequirePasswordChange"], "RequirePasswordChange"
+                ),
+                require_username_change=opendental_flag(
+                    row["RequireUserNameChange"], "RequireUserNameChange"
+                ),
+                last_login=opendental_last_login(row["DateTimeLastLogin"]),
+            )
         except Refused as exc:
             self.problem(f"userweb row {row['UserWebNum']} (PatNum {row['FKey']}): {exc}")
             return None
@@ -368,12 +427,16 @@ class Pass:
         if self.quiet("ehrmeasureevent"):
             return
         whole = self.plan.get("random_keys") or self.plan["full"]
-        top = None if self.plan.get("random_keys") else self.plan.setdefault(
-            "event_top", self.source.largest_key("ehrmeasureevent"))
+        top = (
+            None
+            if self.plan.get("random_keys")
+            else self.plan.setdefault("event_top", self.source.largest_key("ehrmeasureevent"))
+        )
         start = after if after is not None or whole else max(0, self.plan.get("event_key", 0) - KEY_OVERLAP)
         orphans = 0
-        for page in self.pages("ehrmeasureevent", start, "events", size=PAGE, where="t.EventType = 1",
-                               until=top):
+        for page in self.pages(
+            "ehrmeasureevent", start, "events", size=PAGE, where="t.EventType = 1", until=top
+        ):
             with transaction.atomic():
                 done, missing = apply.events_apply(page)
                 orphans += missing
@@ -382,8 +445,9 @@ class Pass:
         if top is not None:
             self.plan["event_key"] = max(self.plan.get("event_key", 0), top)
         if orphans:
-            self.problem(f"{orphans} OnlineAccessProvided event(s) name no patient or date; skipped.",
-                         orphans)
+            self.problem(
+                f"{orphans} OnlineAccessProvided event(s) name no patient or date; skipped.", orphans
+            )
 
     def _reconcile_patients(self, after: int | None) -> None:
         """--full: synced patients no longer in Open Dental at all are archived
@@ -391,8 +455,11 @@ class Pass:
         backup or a manual cleanup can)."""
         last: int | None = after or -(2**63)
         while True:
-            page = list(Patient.objects.filter(od_pat_num__gt=last).order_by("od_pat_num")
-                        .values_list("od_pat_num", "id")[:PAGE])
+            page = list(
+                Patient.objects.filter(od_pat_num__gt=last)
+                .order_by("od_pat_num")
+                .values_list("od_pat_num", "id")[:PAGE]
+            )
             if not page:
                 return
             present = self.source.existing("patient", [num for num, _ in page if num is not None])
@@ -408,39 +475,58 @@ class Pass:
         """--full: synced appointments no longer in Open Dental are removed."""
         last: int | None = after or -(2**63)
         while True:
-            page = list(Appointment.objects.filter(od_apt_num__gt=last).order_by("od_apt_num")
-                        .values_list("od_apt_num", "id")[:PAGE])
+            page = list(
+                Appointment.objects.filter(od_apt_num__gt=last)
+                .order_by("od_apt_num")
+                .values_list("od_apt_num", "id")[:PAGE]
+            )
             if not page:
                 return
             present = self.source.existing("appointment", [num for num, _ in page if num is not None])
             with transaction.atomic():
-                self.count("appointments", {"removed": apply.appointments_remove(
-                    [pk for num, pk in page if num not in present])})
+                self.count(
+                    "appointments",
+                    {"removed": apply.appointments_remove([pk for num, pk in page if num not in present])},
+                )
                 last = page[-1][0]
                 self.commit("reconcile_appointments", last)
 
 
-def new_plan(*, full: bool, state: SyncState, server_now: datetime,
-             update_times: dict[str, datetime | None]) -> dict:
+def new_plan(
+    *, full: bool, state: SyncState, server_now: datetime, update_times: dict[str, datetime | None]
+) -> dict:
     """A new pass. Tables whose last commit the server dates before the last
     pass started are `quiet`: that pass read them as they are now, so a pass
     with no changes reads almost nothing. (A row stamped long before it was
     committed is the overlap window's business either way.)"""
     quiet = []
     if not full and state.since is not None:
-        quiet = sorted(table for table, changed in update_times.items()
-                       if changed is not None and changed < state.since)
-    return {"full": full, "since": _iso(state.since), "server_now": _iso(server_now),
-            "hist_key": state.hist_key, "event_key": state.event_key, "phase": None, "after": None,
-            "quiet": quiet}
+        quiet = sorted(
+            table for table, changed in update_times.items() if changed is not None and changed < state.since
+        )
+    return {
+        "full": full,
+        "since": _iso(state.since),
+        "server_now": _iso(server_now),
+        "hist_key": state.hist_key,
+        "event_key": state.event_key,
+        "phase": None,
+        "after": None,
+        "quiet": quiet,
+    }
 
 
 def finish_state(state_fields: dict, plan: dict) -> dict:
     """The status row's new values once a pass has finished."""
     now = timezone.now()
-    values = {"since": _parse(plan["server_now"]), "hist_key": plan.get("hist_key", 0),
-              "event_key": plan.get("event_key", 0), "checkpoint": {}, "lease_owner": "",
-              "lease_until": None}
+    values = {
+        "since": _parse(plan["server_now"]),
+        "hist_key": plan.get("hist_key", 0),
+        "event_key": plan.get("event_key", 0),
+        "checkpoint": {},
+        "lease_owner": "",
+        "lease_until": None,
+    }
     if plan["full"]:
         values["last_full_at"] = now
     return {**state_fields, **values}

@@ -32,25 +32,91 @@ READ_TIMEOUT = 300
 # What the sync reads, table by table: the preflight checks each column.
 COLUMNS = {
     "preference": ("PrefName", "ValueString"),
-    "clinic": ("ClinicNum", "Description", "Abbr", "Address", "Address2", "City", "State", "Zip",
-               "Phone", "IsHidden"),
-    "provider": ("ProvNum", "Abbr", "LName", "FName", "MI", "Suffix", "PreferredName", "IsHidden",
-                 "ProvStatus", "DateTStamp"),
-    "patient": ("PatNum", "LName", "FName", "MiddleI", "Preferred", "PatStatus", "Gender",
-                "Birthdate", "Address", "Address2", "City", "State", "Zip", "HmPhone", "WkPhone",
-                "WirelessPhone", "Email", "Guarantor", "ResponsParty", "PriProv", "ClinicNum",
-                "Language", "DateTStamp"),
+    "clinic": (
+        "ClinicNum",
+        "Description",
+        "Abbr",
+        "Address",
+        "Address2",
+        "City",
+        "State",
+        "Zip",
+        "Phone",
+        "IsHidden",
+    ),
+    "provider": (
+        "ProvNum",
+        "Abbr",
+        "LName",
+        "FName",
+        "MI",
+        "Suffix",
+        "PreferredName",
+        "IsHidden",
+        "ProvStatus",
+        "DateTStamp",
+    ),
+    "patient": (
+        "PatNum",
+        "LName",
+        "FName",
+        "MiddleI",
+        "Preferred",
+        "PatStatus",
+        "Gender",
+        "Birthdate",
+        "Address",
+        "Address2",
+        "City",
+        "State",
+        "Zip",
+        "HmPhone",
+        "WkPhone",
+        "WirelessPhone",
+        "Email",
+        "Guarantor",
+        "ResponsParty",
+        "PriProv",
+        "ClinicNum",
+        "Language",
+        "DateTStamp",
+    ),
     "guardian": ("GuardianNum", "PatNumChild", "PatNumGuardian", "Relationship", "IsGuardian"),
-    "appointment": ("AptNum", "PatNum", "AptStatus", "Pattern", "ProvNum", "ProvHyg", "IsHygiene",
-                    "AptDateTime", "ClinicNum", "DateTStamp"),
+    "appointment": (
+        "AptNum",
+        "PatNum",
+        "AptStatus",
+        "Pattern",
+        "ProvNum",
+        "ProvHyg",
+        "IsHygiene",
+        "AptDateTime",
+        "ClinicNum",
+        "DateTStamp",
+    ),
     "histappointment": ("HistApptNum", "AptNum", "HistApptAction", "HistDateTStamp"),
-    "userweb": ("UserWebNum", "FKey", "FKeyType", "UserName", "Password", "RequireUserNameChange",
-                "RequirePasswordChange", "DateTimeLastLogin"),
+    "userweb": (
+        "UserWebNum",
+        "FKey",
+        "FKeyType",
+        "UserName",
+        "Password",
+        "RequireUserNameChange",
+        "RequirePasswordChange",
+        "DateTimeLastLogin",
+    ),
     "ehrmeasureevent": ("EhrMeasureEventNum", "DateTEvent", "EventType", "PatNum"),
 }
-KEYS = {"clinic": "ClinicNum", "provider": "ProvNum", "patient": "PatNum",
-        "guardian": "GuardianNum", "appointment": "AptNum", "histappointment": "HistApptNum",
-        "userweb": "UserWebNum", "ehrmeasureevent": "EhrMeasureEventNum"}
+KEYS = {
+    "clinic": "ClinicNum",
+    "provider": "ProvNum",
+    "patient": "PatNum",
+    "guardian": "GuardianNum",
+    "appointment": "AptNum",
+    "histappointment": "HistApptNum",
+    "userweb": "UserWebNum",
+    "ehrmeasureevent": "EhrMeasureEventNum",
+}
 URL_SHAPE = "OPENDENTAL_DATABASE_URL must look like mysql://USER:PASSWORD@HOST:3306/DATABASE."
 
 
@@ -72,8 +138,11 @@ def _date(text: str) -> date | str:
 
 Converter = Callable[[Any], str] | Callable[[str], Any]  # as PyMySQL's `conv` is typed
 CONVERSIONS: dict[int | type[Any], Converter] = {
-    **pymysql.converters.conversions, FIELD_TYPE.DATETIME: _datetime,
-    FIELD_TYPE.TIMESTAMP: _datetime, FIELD_TYPE.DATE: _date}
+    **pymysql.converters.conversions,
+    FIELD_TYPE.DATETIME: _datetime,
+    FIELD_TYPE.TIMESTAMP: _datetime,
+    FIELD_TYPE.DATE: _date,
+}
 
 
 class SourceError(Exception):
@@ -100,34 +169,45 @@ def parse_url(url: str) -> Address:
     except ValueError:
         raise SourceError(URL_SHAPE) from None
     database = unquote(parts.path.lstrip("/"))
-    if parts.scheme not in ("mysql", "mariadb") or not parts.hostname or not parts.username \
-            or not database or "/" in database:
+    if (
+        parts.scheme not in ("mysql", "mariadb")
+        or not parts.hostname
+        or not parts.username
+        or not database
+        or "/" in database
+    ):
         raise SourceError(URL_SHAPE)
-    return Address(parts.hostname, port, unquote(parts.username), unquote(parts.password or ""),
-                   database)
+    return Address(parts.hostname, port, unquote(parts.username), unquote(parts.password or ""), database)
 
 
 def _refusal(exc: pymysql.Error, address: Address, table: str = "") -> SourceError:
     code = exc.args[0] if exc.args else 0
     detail = str(exc.args[1]) if len(exc.args) > 1 else str(exc)
     if code == ER.ACCESS_DENIED_ERROR:
-        return SourceError(f"The Open Dental database at {address.where} refused user "
-                           f"{address.user}: check the user name and password.")
+        return SourceError(
+            f"The Open Dental database at {address.where} refused user "
+            f"{address.user}: check the user name and password."
+        )
     if code == ER.BAD_DB_ERROR:
         return SourceError(f"There is no database {address.database} on {address.host}:{address.port}.")
     if code in (ER.TABLEACCESS_DENIED_ERROR, ER.COLUMNACCESS_DENIED_ERROR, ER.DBACCESS_DENIED_ERROR):
         what = f"table {table}" if table else f"database {address.database}"
-        return SourceError(f"User {address.user} may not read {what} in {address.where}: grant "
-                           "SELECT on the Open Dental tables the README lists.")
+        return SourceError(
+            f"User {address.user} may not read {what} in {address.where}: grant "
+            "SELECT on the Open Dental tables the README lists."
+        )
     if code == ER.NO_SUCH_TABLE:
-        return SourceError(f"Table {table} is missing from {address.where}: is it an Open Dental "
-                           "database?")
+        return SourceError(f"Table {table} is missing from {address.where}: is it an Open Dental database?")
     if code == ER.BAD_FIELD_ERROR:
-        return SourceError(f"Table {table} in {address.where} lacks a column the sync reads "
-                           f"({detail}): is Open Dental older than 24.3?")
+        return SourceError(
+            f"Table {table} in {address.where} lacks a column the sync reads "
+            f"({detail}): is Open Dental older than 24.3?"
+        )
     if isinstance(exc, pymysql.OperationalError) and code in (2003, 2013, 2006, 2005):
-        return SourceError(f"Cannot reach the Open Dental database at {address.host}:{address.port}"
-                           f" ({detail.split('(')[0].strip().rstrip(':')}).")
+        return SourceError(
+            f"Cannot reach the Open Dental database at {address.host}:{address.port}"
+            f" ({detail.split('(')[0].strip().rstrip(':')})."
+        )
     return SourceError(f"The Open Dental database at {address.where} answered: {detail}")
 
 
@@ -138,14 +218,22 @@ class Source:
         self.address = parse_url(url)
         try:
             self.conn = pymysql.connect(
-                host=self.address.host, port=self.address.port, user=self.address.user,
-                password=self.address.password, database=self.address.database,
-                charset="utf8mb4", autocommit=True, connect_timeout=CONNECT_TIMEOUT,
-                read_timeout=READ_TIMEOUT, cursorclass=pymysql.cursors.DictCursor, conv=CONVERSIONS,
+                host=self.address.host,
+                port=self.address.port,
+                user=self.address.user,
+                password=self.address.password,
+                database=self.address.database,
+                charset="utf8mb4",
+                autocommit=True,
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+                cursorclass=pymysql.cursors.DictCursor,
+                conv=CONVERSIONS,
                 # DateTStamp is a `timestamp`: stored in UTC, shown in the
                 # session's zone. An explicit UTC session makes the stamps
                 # comparable with the cursor whatever the server's zone.
-                init_command="SET time_zone = '+00:00'")
+                init_command="SET time_zone = '+00:00'",
+            )
         except pymysql.Error as exc:
             raise _refusal(exc, self.address) from None
         # Belt and braces on top of the SELECT-only account: this session cannot write.
@@ -168,8 +256,9 @@ class Source:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def query(self, sql: str, params: Sequence[object] | Mapping[str, object] = (), *,
-              table: str = "") -> list[dict]:
+    def query(
+        self, sql: str, params: Sequence[object] | Mapping[str, object] = (), *, table: str = ""
+    ) -> list[dict]:
         try:
             with self.conn.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -192,10 +281,16 @@ class Source:
         """When each table last changed (UTC, the session's zone), as the server
         tracks it: in memory for InnoDB (NULL until the first write after a
         restart), on disk for MyISAM. NULL means unknown."""
-        rows = self.query("SELECT TABLE_NAME AS name, UPDATE_TIME AS changed FROM "
-                          "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()")
-        return {row["name"].lower(): row["changed"].replace(tzinfo=UTC)
-                if isinstance(row["changed"], datetime) else None for row in rows}
+        rows = self.query(
+            "SELECT TABLE_NAME AS name, UPDATE_TIME AS changed FROM "
+            "information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()"
+        )
+        return {
+            row["name"].lower(): row["changed"].replace(tzinfo=UTC)
+            if isinstance(row["changed"], datetime)
+            else None
+            for row in rows
+        }
 
     def largest_key(self, table: str) -> int:
         key = KEYS[table]
@@ -206,9 +301,18 @@ class Source:
         rows = self.query("SELECT PrefName, ValueString FROM preference", table="preference")
         return {row["PrefName"]: row["ValueString"] or "" for row in rows}
 
-    def pages(self, table: str, *, where: str = "", params: tuple = (), after: int | None = None,
-              size: int = 2000, extra: str = "", join: str = "",
-              until: int | None = None) -> Iterator[list[dict]]:
+    def pages(
+        self,
+        table: str,
+        *,
+        where: str = "",
+        params: tuple = (),
+        after: int | None = None,
+        size: int = 2000,
+        extra: str = "",
+        join: str = "",
+        until: int | None = None,
+    ) -> Iterator[list[dict]]:
         """The table's rows in primary-key order, `size` at a time, from after
         key `after`. Keys may be random (RandomPrimaryKeys) but are unique, so
         key order is a total order either way."""
@@ -221,10 +325,11 @@ class Source:
         last = after
         while True:
             bound = f"t.{key} > %s" if last is not None else "1=1"
-            sql = (f"SELECT {columns}{extra} FROM {table} t {join} WHERE {bound}{condition} "  # noqa: S608
-                   f"ORDER BY t.{key} LIMIT %s")
-            rows = self.query(sql, ((last,) if last is not None else ()) + params + (size,),
-                              table=table)
+            sql = (
+                f"SELECT {columns}{extra} FROM {table} t {join} WHERE {bound}{condition} "  # noqa: S608
+                f"ORDER BY t.{key} LIMIT %s"
+            )
+            rows = self.query(sql, ((last,) if last is not None else ()) + params + (size,), table=table)
             if rows:
                 yield rows
             if len(rows) < size:
@@ -237,6 +342,9 @@ class Source:
             return set()
         key = KEYS[table]
         marks = ", ".join(["%s"] * len(keys))
-        rows = self.query(f"SELECT {key} FROM {table} WHERE {key} IN ({marks})",  # noqa: S608
-                          tuple(keys), table=table)
+        rows = self.query(
+            f"SELECT {key} FROM {table} WHERE {key} IN ({marks})",  # noqa: S608
+            tuple(keys),
+            table=table,
+        )
         return {row[key] for row in rows}

@@ -28,8 +28,10 @@ from .reader import Source, SourceError, parse_url
 
 logger = logging.getLogger(__name__)
 KEEP_PASSES = 500
-NOT_CONFIGURED = ("OPENDENTAL_DATABASE_URL is not set: set it to "
-                  "mysql://USER:PASSWORD@HOST:3306/DATABASE (a read-only Open Dental account).")
+NOT_CONFIGURED = (
+    "OPENDENTAL_DATABASE_URL is not set: set it to "
+    "mysql://USER:PASSWORD@HOST:3306/DATABASE (a read-only Open Dental account)."
+)
 
 
 @dataclass(frozen=True)
@@ -89,8 +91,10 @@ def opendental_sync(*, full: bool = False, url: str | None = None, progress=None
     state = _claim(owner, due_only=False)
     if state is None:
         running = SyncState.objects.get(pk=1)
-        raise Refused(f"An Open Dental sync pass is already running ({running.lease_owner}); "
-                          "try again when it has finished.")
+        raise Refused(
+            f"An Open Dental sync pass is already running ({running.lease_owner}); "
+            "try again when it has finished."
+        )
     try:
         return _run(url=url, full=full, owner=owner, state=state, progress=progress)
     finally:
@@ -192,11 +196,23 @@ def _audit(record: SyncPass | None, outcome: str) -> None:
     """One audit event per pass, with its counts (not one per patient)."""
     if record is None:
         return
-    audit_record(action="opendental_synced", actor=ACTOR, outcome=outcome, detail={
-        "pass": record.pk, "full": record.full, "added": record.added, "changed": record.changed,
-        "archived": record.archived, "removed": record.removed, "accounts": record.accounts,
-        "errors": record.errors, "clashes": len(record.clashes or []),
-        **({"message": record.message} if record.message else {})})
+    audit_record(
+        action="opendental_synced",
+        actor=ACTOR,
+        outcome=outcome,
+        detail={
+            "pass": record.pk,
+            "full": record.full,
+            "added": record.added,
+            "changed": record.changed,
+            "archived": record.archived,
+            "removed": record.removed,
+            "accounts": record.accounts,
+            "errors": record.errors,
+            "clashes": len(record.clashes or []),
+            **({"message": record.message} if record.message else {}),
+        },
+    )
 
 
 def last_pass() -> SyncPass | None:
@@ -205,13 +221,16 @@ def last_pass() -> SyncPass | None:
 
 def pass_summary(record: SyncPass) -> str:
     kind = "full" if record.full else "incremental"
-    counts = (f"{record.added} added, {record.changed} changed, {record.archived} archived, "
-              f"{record.removed} removed, {record.accounts} accounts, {record.errors} errors")
+    counts = (
+        f"{record.added} added, {record.changed} changed, {record.archived} archived, "
+        f"{record.removed} removed, {record.accounts} accounts, {record.errors} errors"
+    )
     if record.outcome == SyncPass.Outcome.RUNNING:
         since = timezone.localtime(record.started_at)
         return f"Open Dental sync ({kind}) running since {since:%Y-%m-%d %H:%M:%S}: {counts}."
     when = timezone.localtime(record.finished_at or record.started_at)
     if record.outcome == SyncPass.Outcome.FAILED:
         return f"Open Dental sync ({kind}) failed at {when:%Y-%m-%d %H:%M:%S}: {record.message} ({counts})."
-    return (f"Open Dental sync ({kind}) finished at {when:%Y-%m-%d %H:%M:%S} in "
-            f"{record.seconds:.1f} s: {counts}.")
+    return (
+        f"Open Dental sync ({kind}) finished at {when:%Y-%m-%d %H:%M:%S} in {record.seconds:.1f} s: {counts}."
+    )

@@ -71,8 +71,9 @@ CREATE TABLE patient (
   KEY indexGuarantor (Guarantor)
 ) DEFAULT CHARSET=utf8""",
     "appointment": f"""
-CREATE TABLE appointment ({_APPOINTMENT_COLUMNS.replace("AptNum bigint NOT NULL,",
-                                                        "AptNum bigint NOT NULL auto_increment,")},
+CREATE TABLE appointment ({
+        _APPOINTMENT_COLUMNS.replace("AptNum bigint NOT NULL,", "AptNum bigint NOT NULL auto_increment,")
+    },
   PRIMARY KEY (AptNum),
   KEY PatNum (PatNum),
   KEY AptDateTime (AptDateTime)
@@ -173,19 +174,33 @@ CREATE TABLE patientlink (
 }
 
 PREFERENCES = {
-    "PracticeTitle": "", "PracticeAddress": "", "PracticeAddress2": "", "PracticeCity": "",
-    "PracticeST": "", "PracticeZip": "", "PracticePhone": "", "PatientPortalURL": "",
-    "AppointmentTimeIncrement": "10", "EasyNoClinics": "1", "FamPhiAccess": "1",
-    "RandomPrimaryKeys": "0", "DataBaseVersion": "24.3.10.0",
+    "PracticeTitle": "",
+    "PracticeAddress": "",
+    "PracticeAddress2": "",
+    "PracticeCity": "",
+    "PracticeST": "",
+    "PracticeZip": "",
+    "PracticePhone": "",
+    "PatientPortalURL": "",
+    "AppointmentTimeIncrement": "10",
+    "EasyNoClinics": "1",
+    "FamPhiAccess": "1",
+    "RandomPrimaryKeys": "0",
+    "DataBaseVersion": "24.3.10.0",
 }
 
 
 def server_connect(url: str = SERVER_URL, database: str | None = None) -> pymysql.Connection:
     parts = urlsplit(url)
     return pymysql.connect(
-        host=parts.hostname or "127.0.0.1", port=parts.port or 3306,
-        user=parts.username or "root", password=parts.password or "", database=database,
-        charset="utf8mb4", autocommit=True)
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=parts.username or "root",
+        password=parts.password or "",
+        database=database,
+        charset="utf8mb4",
+        autocommit=True,
+    )
 
 
 def create(server_url: str = SERVER_URL, prefix: str = "od_test") -> str:
@@ -196,8 +211,9 @@ def create(server_url: str = SERVER_URL, prefix: str = "od_test") -> str:
         cursor.execute(f"USE `{name}`")
         for ddl in TABLES.values():
             cursor.execute(ddl)
-        cursor.executemany("INSERT INTO preference (PrefName, ValueString) VALUES (%s, %s)",
-                           list(PREFERENCES.items()))
+        cursor.executemany(
+            "INSERT INTO preference (PrefName, ValueString) VALUES (%s, %s)", list(PREFERENCES.items())
+        )
     parts = urlsplit(server_url)
     auth = quote(parts.username or "root")
     if parts.password:
@@ -247,46 +263,79 @@ class Writer:
     def insert(self, table: str, **values) -> int:
         names = ", ".join(values)
         marks = ", ".join(["%s"] * len(values))
-        return self.execute(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
-                            tuple(values.values()))
+        return self.execute(
+            f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+            tuple(values.values()),
+        )
 
     def update(self, table: str, key: int, **values) -> None:
-        column = {"patient": "PatNum", "appointment": "AptNum", "provider": "ProvNum",
-                  "clinic": "ClinicNum", "userweb": "UserWebNum", "guardian": "GuardianNum"}[table]
+        column = {
+            "patient": "PatNum",
+            "appointment": "AptNum",
+            "provider": "ProvNum",
+            "clinic": "ClinicNum",
+            "userweb": "UserWebNum",
+            "guardian": "GuardianNum",
+        }[table]
         sets = ", ".join(f"{name} = %s" for name in values)
-        self.execute(f"UPDATE {table} SET {sets} WHERE {column} = %s",  # noqa: S608
-                     (*values.values(), key))
+        self.execute(
+            f"UPDATE {table} SET {sets} WHERE {column} = %s",  # noqa: S608
+            (*values.values(), key),
+        )
 
     def pref(self, name: str, value: str) -> None:
         self.execute("UPDATE preference SET ValueString = %s WHERE PrefName = %s", (value, name))
 
     def patient(self, **values) -> int:
-        row = {"LName": "Lopez", "FName": "Maria", "Birthdate": "1984-03-12",
-               "Address": "12 Harbor Lane", "City": "Portland", "State": "ME", "Zip": "04101",
-               "WirelessPhone": "207-555-0101", "Email": "maria@example.com", **values}
+        row = {
+            "LName": "Lopez",
+            "FName": "Maria",
+            "Birthdate": "1984-03-12",
+            "Address": "12 Harbor Lane",
+            "City": "Portland",
+            "State": "ME",
+            "Zip": "04101",
+            "WirelessPhone": "207-555-0101",
+            "Email": "maria@example.com",
+            **values,
+        }
         num = self.insert("patient", **row)
         if "Guarantor" not in values:
             self.execute("UPDATE patient SET Guarantor = PatNum WHERE PatNum = %s", (num,))
         return num
 
     def provider(self, **values) -> int:
-        return self.insert("provider", **{"Abbr": "DOC1", "FName": "Dana", "LName": "Reyes",
-                                          "Suffix": "DDS", **values})
+        return self.insert(
+            "provider", **{"Abbr": "DOC1", "FName": "Dana", "LName": "Reyes", "Suffix": "DDS", **values}
+        )
 
     def appointment(self, pat_num: int, **values) -> int:
-        row = {"PatNum": pat_num, "AptStatus": 1, "Pattern": "XXXXXX",
-               "AptDateTime": "2026-12-01 09:30:00", "SecDateTEntry": "2026-11-01 08:00:00", **values}
+        row = {
+            "PatNum": pat_num,
+            "AptStatus": 1,
+            "Pattern": "XXXXXX",
+            "AptDateTime": "2026-12-01 09:30:00",
+            "SecDateTEntry": "2026-11-01 08:00:00",
+            **values,
+        }
         num = self.insert("appointment", **row)
-        self.execute("INSERT INTO histappointment (HistDateTStamp, HistApptAction, AptNum, PatNum) "
-                     "VALUES (NOW(), 0, %s, %s)", (num, pat_num))
+        self.execute(
+            "INSERT INTO histappointment (HistDateTStamp, HistApptAction, AptNum, PatNum) "
+            "VALUES (NOW(), 0, %s, %s)",
+            (num, pat_num),
+        )
         return num
 
     def delete_appointment(self, apt_num: int) -> None:
         """As Open Dental does: a Deleted history row, then the row goes."""
-        self.execute("INSERT INTO histappointment (HistDateTStamp, HistApptAction, AptNum, PatNum) "
-                     "SELECT NOW(), 4, AptNum, PatNum FROM appointment WHERE AptNum = %s", (apt_num,))
+        self.execute(
+            "INSERT INTO histappointment (HistDateTStamp, HistApptAction, AptNum, PatNum) "
+            "SELECT NOW(), 4, AptNum, PatNum FROM appointment WHERE AptNum = %s",
+            (apt_num,),
+        )
         self.execute("DELETE FROM appointment WHERE AptNum = %s", (apt_num,))
 
     def userweb(self, pat_num: int, username: str, password: str, **values) -> int:
-        return self.insert("userweb", FKey=pat_num, FKeyType=1, UserName=username,
-                           Password=password, **values)
+        return self.insert(
+            "userweb", FKey=pat_num, FKeyType=1, UserName=username, Password=password, **values
+        )

@@ -20,9 +20,15 @@ def status(request):
             source = parse_url(settings.OPENDENTAL_DATABASE_URL).where  # never the password
         except SourceError as exc:
             source = str(exc)
-    return render(request, "opendental/status.html", {
-        "last": passes[0] if passes else None,
-        "summary": pass_summary(passes[0]) if passes else "",
-        "passes": passes, "state": SyncState.objects.filter(pk=1).first(), "source": source,
-        "every": settings.OPENDENTAL_SYNC_SECONDS,
-    })
+    return render(
+        request,
+        "opendental/status.html",
+        {
+            "last": passes[0] if passes else None,
+            "summary": pass_summary(passes[0]) if passes else "",
+            "passes": passes,
+            "state": SyncState.objects.filter(pk=1).first(),
+            "source": source,
+            "every": settings.OPENDENTAL_SYNC_SECONDS,
+        },
+    )

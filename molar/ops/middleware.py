@@ -20,6 +20,10 @@ class TransientDatabaseErrorMiddleware:
     def process_exception(self, request, exception):
         if not is_transient(exception):
             return None
-        logger.warning("503 for %s: database unavailable (%s: %s)", request.path, type(exception).__name__,
-                       str(exception).strip().splitlines()[0][:200] if str(exception).strip() else "")
+        logger.warning(
+            "503 for %s: database unavailable (%s: %s)",
+            request.path,
+            type(exception).__name__,
+            str(exception).strip().splitlines()[0][:200] if str(exception).strip() else "",
+        )
         return unavailable(request)

@@ -69,8 +69,7 @@ def _warning(path: str) -> dict:
 
 def readiness() -> dict:
     """{"status": "ok"|"warning"|"fail", "checks": {name: {"status": ..., ...}}}"""
-    checks = {"database": _database(),
-              "worker": _worker(settings.WORKER_STALE_SECONDS)}
+    checks = {"database": _database(), "worker": _worker(settings.WORKER_STALE_SECONDS)}
     for name, path in WARNING_CHECKS:
         checks[name] = _warning(path)
     statuses = {check["status"] for check in checks.values()}

@@ -14,5 +14,6 @@ def worker_heartbeat(*, name: str, started_at: datetime, now: datetime | None = 
     """Record that worker `name` is alive now."""
     now = now or timezone.now()
     WorkerHeartbeat.objects.update_or_create(
-        name=name, defaults={"last_seen": now}, create_defaults={"last_seen": now, "started_at": started_at})
+        name=name, defaults={"last_seen": now}, create_defaults={"last_seen": now, "started_at": started_at}
+    )
     WorkerHeartbeat.objects.filter(last_seen__lt=now - FORGET_AFTER).delete()

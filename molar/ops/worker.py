@@ -43,8 +43,14 @@ class WorkerState:
     jobs: JobSchedule = field(default_factory=JobSchedule)
 
 
-def run_worker(*, scan_every: float = 60.0, idle_sleep: float = 5.0, batch: int = 50,
-               stop: threading.Event | None = None, name: str | None = None) -> None:
+def run_worker(
+    *,
+    scan_every: float = 60.0,
+    idle_sleep: float = 5.0,
+    batch: int = 50,
+    stop: threading.Event | None = None,
+    name: str | None = None,
+) -> None:
     """The loop; returns when `stop` is set (or on SIGTERM/SIGINT). `name`
     (host:pid by default) marks its claims and its heartbeat."""
     stop = stop or threading.Event()
@@ -62,16 +68,21 @@ def run_worker(*, scan_every: float = 60.0, idle_sleep: float = 5.0, batch: int 
     logger.info("Worker %s stopped", state.name)
 
 
-def _safe_turn(state: WorkerState, scan_every: float, batch: int, idle_sleep: float,
-               stop: threading.Event) -> bool:
+def _safe_turn(
+    state: WorkerState, scan_every: float, batch: int, idle_sleep: float, stop: threading.Event
+) -> bool:
     """One turn; after a failed one, wait `idle_sleep` (and report it busy,
     so the loop does not wait twice)."""
     try:
         return worker_turn(state, scan_every=scan_every, batch=batch)
     except Exception as exc:  # noqa: BLE001 - e.g. the database restarting: wait and go on
         if is_transient(exc):
-            logger.warning("Worker %s: database unavailable (%s); trying again in %s s",
-                           state.name, type(exc).__name__, idle_sleep)
+            logger.warning(
+                "Worker %s: database unavailable (%s); trying again in %s s",
+                state.name,
+                type(exc).__name__,
+                idle_sleep,
+            )
         else:
             logger.exception("Worker %s: a turn failed; trying again in %s s", state.name, idle_sleep)
         connections.close_all()
@@ -92,8 +103,14 @@ def worker_turn(state: WorkerState, *, scan_every: float, batch: int) -> bool:
     emails = outbox_send_due(worker=state.name, limit=batch, progress=lambda _: _beat(state))
     for what, summary in (("Invites", invites), ("Emails", emails)):
         if summary.processed:
-            logger.info("%s: sent %s, skipped %s, retrying %s, failed %s", what, summary.sent,
-                        summary.skipped, summary.retried, summary.failed)
+            logger.info(
+                "%s: sent %s, skipped %s, retrying %s, failed %s",
+                what,
+                summary.sent,
+                summary.skipped,
+                summary.retried,
+                summary.failed,
+            )
     state.jobs.run_due()
     return bool(invites.processed or emails.processed)
 

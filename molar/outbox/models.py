@@ -32,8 +32,9 @@ class OutboxEmail(models.Model):
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     # Whose email it is, for the audit trail and for issuing a reset code.
-    patient = models.ForeignKey(Patient, null=True, blank=True, on_delete=models.SET_NULL,
-                                related_name="outbox_emails")
+    patient = models.ForeignKey(
+        Patient, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbox_emails"
+    )
     recipient = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()

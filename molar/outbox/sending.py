@@ -40,8 +40,14 @@ INTERRUPTED = "interrupted while sending; delivery unknown"
 
 # The server answered "no" to the sender, the recipients or the message: it
 # was not delivered, so trying again cannot make a duplicate.
-REFUSED = (smtplib.SMTPSenderRefused, smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError,
-           smtplib.SMTPConnectError, smtplib.SMTPHeloError, smtplib.SMTPAuthenticationError)
+REFUSED = (
+    smtplib.SMTPSenderRefused,
+    smtplib.SMTPRecipientsRefused,
+    smtplib.SMTPDataError,
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+)
 
 
 @dataclass(frozen=True)
@@ -108,8 +114,11 @@ def smtp_send(message: EmailMessage, connection: BaseEmailBackend) -> Failure | 
         message.connection = connection
         message.send()
     except Exception as exc:  # noqa: BLE001 - every SMTP/socket error is classified here
-        return Failure(error=f"{type(exc).__name__}: {exc}"[:200],
-                       sent_nothing=sent_nothing(exc, connection), permanent=permanent(exc))
+        return Failure(
+            error=f"{type(exc).__name__}: {exc}"[:200],
+            sent_nothing=sent_nothing(exc, connection),
+            permanent=permanent(exc),
+        )
     finally:
         # One connection per email: an error on an open connection counts as
         # "delivery unknown", so it must not be one the server closed after
@@ -125,8 +134,14 @@ def close_quietly(connection: BaseEmailBackend) -> None:
         pass
 
 
-def send_due(send_next: Callable[..., bool], *, worker: str, limit: int | None, now: datetime | None,
-             progress: Callable[[SendSummary], object] | None) -> SendSummary:
+def send_due(
+    send_next: Callable[..., bool],
+    *,
+    worker: str,
+    limit: int | None,
+    now: datetime | None,
+    progress: Callable[[SendSummary], object] | None,
+) -> SendSummary:
     """Claim and send one row at a time over one SMTP connection until
     `send_next` finds none due (or `limit` rows were tried): the loop invites
     and outbox emails share."""

@@ -51,8 +51,16 @@ KEEP_FINISHED = timedelta(days=30)
 _NEEDS_CODE = object()
 
 
-def outbox_enqueue(*, kind: str, to: str, subject: str, body: str, patient_id: int | None = None,
-                   attachment: tuple[str, bytes, str] | None = None, skipped: str = "") -> OutboxEmail:
+def outbox_enqueue(
+    *,
+    kind: str,
+    to: str,
+    subject: str,
+    body: str,
+    patient_id: int | None = None,
+    attachment: tuple[str, bytes, str] | None = None,
+    skipped: str = "",
+) -> OutboxEmail:
     """Queue one email (`attachment` is (filename, content, mimetype)).
     `skipped`: the row is written already skipped with this reason, never
     sent (a request that must write the same rows whatever it decided, K3)."""
@@ -60,9 +68,18 @@ def outbox_enqueue(*, kind: str, to: str, subject: str, body: str, patient_id: i
         raise RuntimeError("outbox_enqueue belongs inside the transaction of the action (SPEC Q2).")
     name, content, mimetype = attachment or ("", None, "")
     return OutboxEmail.objects.create(
-        kind=kind, patient_id=patient_id, recipient=to.strip(), subject=" ".join(subject.split())[:300],
-        body=body, attachment_name=name, attachment=content, attachment_type=mimetype,
-        next_attempt_at=timezone.now(), status=S.SKIPPED if skipped else S.QUEUED, reason=skipped[:300])
+        kind=kind,
+        patient_id=patient_id,
+        recipient=to.strip(),
+        subject=" ".join(subject.split())[:300],
+        body=body,
+        attachment_name=name,
+        attachment=content,
+        attachment_type=mimetype,
+        next_attempt_at=timezone.now(),
+        status=S.SKIPPED if skipped else S.QUEUED,
+        reason=skipped[:300],
+    )
 
 
 def outbox_recover(*, now: datetime | None = None) -> int:
@@ -76,14 +93,20 @@ def outbox_prune(*, now: datetime | None = None) -> int:
     return deleted
 
 
-def outbox_send_due(*, worker: str, limit: int | None = None, now: datetime | None = None,
-                    progress: Callable[[SendSummary], object] | None = None) -> SendSummary:
+def outbox_send_due(
+    *,
+    worker: str,
+    limit: int | None = None,
+    now: datetime | None = None,
+    progress: Callable[[SendSummary], object] | None = None,
+) -> SendSummary:
     """Send due emails until none is left (or `limit` rows were tried)."""
     return send_due(outbox_send_next, worker=worker, limit=limit, now=now, progress=progress)
 
 
-def outbox_send_next(*, worker: str, connection: BaseEmailBackend, summary: SendSummary,
-                     now: datetime | None = None) -> bool:
+def outbox_send_next(
+    *, worker: str, connection: BaseEmailBackend, summary: SendSummary, now: datetime | None = None
+) -> bool:
     """Claim, send and record one email. False when nothing is due."""
     now = now or timezone.now()
     code = None
@@ -100,8 +123,7 @@ def outbox_send_next(*, worker: str, connection: BaseEmailBackend, summary: Send
         return True
     failure = smtp_send(_message(row, code), connection)
     if failure is not None:
-        logger.warning("Outbox email %s (%s) not sent: %s", row.pk, row.kind,
-                       failure.error.split(":")[0])
+        logger.warning("Outbox email %s (%s) not sent: %s", row.pk, row.kind, failure.error.split(":")[0])
         summary.errors.append(failure.error)
     # SPEC I6: the server's answer is recorded even through a database blip.
     result = retry_transient(lambda: _record(row, failure, now), within=RECORD_WITHIN)
@@ -110,19 +132,23 @@ def outbox_send_next(*, worker: str, connection: BaseEmailBackend, summary: Send
     return True
 
 
-def _claim(worker: str, now: datetime, code: tuple[str, str] | None,
-           summary: SendSummary) -> OutboxEmail | object | None:
+def _claim(
+    worker: str, now: datetime, code: tuple[str, str] | None, summary: SendSummary
+) -> OutboxEmail | object | None:
     """The next due row, now `sending` (or `skipped`); None when nothing is
     due; _NEEDS_CODE when it is a reset code email and no code is ready."""
-    row = (OutboxEmail.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
-           .select_for_update(skip_locked=True).order_by("next_attempt_at", "id").first())
+    row = (
+        OutboxEmail.objects.filter(status=S.QUEUED, next_attempt_at__lte=now)
+        .select_for_update(skip_locked=True)
+        .order_by("next_attempt_at", "id")
+        .first()
+    )
     if row is None:
         return None
     if row.kind == Kind.RESET_CODE:
         if code is None:
             return _NEEDS_CODE
-        refusal = reset_codes.access_reset_code_issue(patient_id=row.patient_id,
-                                                         code_hash=code[1], now=now)
+        refusal = reset_codes.access_reset_code_issue(patient_id=row.patient_id, code_hash=code[1], now=now)
         if refusal:
             _finish(row, S.SKIPPED, refusal, now)
             summary.skipped += 1
@@ -170,7 +196,10 @@ def _finish(row: OutboxEmail, status: str, reason: str, now: datetime) -> None:
     row.save(update_fields=["status", "reason", "claimed_until", "sent_at", "attachment", "updated_at"])
     if status != S.SENT:
         # The first words of the reason only: no address, no server text.
-        audit_record(action="email_failed", actor=ACTOR, patient_id=row.patient_id,
-                     outcome=AuditEvent.Outcome.FAILURE,
-                     detail={"email": row.kind.replace("_", " "), "outbox": row.pk,
-                             "error": reason.split(":")[0]})
+        audit_record(
+            action="email_failed",
+            actor=ACTOR,
+            patient_id=row.patient_id,
+            outcome=AuditEvent.Outcome.FAILURE,
+            detail={"email": row.kind.replace("_", " "), "outbox": row.pk, "error": reason.split(":")[0]},
+        )

@@ -44,9 +44,14 @@ def _messages(folder: Path) -> list[OutboxMessage]:
             message = email.message_from_bytes(chunk.strip(), policy=email.policy.default)
             part = message.get_body(preferencelist=("plain",)) if message.is_multipart() else message
             sent = email.utils.parsedate_to_datetime(message["Date"]) if message["Date"] else None
-            found.append(OutboxMessage(sent=sent, to=str(message["To"] or ""),
-                                       subject=str(message["Subject"] or ""),
-                                       body=part.get_content() if part else ""))
+            found.append(
+                OutboxMessage(
+                    sent=sent,
+                    to=str(message["To"] or ""),
+                    subject=str(message["Subject"] or ""),
+                    body=part.get_content() if part else "",
+                )
+            )
     return found
 
 
@@ -55,7 +60,11 @@ def outbox(request: StaffRequest) -> HttpResponse:
     uses_files = settings.EMAIL_BACKEND.endswith("filebased.EmailBackend")
     folder = Path(settings.EMAIL_FILE_PATH)
     messages = _messages(folder) if uses_files and folder.is_dir() else []
-    waiting = OutboxEmail.objects.filter(status__in=[OutboxEmail.Status.QUEUED,
-                                                     OutboxEmail.Status.SENDING]).count()
-    return render(request, "outbox/outbox.html",
-                  {"uses_files": uses_files, "mail_messages": messages, "waiting": waiting})
+    waiting = OutboxEmail.objects.filter(
+        status__in=[OutboxEmail.Status.QUEUED, OutboxEmail.Status.SENDING]
+    ).count()
+    return render(
+        request,
+        "outbox/outbox.html",
+        {"uses_files": uses_files, "mail_messages": messages, "waiting": waiting},
+    )

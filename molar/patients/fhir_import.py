@@ -41,8 +41,9 @@ def _depth(data) -> int:
         if isinstance(item, dict | list):
             deepest = max(deepest, depth)
             if depth <= MAX_DEPTH:
-                pending.extend((child, depth + 1)
-                               for child in (item.values() if isinstance(item, dict) else item))
+                pending.extend(
+                    (child, depth + 1) for child in (item.values() if isinstance(item, dict) else item)
+                )
     return deepest
 
 
@@ -51,8 +52,10 @@ def _load(path: Path) -> list:
     is not JSON, too large or too deeply nested to be a Bundle of patients."""
     try:
         if path.stat().st_size > MAX_BYTES:
-            raise Refused(f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
-                                "split the Bundle into smaller files and import each one.")
+            raise Refused(
+                f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; "
+                "split the Bundle into smaller files and import each one."
+            )
         with open(path, encoding="utf-8-sig") as handle:
             data = json.load(handle)
     except OSError as exc:
@@ -62,8 +65,9 @@ def _load(path: Path) -> list:
     except RecursionError:
         data = TOO_DEEP  # nested deeper than the parser goes: refused just below
     if data is TOO_DEEP or _depth(data) > MAX_DEPTH:
-        raise Refused(f"The file nests more than {MAX_DEPTH} levels deep; "
-                            "it is not a FHIR Bundle of patients.")
+        raise Refused(
+            f"The file nests more than {MAX_DEPTH} levels deep; it is not a FHIR Bundle of patients."
+        )
     if not isinstance(data, dict) or data.get("resourceType") != "Bundle":
         raise Refused("The file is not a FHIR Bundle: its resourceType must be “Bundle”.")
     entries = data.get("entry", [])
@@ -118,7 +122,9 @@ def _fields(patient) -> tuple[dict, list[str]]:
     identifier = (patient.identifier or [None])[0]
     fields = {
         "external_id": (identifier.value if identifier and identifier.value else patient.id) or "",
-        **_name(patient), **_address(patient), **_contact(patient),
+        **_name(patient),
+        **_address(patient),
+        **_contact(patient),
     }
     problems = []
     birth = patient.birthDate
@@ -149,9 +155,16 @@ def _records(entries: list) -> Iterator[Record]:
         yield where, *_fields(patient)
 
 
-def patients_import_fhir(*, path: Path | str, actor, dry_run: bool = False, progress=None,
-                         on_problem=None, preview_rows: int = 0) -> ImportSummary:
+def patients_import_fhir(
+    *, path: Path | str, actor, dry_run: bool = False, progress=None, on_problem=None, preview_rows: int = 0
+) -> ImportSummary:
     """Import the Patient entries of a FHIR R4 Bundle; raises Refused when
     the file is not a valid Bundle."""
-    return patients_import(_records(_load(Path(path))), actor=actor, dry_run=dry_run,
-                           progress=progress, on_problem=on_problem, preview_rows=preview_rows)
+    return patients_import(
+        _records(_load(Path(path))),
+        actor=actor,
+        dry_run=dry_run,
+        progress=progress,
+        on_problem=on_problem,
+        preview_rows=preview_rows,
+    )

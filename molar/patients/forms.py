@@ -3,22 +3,43 @@ from django import forms
 from .models import Appointment, GuardianLink, Patient
 
 PATIENT_FIELDS = [
-    "first_name", "middle_name", "last_name", "preferred_name",
-    "address1", "address2", "city", "state", "zip", "birth_date",
-    "home_phone", "wireless_phone", "work_phone", "email", "status",
-    "guarantor", "responsible_party", "primary_provider", "gender", "language", "clinic",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "preferred_name",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "birth_date",
+    "home_phone",
+    "wireless_phone",
+    "work_phone",
+    "email",
+    "status",
+    "guarantor",
+    "responsible_party",
+    "primary_provider",
+    "gender",
+    "language",
+    "clinic",
 ]
 
 
 class PatientForm(forms.ModelForm):
     # Patient pickers are number fields: a select of every patient would not scale.
     guarantor = forms.ModelChoiceField(
-        Patient.objects.all(), required=False, widget=forms.NumberInput,
+        Patient.objects.all(),
+        required=False,
+        widget=forms.NumberInput,
         label="Guarantor (patient number)",
         error_messages={"invalid_choice": "No patient has that number."},
     )
     responsible_party = forms.ModelChoiceField(
-        Patient.objects.all(), required=False, widget=forms.NumberInput,
+        Patient.objects.all(),
+        required=False,
+        widget=forms.NumberInput,
         label="Responsible party (patient number)",
         error_messages={"invalid_choice": "No patient has that number."},
     )
@@ -31,7 +52,8 @@ class PatientForm(forms.ModelForm):
 
 class GuardianLinkForm(forms.ModelForm):
     guardian = forms.ModelChoiceField(
-        Patient.objects.all(), label="Guardian (patient number)",
+        Patient.objects.all(),
+        label="Guardian (patient number)",
         widget=forms.NumberInput(attrs={"aria-label": "Guardian (patient number)"}),
         error_messages={"invalid_choice": "No patient has that number."},
     )

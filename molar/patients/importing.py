@@ -65,7 +65,11 @@ HEADERS = {_header_key(alias): name for name, aliases in FIELD_ALIASES.items() f
 STATUSES = {
     **{_header_key(value): value for value in Patient.Status.values},
     **{_header_key(label): value for value, label in Patient.Status.choices},
-    "0": "patient", "1": "non_patient", "2": "inactive", "3": "archived", "5": "deceased",
+    "0": "patient",
+    "1": "non_patient",
+    "2": "inactive",
+    "3": "archived",
+    "5": "deceased",
     "6": "prospective",
 }
 
@@ -92,8 +96,10 @@ class ImportSummary:
         return self.created + self.updated + self.unchanged
 
     def text(self, unit: str = "row(s)") -> str:
-        return (f"Imported: {self.created} created, {self.updated} updated, "
-                f"{self.unchanged} unchanged, {self.bad} bad {unit}.")
+        return (
+            f"Imported: {self.created} created, {self.updated} updated, "
+            f"{self.unchanged} unchanged, {self.bad} bad {unit}."
+        )
 
 
 # (where, fields, problems): one record, its patient fields, and what is wrong with it.
@@ -181,8 +187,7 @@ class _Importer:
         if external_id == "" or (external_id is None and not problems):
             problems.append("external_id: required; later imports find the patient by it.")
         elif external_id and external_id in self.seen:
-            return self.problem(where, f"external_id: {external_id} appears earlier in this file; "
-                                       "skipped.")
+            return self.problem(where, f"external_id: {external_id} appears earlier in this file; skipped.")
         if external_id:
             try:
                 with transaction.atomic():
@@ -195,8 +200,9 @@ class _Importer:
             except Refused as exc:
                 problems.extend(exc.messages)
             except IntegrityError:
-                problems.append("external_id: another patient was given this id during the import; "
-                                "run the import again.")
+                problems.append(
+                    "external_id: another patient was given this id during the import; run the import again."
+                )
             except DataError as exc:  # a value the database cannot store: this record only
                 problems.append(f"cannot be stored ({str(exc).strip().splitlines()[0][:120]}).")
         if problems:
@@ -207,14 +213,20 @@ class _Importer:
             self.summary.preview.append(PreviewRow(where, result, patient))
 
 
-def patients_import(records: Iterable[Record], *, actor: Actor, dry_run: bool = False,
-                    progress: Callable[[int], None] | None = None,
-                    on_problem: Callable[[str, str], None] | None = None,
-                    preview_rows: int = 0) -> ImportSummary:
+def patients_import(
+    records: Iterable[Record],
+    *,
+    actor: Actor,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_problem: Callable[[str, str], None] | None = None,
+    preview_rows: int = 0,
+) -> ImportSummary:
     """Save each record, or report it (to `on_problem`, else in `summary.problems`).
     `progress(n)` is called every PROGRESS_ROWS records."""
-    importer = _Importer(actor=actor, dry_run=dry_run, progress=progress, on_problem=on_problem,
-                         preview_rows=preview_rows)
+    importer = _Importer(
+        actor=actor, dry_run=dry_run, progress=progress, on_problem=on_problem, preview_rows=preview_rows
+    )
     records, done = iter(records), False
     while not done:
         done = True
@@ -282,8 +294,10 @@ def _columns(header: list[str] | None, summary_ignored: list[str]) -> list[tuple
             taken[name] = title
             columns.append((index, name))
     if "external_id" not in taken:
-        raise Refused("No external id column (external_id, PatNum, Patient ID or ID): "
-                            "later imports find patients by it.")
+        raise Refused(
+            "No external id column (external_id, PatNum, Patient ID or ID): "
+            "later imports find patients by it."
+        )
     return columns
 
 
@@ -317,12 +331,18 @@ def _check_utf8(path: Path) -> None:
     except OSError as exc:
         raise Refused(f"Cannot read {path}: {exc.strerror}.") from None
     except UnicodeDecodeError:
-        raise Refused("The file is not UTF-8 text; save it as “CSV UTF-8” and import it again."
-                            ) from None
+        raise Refused("The file is not UTF-8 text; save it as “CSV UTF-8” and import it again.") from None
 
 
-def patients_import_csv(*, path: Path | str, actor: Actor, dry_run: bool = False,
-                        progress=None, on_problem=None, preview_rows: int = 0) -> ImportSummary:
+def patients_import_csv(
+    *,
+    path: Path | str,
+    actor: Actor,
+    dry_run: bool = False,
+    progress=None,
+    on_problem=None,
+    preview_rows: int = 0,
+) -> ImportSummary:
     """Import a CSV file whose first line names the columns (any of FIELD_ALIASES,
     ignoring case, spaces and underscores). Raises Refused for the file as a whole (nothing imported)."""
     _check_utf8(Path(path))
@@ -335,7 +355,12 @@ def patients_import_csv(*, path: Path | str, actor: Actor, dry_run: bool = False
         ignored: list[str] = []
         columns = _columns(header, ignored)
         summary = patients_import(
-            _csv_records(reader, len(header), columns), actor=actor, dry_run=dry_run,
-            progress=progress, on_problem=on_problem, preview_rows=preview_rows)
+            _csv_records(reader, len(header), columns),
+            actor=actor,
+            dry_run=dry_run,
+            progress=progress,
+            on_problem=on_problem,
+            preview_rows=preview_rows,
+        )
     summary.ignored_columns = ignored
     return summary

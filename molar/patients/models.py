@@ -43,8 +43,7 @@ def validate_visit_start(value: datetime.datetime) -> None:
 def name_problems(first_name: str, last_name: str) -> dict[str, list[str]]:
     """SPEC P4: a patient has a first and a last name, whoever saves it."""
     given = {"first_name": first_name, "last_name": last_name}
-    return {field: [message] for field, message in NAME_REQUIRED.items()
-            if not (given[field] or "").strip()}
+    return {field: [message] for field, message in NAME_REQUIRED.items() if not (given[field] or "").strip()}
 
 
 class Provider(models.Model):
@@ -188,14 +187,17 @@ class Appointment(models.Model):
         BROKEN = "broken", _("Broken")
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="appointments")
-    provider = models.ForeignKey(Provider, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="appointments")
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
     start = models.DateTimeField()
     duration_minutes = models.PositiveSmallIntegerField(
-        default=60, validators=[MinValueValidator(5), MaxValueValidator(720)])
+        default=60, validators=[MinValueValidator(5), MaxValueValidator(720)]
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
-    clinic = models.ForeignKey("practice.Clinic", null=True, blank=True, on_delete=models.SET_NULL,
-                               related_name="appointments")
+    clinic = models.ForeignKey(
+        "practice.Clinic", null=True, blank=True, on_delete=models.SET_NULL, related_name="appointments"
+    )
     # Set for appointments read from Open Dental (SPEC O2), which owns them.
     od_apt_num = models.BigIntegerField("Open Dental AptNum", null=True, blank=True, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -8,9 +8,17 @@ def patient_find(pk: int) -> Patient | None:
     """The patient numbered `pk`, with what a chart, an access page and an
     API answer show; None when there is none. Staff pages and the API (through
     patient_for_staff) and the command line look a patient up here."""
-    return Patient.objects.select_related(
-        "portal_account", "primary_provider", "guarantor", "responsible_party", "clinic",
-    ).filter(pk=pk).first()
+    return (
+        Patient.objects.select_related(
+            "portal_account",
+            "primary_provider",
+            "guarantor",
+            "responsible_party",
+            "clinic",
+        )
+        .filter(pk=pk)
+        .first()
+    )
 
 
 def provider_by_abbreviation(abbreviation: str) -> Provider | None:
@@ -29,9 +37,12 @@ def patients_search(query: str) -> QuerySet[Patient]:
             patients = patients.filter(pk=int(word))
             continue
         match = (
-            Q(first_name__icontains=word) | Q(last_name__icontains=word)
-            | Q(preferred_name__icontains=word) | Q(email__icontains=word)
-            | Q(home_phone__icontains=word) | Q(wireless_phone__icontains=word)
+            Q(first_name__icontains=word)
+            | Q(last_name__icontains=word)
+            | Q(preferred_name__icontains=word)
+            | Q(email__icontains=word)
+            | Q(home_phone__icontains=word)
+            | Q(wireless_phone__icontains=word)
             | Q(work_phone__icontains=word)
         )
         if number and len(word) < 19:

@@ -7,10 +7,28 @@ from molar.refusal import Refused
 from .models import MANAGED_IN_OPENDENTAL, Patient
 
 EDITABLE_FIELDS = (
-    "first_name", "middle_name", "last_name", "preferred_name", "address1", "address2",
-    "city", "state", "zip", "birth_date", "home_phone", "wireless_phone", "work_phone",
-    "email", "status", "guarantor", "responsible_party", "primary_provider", "external_id",
-    "gender", "language", "clinic",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "preferred_name",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "birth_date",
+    "home_phone",
+    "wireless_phone",
+    "work_phone",
+    "email",
+    "status",
+    "guarantor",
+    "responsible_party",
+    "primary_provider",
+    "external_id",
+    "gender",
+    "language",
+    "clinic",
 )
 # SPEC O4: what Open Dental owns on a synced patient (all but Molar's external id).
 OPENDENTAL_FIELDS = tuple(name for name in EDITABLE_FIELDS if name != "external_id")
@@ -66,7 +84,9 @@ def patient_update(*, patient: Patient, actor: Actor, **changes) -> Patient:
         patient.save()
         # Field names only: values are health information.
         audit_record(
-            action="patient_updated", actor=actor, patient_id=patient.pk,
+            action="patient_updated",
+            actor=actor,
+            patient_id=patient.pk,
             detail={"fields": sorted(changed)},
         )
     return patient
@@ -80,8 +100,7 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
 
     patient = Patient.objects.select_for_update().get(pk=patient.pk)
     problems = [
-        "A patient cannot be their own guardian." for link in links
-        if link["guardian"].pk == patient.pk
+        "A patient cannot be their own guardian." for link in links if link["guardian"].pk == patient.pk
     ]
     if problems:
         raise patient_refused({"guardian": problems[:1]})
@@ -92,18 +111,19 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
     if patient.managed_by_opendental:
         raise patient_refused({"guardian": [MANAGED_MESSAGE]})
     patient.guardian_links.all().delete()
-    GuardianLink.objects.bulk_create(
-        GuardianLink(patient=patient, **link) for link in links
-    )
+    GuardianLink.objects.bulk_create(GuardianLink(patient=patient, **link) for link in links)
     audit_record(
-        action="guardians_changed", actor=actor, patient_id=patient.pk,
+        action="guardians_changed",
+        actor=actor,
+        patient_id=patient.pk,
         detail={"guardians": sorted(g for g, _, _ in after)},
     )
 
 
 @transaction.atomic
-def patient_save_with_guardians(*, patient: Patient | None, actor: Actor, links: list[dict],
-                                **fields) -> Patient:
+def patient_save_with_guardians(
+    *, patient: Patient | None, actor: Actor, links: list[dict], **fields
+) -> Patient:
     """Create (no `patient`) or change a patient together with their guardian
     links: both or neither, so a refused link leaves no half-saved patient."""
     if patient is None:
@@ -141,7 +161,9 @@ def appointment_save(*, patient: Patient, actor: Actor, appointment=None, **fiel
         raise patient_refused(exc.message_dict) from None
     appointment.save()
     audit_record(
-        action="appointment_created" if creating else "appointment_updated", actor=actor,
-        patient_id=patient.pk, detail={"appointment": appointment.pk, "fields": changed},
+        action="appointment_created" if creating else "appointment_updated",
+        actor=actor,
+        patient_id=patient.pk,
+        detail={"appointment": appointment.pk, "fields": changed},
     )
     return appointment

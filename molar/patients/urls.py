@@ -13,6 +13,5 @@ urlpatterns = [
     path("<int:pk>/", views.patient_chart, name="chart"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
     path("<int:pk>/appointments/new/", views.appointment_edit, name="appointment_new"),
-    path("<int:pk>/appointments/<int:appointment_id>/", views.appointment_edit,
-         name="appointment_edit"),
+    path("<int:pk>/appointments/<int:appointment_id>/", views.appointment_edit, name="appointment_edit"),
 ]

@@ -55,8 +55,16 @@ def _info_rows(patient: Patient, practice: PracticeSettings) -> list[tuple[str, 
         "preferred_name": patient.preferred_name,
         "birth_date": date_format(patient.birth_date) if patient.birth_date else "",  # SPEC V9
         "age": str(patient.age_on(timezone.localdate()) or ""),
-        "address": ", ".join(p for p in (patient.address1, patient.address2, patient.city,
-                                          f"{patient.state} {patient.zip}".strip()) if p),
+        "address": ", ".join(
+            p
+            for p in (
+                patient.address1,
+                patient.address2,
+                patient.city,
+                f"{patient.state} {patient.zip}".strip(),
+            )
+            if p
+        ),
         "phone": patient.phone,
         "email": patient.email,
         "status": patient.get_status_display(),
@@ -73,9 +81,11 @@ def patient_chart(request, pk: int):
     rows = _info_rows(patient, PracticeSettings.cached())
     appointments = patient.appointments.select_related("provider", "clinic").order_by("-start")[:50]
     guardian_links = patient.guardian_links.select_related("guardian").order_by("guardian__first_name")
-    return render(request, "patients/chart.html",
-                  {"patient": patient, "rows": rows, "appointments": appointments,
-                   "guardian_links": guardian_links})
+    return render(
+        request,
+        "patients/chart.html",
+        {"patient": patient, "rows": rows, "appointments": appointments, "guardian_links": guardian_links},
+    )
 
 
 def _save(request, form, formset, patient: Patient | None):
@@ -91,8 +101,7 @@ def _save(request, form, formset, patient: Patient | None):
 
 def _edit(request, patient: Patient | None):
     form = PatientForm(request.POST or None, instance=patient)
-    formset = GuardianLinkFormSet(request.POST or None, instance=patient or Patient(),
-                                  prefix="links")
+    formset = GuardianLinkFormSet(request.POST or None, instance=patient or Patient(), prefix="links")
     managed = patient is not None and patient.managed_by_opendental
     if managed:  # SPEC O4: shown, not editable; posted values are ignored
         for name in OPENDENTAL_FIELDS:
@@ -109,9 +118,17 @@ def _edit(request, patient: Patient | None):
         else:
             messages.success(request, "Patient saved.")
             return redirect(saved)
-    return render(request, "patients/form.html",
-                  {"form": form, "formset": formset, "patient": patient, "managed": managed,
-                   "managed_message": MANAGED_MESSAGE})
+    return render(
+        request,
+        "patients/form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "patient": patient,
+            "managed": managed,
+            "managed_message": MANAGED_MESSAGE,
+        },
+    )
 
 
 @staff_view(ADD_PATIENTS)
@@ -127,8 +144,9 @@ def patient_edit(request, pk: int):
 @staff_view(CHANGE_PATIENTS)
 def appointment_edit(request, pk: int, appointment_id: int | None = None):
     patient = patient_for_staff(pk)
-    appointment = (get_object_or_404(Appointment, pk=appointment_id, patient=patient)
-                   if appointment_id else None)
+    appointment = (
+        get_object_or_404(Appointment, pk=appointment_id, patient=patient) if appointment_id else None
+    )
     form = AppointmentForm(request.POST or None, instance=appointment)
     managed = appointment is not None and appointment.managed_by_opendental
     if managed:
@@ -140,16 +158,25 @@ def appointment_edit(request, pk: int, appointment_id: int | None = None):
     elif request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in APPOINTMENT_FIELDS}
         try:
-            appointment_save(patient=patient, actor=Actor.staff(request.user),
-                             appointment=appointment, **fields)
+            appointment_save(
+                patient=patient, actor=Actor.staff(request.user), appointment=appointment, **fields
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             messages.success(request, "Appointment saved.")
             return redirect(patient)
-    return render(request, "patients/appointment_form.html",
-                  {"form": form, "patient": patient, "appointment": appointment, "managed": managed,
-                   "managed_message": MANAGED_MESSAGE})
+    return render(
+        request,
+        "patients/appointment_form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "appointment": appointment,
+            "managed": managed,
+            "managed_message": MANAGED_MESSAGE,
+        },
+    )
 
 
 # --- Import (SPEC P2): upload, preview (a dry run), then import ---------------------------
@@ -236,17 +263,19 @@ def _patient_import(request, limit: _UploadLimit):
     if request.method == "POST":
         upload = request.FILES.get("file")
         if limit.exceeded:
-            error = (f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB. "
-                     "Split it into smaller files and import each one.")
+            error = (
+                f"The file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB. "
+                "Split it into smaller files and import each one."
+            )
         elif upload is None or not upload.size:
             error = "Choose a CSV file to import."
         else:
             _upload_discard(request)
-            request.session[IMPORT_SESSION_KEY] = {"token": _upload_save(upload),
-                                                   "name": upload.name[:100]}
+            request.session[IMPORT_SESSION_KEY] = {"token": _upload_save(upload), "name": upload.name[:100]}
             return redirect("patients:import_preview")
-    return render(request, "patients/import.html",
-                  {"error": error, "max_mb": IMPORT_MAX_BYTES // (1024 * 1024)})
+    return render(
+        request, "patients/import.html", {"error": error, "max_mb": IMPORT_MAX_BYTES // (1024 * 1024)}
+    )
 
 
 @_import_view
@@ -255,8 +284,9 @@ def patient_import_preview(request):
     if pending is None:
         return redirect("patients:import")
     try:
-        summary = patients_import_csv(path=pending[0], actor=Actor.staff(request.user), dry_run=True,
-                                      preview_rows=PREVIEW_ROWS)
+        summary = patients_import_csv(
+            path=pending[0], actor=Actor.staff(request.user), dry_run=True, preview_rows=PREVIEW_ROWS
+        )
     except Refused as exc:
         _upload_discard(request)
         messages.error(request, str(exc))

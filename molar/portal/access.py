@@ -101,8 +101,12 @@ def portal_tab(tab: str, *, json: bool = False) -> Callable[[View], View]:
 
 
 def portal_audit(request: PortalRequest, action: str, **detail: Any) -> None:
-    audit_record(action=action, actor=request.portal_actor, patient_id=request.portal_subject.pk,
-                 detail=portal_audit_detail(request, **detail))
+    audit_record(
+        action=action,
+        actor=request.portal_actor,
+        patient_id=request.portal_subject.pk,
+        detail=portal_audit_detail(request, **detail),
+    )
 
 
 def portal_audit_detail(request: PortalRequest, **detail: Any) -> dict:
@@ -119,8 +123,12 @@ def subject_object(request: PortalRequest, queryset: QuerySet[M], pk: int) -> M:
     patient, or from nowhere, all look the same."""
     obj = queryset.filter(pk=pk, patient=request.portal_subject).first()
     if obj is None:
-        audit_record(action="access_denied", actor=request.portal_actor,
-                     patient_id=request.portal_subject.pk, outcome=AuditEvent.Outcome.DENIED,
-                     detail={"path": request.path[:200]})
+        audit_record(
+            action="access_denied",
+            actor=request.portal_actor,
+            patient_id=request.portal_subject.pk,
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"path": request.path[:200]},
+        )
         raise Http404("Not found.")
     return obj

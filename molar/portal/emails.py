@@ -28,9 +28,9 @@ def password_changed_email(practice: PracticeSettings, language: str) -> tuple[s
         name = practice.practice_name or _("your dental practice")
         if practice.practice_phone:
             call = _("If this was not you, call the practice at %(phone)s right away.") % {
-                "phone": practice.practice_phone}
+                "phone": practice.practice_phone
+            }
         else:
             call = _("If this was not you, call the practice right away.")
         body = _("The password of your %(name)s patient portal account was just reset.") % {"name": name}
-        return (_("%(name)s: your portal password was changed") % {"name": name},
-                f"{body}\n\n{call}\n")
+        return (_("%(name)s: your portal password was changed") % {"name": name}, f"{body}\n\n{call}\n")

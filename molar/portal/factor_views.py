@@ -53,16 +53,24 @@ def add_totp(request: PortalRequest) -> HttpResponseBase:
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = factor_add_totp(owner=account, secret=secret, code=form.cleaned_data["code"],
-                                    name=form.cleaned_data["name"], actor=_actor(request))
+            codes = factor_add_totp(
+                owner=account,
+                secret=secret,
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                actor=_actor(request),
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             request.session.pop(TOTP_SECRET_KEY, None)
             return _added(request, codes)
     uri = totp_uri(secret, account_name=account.username, issuer=_rp(request).name)
-    return portal_render(request, "portal/factor_totp.html", {
-        "form": form, "secret": secret, "qr": totp_qr_data_uri(uri), "tab": "profile"})
+    return portal_render(
+        request,
+        "portal/factor_totp.html",
+        {"form": form, "secret": secret, "qr": totp_qr_data_uri(uri), "tab": "profile"},
+    )
 
 
 @portal_view()
@@ -71,25 +79,37 @@ def add_passkey(request: PortalRequest) -> HttpResponseBase:
     form = PasskeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = factor_add_passkey(owner=account, request=request, rp=_rp(request),
-                                       credential=form.cleaned_data["credential"],
-                                       name=form.cleaned_data["name"], actor=_actor(request))
+            codes = factor_add_passkey(
+                owner=account,
+                request=request,
+                rp=_rp(request),
+                credential=form.cleaned_data["credential"],
+                name=form.cleaned_data["name"],
+                actor=_actor(request),
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             return _added(request, codes)
-    options = passkeys.registration_options(request, _rp(request),
-                                            user_handle=passkeys.user_handle(REALM, account.pk),
-                                            user_name=account.username, existing=passkey_ids(account))
-    return portal_render(request, "portal/factor_passkey.html", {
-        "form": form, "passkey_options": options, "tab": "profile"})
+    options = passkeys.registration_options(
+        request,
+        _rp(request),
+        user_handle=passkeys.user_handle(REALM, account.pk),
+        user_name=account.username,
+        existing=passkey_ids(account),
+    )
+    return portal_render(
+        request, "portal/factor_passkey.html", {"form": form, "passkey_options": options, "tab": "profile"}
+    )
 
 
 def _password_ok(request: PortalRequest) -> bool:
     try:
-        ok = services.portal_current_password_ok(account=request.portal_account,
-                                                 password=request.POST.get("password", ""),
-                                                 address=request.client_ip)
+        ok = services.portal_current_password_ok(
+            account=request.portal_account,
+            password=request.POST.get("password", ""),
+            address=request.client_ip,
+        )
     except Refused as exc:
         messages.error(request, exc.messages[0])
         return False

@@ -7,14 +7,20 @@ PASSWORD_MAX = 200  # longer input gets the policy's own message, not a crash
 
 
 def _password(label: Text, autocomplete: str) -> forms.CharField:
-    return forms.CharField(label=label, max_length=PASSWORD_MAX, strip=False,
-                           widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}))
+    return forms.CharField(
+        label=label,
+        max_length=PASSWORD_MAX,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+    )
 
 
 class SignInForm(forms.Form):
-    username = forms.CharField(label=_("User Name"), max_length=200,
-                               widget=forms.TextInput(attrs={"autocomplete": "username",
-                                                             "autocapitalize": "none"}))
+    username = forms.CharField(
+        label=_("User Name"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
     password = _password(_("Password"), "current-password")
     remember = forms.BooleanField(label=_("Remember User Name"), required=False)
 
@@ -43,6 +49,7 @@ class ForgotForm(forms.Form):
 
 class ResetForm(NewPasswordForm):
     username = forms.CharField(label=_("User Name"), max_length=200)
-    code = forms.CharField(label=_("Reset code"), max_length=40,
-                           widget=forms.TextInput(attrs={"autocomplete": "one-time-code"}))
+    code = forms.CharField(
+        label=_("Reset code"), max_length=40, widget=forms.TextInput(attrs={"autocomplete": "one-time-code"})
+    )
     field_order = ["username", "code", "new", "confirm"]

@@ -24,18 +24,22 @@ def message_list(request: PortalRequest) -> HttpResponseBase:
     form = NewThreadForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            thread = message_thread_start(patient=request.portal_subject,
-                                          actor_account=request.portal_account,
-                                          subject=form.cleaned_data["subject"],
-                                          body=form.cleaned_data["body"])
+            thread = message_thread_start(
+                patient=request.portal_subject,
+                actor_account=request.portal_account,
+                subject=form.cleaned_data["subject"],
+                body=form.cleaned_data["body"],
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             messages.success(request, SENT)
             return redirect("portal:message_thread", pk=thread.pk)
-    return portal_render(request, "portal/messages.html",
-                         {"threads": list(threads_for_patient(request.portal_subject)),
-                          "form": form, "tab": "messages"})
+    return portal_render(
+        request,
+        "portal/messages.html",
+        {"threads": list(threads_for_patient(request.portal_subject)), "form": form, "tab": "messages"},
+    )
 
 
 @portal_tab("messages")
@@ -44,8 +48,9 @@ def message_thread(request: PortalRequest, pk: int) -> HttpResponseBase:
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            message_reply_from_patient(thread=thread, actor_account=request.portal_account,
-                                       body=form.cleaned_data["body"])
+            message_reply_from_patient(
+                thread=thread, actor_account=request.portal_account, body=form.cleaned_data["body"]
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
@@ -53,5 +58,8 @@ def message_thread(request: PortalRequest, pk: int) -> HttpResponseBase:
             return redirect("portal:message_thread", pk=thread.pk)
     rows = thread_messages(thread)  # read before marking, so the page can show what is new
     thread_mark_read(thread=thread, account=request.portal_account)
-    return portal_render(request, "portal/message_thread.html",
-                         {"thread": thread, "rows": rows, "form": form, "tab": "messages"})
+    return portal_render(
+        request,
+        "portal/message_thread.html",
+        {"thread": thread, "rows": rows, "form": form, "tab": "messages"},
+    )

@@ -23,8 +23,9 @@ TABS = [
 ]
 
 
-def portal_render(request: HttpRequest, template: str, context: dict[str, Any] | None = None,
-                  status: int=200) -> HttpResponse:
+def portal_render(
+    request: HttpRequest, template: str, context: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
     """Every portal page: the practice, and for a signed-in person the account,
     the family they may switch between and whose data is shown."""
     base = {"practice": getattr(request, "portal_practice", None) or PracticeSettings.cached()}
@@ -32,8 +33,11 @@ def portal_render(request: HttpRequest, template: str, context: dict[str, Any] |
         base["account"] = request.portal_account
     if hasattr(request, "portal_subject"):
         practice = base["practice"]
-        base.update(family=cast(PortalRequest, request).portal_family, subject=request.portal_subject,
-                    tabs=[(t, label) for t, label in TABS if practice.tab_enabled(t)])
+        base.update(
+            family=cast(PortalRequest, request).portal_family,
+            subject=request.portal_subject,
+            tabs=[(t, label) for t, label in TABS if practice.tab_enabled(t)],
+        )
         # SPEC V2: the Messages tab shows how many answers are unread (one query).
         if practice.tab_enabled("messages"):
             base["unread"] = unread_for_patient(request.portal_subject)

@@ -74,12 +74,20 @@ def _attachment(content: bytes | str, content_type: str, filename: str) -> HttpR
 
 # --- Account -----------------------------------------------------------------------------
 
+
 @portal_tab("account")
 def account(request: PortalRequest) -> HttpResponseBase:
     subject = request.portal_subject
-    return portal_render(request, "portal/account.html", {
-        "tab": "account", "balance": balance_of(subject), "statements": statements_of(subject),
-        "entries": recent_entries(subject)})
+    return portal_render(
+        request,
+        "portal/account.html",
+        {
+            "tab": "account",
+            "balance": balance_of(subject),
+            "statements": statements_of(subject),
+            "entries": recent_entries(subject),
+        },
+    )
 
 
 @portal_download("account")
@@ -92,19 +100,30 @@ def statement_pdf(request: PortalRequest, pk: int) -> HttpResponseBase:
 
 # --- Treatment plan ----------------------------------------------------------------------
 
+
 @portal_tab("treatment_plan")
 def treatment_plan(request: PortalRequest) -> HttpResponseBase:
-    return portal_render(request, "portal/treatment_plan.html", {
-        "tab": "treatment_plan", "plans": treatment_plans_of(request.portal_subject)})
+    return portal_render(
+        request,
+        "portal/treatment_plan.html",
+        {"tab": "treatment_plan", "plans": treatment_plans_of(request.portal_subject)},
+    )
 
 
 # --- Health summary ----------------------------------------------------------------------
 
+
 @portal_tab("health_summary")
 def health_summary(request: PortalRequest) -> HttpResponseBase:
-    return portal_render(request, "portal/health_summary.html", {
-        "tab": "health_summary", "summary": health_summary_of(request.portal_subject),
-        "send_form": SendSummaryForm()})
+    return portal_render(
+        request,
+        "portal/health_summary.html",
+        {
+            "tab": "health_summary",
+            "summary": health_summary_of(request.portal_subject),
+            "send_form": SendSummaryForm(),
+        },
+    )
 
 
 @portal_download("health_summary")
@@ -123,10 +142,12 @@ def health_summary_fhir(request: PortalRequest) -> HttpResponseBase:
 
 def _transmits_this_hour(request: PortalRequest) -> int:
     since = timezone.now() - datetime.timedelta(hours=1)
-    return AuditEvent.objects.filter(action="phi_transmit", actor_id=request.portal_account.patient_id,
-                                     actor_type__in=[AuditEvent.ActorType.PATIENT,
-                                                     AuditEvent.ActorType.REPRESENTATIVE],
-                                     created_at__gte=since).count()
+    return AuditEvent.objects.filter(
+        action="phi_transmit",
+        actor_id=request.portal_account.patient_id,
+        actor_type__in=[AuditEvent.ActorType.PATIENT, AuditEvent.ActorType.REPRESENTATIVE],
+        created_at__gte=since,
+    ).count()
 
 
 @require_POST
@@ -138,24 +159,35 @@ def health_summary_send(request: PortalRequest) -> HttpResponseBase:
             messages.error(request, _("Not sent: %(reason)s") % {"reason": error})
         return redirect("portal:health_summary")
     if _transmits_this_hour(request) >= TRANSMITS_PER_HOUR:
-        messages.error(request, _("Not sent: you have sent the summary many times this hour. "
-                                  "Try again later."))
+        messages.error(
+            request, _("Not sent: you have sent the summary many times this hour. Try again later.")
+        )
         return redirect("portal:health_summary")
     address = form.cleaned_data["email"]
     subject = request.portal_subject
     pdf = summary_pdf(practice=request.portal_practice, summary=health_summary_of(subject))
-    health_summary_transmit(patient=subject, to=address, pdf=pdf, practice=request.portal_practice,
-                            actor=request.portal_actor, detail=portal_audit_detail(request))
+    health_summary_transmit(
+        patient=subject,
+        to=address,
+        pdf=pdf,
+        practice=request.portal_practice,
+        actor=request.portal_actor,
+        detail=portal_audit_detail(request),
+    )
     messages.success(request, _("The health summary is on its way to %(address)s.") % {"address": address})
     return redirect("portal:health_summary")
 
 
 # --- Documents ---------------------------------------------------------------------------
 
+
 @portal_tab("documents")
 def documents(request: PortalRequest) -> HttpResponseBase:
-    return portal_render(request, "portal/documents.html", {
-        "tab": "documents", "documents": portal_documents(request.portal_subject)})
+    return portal_render(
+        request,
+        "portal/documents.html",
+        {"tab": "documents", "documents": portal_documents(request.portal_subject)},
+    )
 
 
 @portal_download("documents")
@@ -166,9 +198,11 @@ def document_download(request: PortalRequest, pk: int) -> HttpResponseBase:
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404("Not found.") from None
-    portal_audit(request, "phi_download", format=document.content_type, what="document",
-                 document_id=document.pk)
-    response = FileResponse(handle, as_attachment=True, filename=document_filename(document),
-                            content_type=document.content_type)
+    portal_audit(
+        request, "phi_download", format=document.content_type, what="document", document_id=document.pk
+    )
+    response = FileResponse(
+        handle, as_attachment=True, filename=document_filename(document), content_type=document.content_type
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response

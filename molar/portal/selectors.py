@@ -42,8 +42,9 @@ def appointments_for(patient: Patient) -> tuple[list[Visit], list[Visit]]:
 
 def next_appointment(patient: Patient) -> list[Visit]:
     """The next scheduled visit, as a list of at most one (SPEC V2 home)."""
-    rows = Appointment.objects.filter(patient=patient, start__gte=timezone.now(),
-                                      status=Appointment.Status.SCHEDULED)
+    rows = Appointment.objects.filter(
+        patient=patient, start__gte=timezone.now(), status=Appointment.Status.SCHEDULED
+    )
     return _visits(rows.order_by("start")[:1])
 
 
@@ -66,8 +67,13 @@ def appointment_rows(visits: list[Visit]) -> list[AppointmentRow]:
     for visit in visits:
         local = timezone.localtime(visit.start)
         hour = local.hour % 12 or 12
-        rows.append(AppointmentRow(
-            local.isoformat(), f"{days[local.weekday()]}, {months[local.month]} {local.day}, {local.year}",
-            f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}", visit.provider or "",
-            visit.status_label))
+        rows.append(
+            AppointmentRow(
+                local.isoformat(),
+                f"{days[local.weekday()]}, {months[local.month]} {local.day}, {local.year}",
+                f"{hour}:{local.minute:02d} {'AM' if local.hour < 12 else 'PM'}",
+                visit.provider or "",
+                visit.status_label,
+            )
+        )
     return rows

@@ -38,16 +38,24 @@ from molar.refusal import Refused, Text
 
 from . import emails
 
-SIGN_IN_FAILED = _("The user name or password is incorrect, or sign-in is paused for this "
-                   "account. Try again later or call the practice.")
+SIGN_IN_FAILED = _(
+    "The user name or password is incorrect, or sign-in is paused for this "
+    "account. Try again later or call the practice."
+)
 RESET_CODE_INVALID = _("That code is not valid. Request a new code and try again.")
-ACTIVATION_INVALID = _("This link no longer works: it was used, is more than 7 days old, or the "
-                       "practice issued a new password. Sign in or call the practice.")
-PASSWORD_CHANGED_MEANWHILE = _("Your password was changed by the practice a moment ago. "  # noqa: S105
-                               "Sign in again with the new one.")
+ACTIVATION_INVALID = _(
+    "This link no longer works: it was used, is more than 7 days old, or the "
+    "practice issued a new password. Sign in or call the practice."
+)
+PASSWORD_CHANGED_MEANWHILE = _(
+    "Your password was changed by the practice a moment ago. "  # noqa: S105
+    "Sign in again with the new one."
+)
 CURRENT_PASSWORD_WRONG = _("The current password is not correct.")  # noqa: S105
-CURRENT_PASSWORD_LOCKED = _("Too many wrong passwords: changes that need your password are paused "  # noqa: S105
-                            "for 15 minutes. Try again later or call the practice.")
+CURRENT_PASSWORD_LOCKED = _(
+    "Too many wrong passwords: changes that need your password are paused "  # noqa: S105
+    "for 15 minutes. Try again later or call the practice."
+)
 PASSWORD_NOT_CORRECT = _("The password is not correct.")  # noqa: S105
 # SPEC V10: the staff page's words for a refused username, as a patient reads them.
 USERNAME_WORDS = {
@@ -76,8 +84,12 @@ class SignInFailed(Exception):
 def _otp_expired(account: PortalAccount, practice: PracticeSettings, now: datetime) -> bool:
     """SPEC C2: the optional maximum age of a one-time password."""
     days = practice.otp_max_age_days
-    return bool(account.require_password_change and days and account.password_set_at
-                and now - account.password_set_at > timedelta(days=days))
+    return bool(
+        account.require_password_change
+        and days
+        and account.password_set_at
+        and now - account.password_set_at > timedelta(days=days)
+    )
 
 
 def portal_sign_in(*, username: str, password: str, address: str | None) -> PortalAccount:
@@ -88,15 +100,17 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
     milliseconds. The short transaction after it records the outcome."""
     now = timezone.now()
     username = (username or "").strip()[:200]
-    password = normalize_password((password or "")[:MAX_LENGTH + 1])  # SPEC K4
-    account = (PortalAccount.objects.select_related("patient")
-               .filter(username_folded=fold_username(username)).first())
+    password = normalize_password((password or "")[: MAX_LENGTH + 1])  # SPEC K4
+    account = (
+        PortalAccount.objects.select_related("patient")
+        .filter(username_folded=fold_username(username))
+        .first()
+    )
     reason, counted, new_hash = _sign_in_problem(account, username, password, address, now)
     checked = account.password if account else ""
     with transaction.atomic():
         if account is not None:
-            account = (PortalAccount.objects.select_for_update().select_related("patient")
-                       .get(pk=account.pk))
+            account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
         if not reason and account is not None and account.password != checked:  # Generate New while we hashed
             reason, counted = "password changed meanwhile", False
         if reason or account is None:  # no account always has a reason
@@ -110,16 +124,23 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
     return account
 
 
-def portal_second_factor(*, account: PortalAccount, address: str | None, code: str = "",
-                         request: HttpRequest, rp: passkeys.RelyingParty,
-                         credential: str = "") -> PortalAccount:
+def portal_second_factor(
+    *,
+    account: PortalAccount,
+    address: str | None,
+    code: str = "",
+    request: HttpRequest,
+    rp: passkeys.RelyingParty,
+    credential: str = "",
+) -> PortalAccount:
     """SPEC K2: the second step of a sign-in (an authenticator code, a recovery
     code or a passkey). Wrong answers count toward the same locks as wrong
     passwords (SPEC L6); while locked nothing is checked."""
     now = timezone.now()
     account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
-    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
-                                                                           account, now):
+    if throttle.address_blocked(address, now) or throttle.username_locked(
+        account.username_folded, account, now
+    ):
         spend_hash_time(code)
         used, counted, reason = "", False, "locked"
     elif credential:
@@ -144,17 +165,19 @@ def portal_current_password_ok(*, account: PortalAccount, password: str, address
     throttled like sign-in: a wrong one counts toward the username and
     address locks, and while locked it is not even checked."""
     now = timezone.now()
-    password = normalize_password((password or "")[:MAX_LENGTH + 1])
-    if throttle.address_blocked(address, now) or throttle.username_locked(account.username_folded,
-                                                                           account, now):
+    password = normalize_password((password or "")[: MAX_LENGTH + 1])
+    if throttle.address_blocked(address, now) or throttle.username_locked(
+        account.username_folded, account, now
+    ):
         spend_hash_time(password)
         raise Refused([CURRENT_PASSWORD_LOCKED])
     if account.check_password(password):
         return True
     with transaction.atomic():
         account = PortalAccount.objects.select_for_update().get(pk=account.pk)
-        throttle.record_failure(username=account.username, address=address, account=account,
-                                counted=True, now=now)
+        throttle.record_failure(
+            username=account.username, address=address, account=account, counted=True, now=now
+        )
     return False
 
 
@@ -164,19 +187,29 @@ def _record_rehash(account: PortalAccount, new_hash: _Rehash | None) -> None:
         account.save(update_fields=["password"])
 
 
-def _record_sign_in_failure(account: PortalAccount | None, username: str, address: str | None, reason: str,
-                            counted: bool, now: datetime) -> None:
-    throttle.record_failure(username=username, address=address, account=account,
-                            counted=counted, now=now)
-    audit_record(action="sign_in", actor=Actor.anonymous(), outcome=FAILURE,
-                 patient_id=account.patient_id if account else None,
-                 # The typed name only when it is a real one: people
-                 # type passwords into the username field.
-                 detail={"reason": reason, **({"username": account.username} if account else {})})
+def _record_sign_in_failure(
+    account: PortalAccount | None,
+    username: str,
+    address: str | None,
+    reason: str,
+    counted: bool,
+    now: datetime,
+) -> None:
+    throttle.record_failure(username=username, address=address, account=account, counted=counted, now=now)
+    audit_record(
+        action="sign_in",
+        actor=Actor.anonymous(),
+        outcome=FAILURE,
+        patient_id=account.patient_id if account else None,
+        # The typed name only when it is a real one: people
+        # type passwords into the username field.
+        detail={"reason": reason, **({"username": account.username} if account else {})},
+    )
 
 
-def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now: datetime,
-                    second_factor: str = "") -> None:
+def _record_sign_in(
+    account: PortalAccount, new_hash: _Rehash | None, now: datetime, second_factor: str = ""
+) -> None:
     account.failed_attempts = 0
     account.last_login = now
     fields = ["failed_attempts", "last_login"]
@@ -184,12 +217,17 @@ def _record_sign_in(account: PortalAccount, new_hash: _Rehash | None, now: datet
         account.password = new_hash.new
         fields.append("password")
     account.save(update_fields=fields)
-    audit_record(action="sign_in", actor=Actor.patient(account), patient_id=account.patient_id,
-                 detail={"second_factor": second_factor} if second_factor else None)
+    audit_record(
+        action="sign_in",
+        actor=Actor.patient(account),
+        patient_id=account.patient_id,
+        detail={"second_factor": second_factor} if second_factor else None,
+    )
 
 
-def _sign_in_problem(account: PortalAccount | None, username: str, password: str, address: str | None,
-                     now: datetime) -> tuple[str, bool, _Rehash | None]:
+def _sign_in_problem(
+    account: PortalAccount | None, username: str, password: str, address: str | None, now: datetime
+) -> tuple[str, bool, _Rehash | None]:
     """(reason, counted, rehash) for a refused sign-in, ("", False, rehash)
     for a good one; `rehash` holds a new hash when the stored one is legacy."""
     if throttle.address_blocked(address, now):
@@ -210,8 +248,9 @@ def _sign_in_problem(account: PortalAccount | None, username: str, password: str
     return "", False, rehash
 
 
-def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
-                           current: str | None = None, address: str | None = None) -> PortalAccount:
+def portal_password_change(
+    *, account: PortalAccount, new: str, confirm: str, current: str | None = None, address: str | None = None
+) -> PortalAccount:
     """Set the patient's own password. `current` is required except right
     after signing in with a one-time password (SPEC L2, L4). Every hash is
     computed before the short transaction that stores the result (SPEC Q2);
@@ -221,8 +260,9 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
     problems = []
     try:
-        if current is not None and not portal_current_password_ok(account=account, password=current,
-                                                                   address=address):
+        if current is not None and not portal_current_password_ok(
+            account=account, password=current, address=address
+        ):
             problems.append(str(CURRENT_PASSWORD_WRONG))  # str: audited as JSON
     except Refused as exc:  # locked
         problems += exc.messages
@@ -232,21 +272,29 @@ def portal_password_change(*, account: PortalAccount, new: str, confirm: str,
     if account.require_password_change and account.check_password(new):
         problems.append("Choose a password different from the one-time password.")
     if problems:
-        audit_record(action="password_changed", actor=Actor.patient(account),
-                     patient_id=account.patient_id, outcome=FAILURE, detail={"reasons": problems})
+        audit_record(
+            action="password_changed",
+            actor=Actor.patient(account),
+            patient_id=account.patient_id,
+            outcome=FAILURE,
+            detail={"reasons": problems},
+        )
         raise Refused(problems)
     hashed = make_password(new)
     with transaction.atomic():
-        account = PortalAccount.objects.select_for_update().select_related("patient").get(
-            pk=account.pk)
+        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
         if account.password != checked:  # staff acted meanwhile: their change stands
             raise Refused([PASSWORD_CHANGED_MEANWHILE])
         first_time = account.require_password_change
         _set_own_password(account, hashed)
         account.username_offer_pending = first_time  # SPEC U2: offered once
         account.save()
-        audit_record(action="password_changed", actor=Actor.patient(account),
-                     patient_id=account.patient_id, detail={"first_sign_in": first_time})
+        audit_record(
+            action="password_changed",
+            actor=Actor.patient(account),
+            patient_id=account.patient_id,
+            detail={"first_sign_in": first_time},
+        )
     return account
 
 
@@ -258,16 +306,17 @@ def _set_own_password(account: PortalAccount, hashed: str) -> None:
     account.reset_code_created_at = None
 
 
-def portal_username_change(*, account: PortalAccount, username: str,
-                           password: str | None = None, address: str | None = None) -> PortalAccount:
+def portal_username_change(
+    *, account: PortalAccount, username: str, password: str | None = None, address: str | None = None
+) -> PortalAccount:
     """SPEC U2: at the one-time offer no password is asked; later it is (and
     throttled, SPEC K5)."""
-    if password is not None and not portal_current_password_ok(account=account, password=password,
-                                                                address=address):
+    if password is not None and not portal_current_password_ok(
+        account=account, password=password, address=address
+    ):
         raise Refused([PASSWORD_NOT_CORRECT])
     try:
-        account = access_rename(patient=account.patient, actor=Actor.patient(account),
-                                username=username)
+        account = access_rename(patient=account.patient, actor=Actor.patient(account), username=username)
     except Refused as exc:
         raise Refused([USERNAME_WORDS.get(m, m) for m in exc.messages]) from None
     return portal_username_offer_done(account=account)
@@ -275,8 +324,9 @@ def portal_username_change(*, account: PortalAccount, username: str,
 
 def portal_username_offer_done(*, account: PortalAccount) -> PortalAccount:
     # Open Dental's RequireUserNameChange (SPEC O2) is met by the same offer.
-    PortalAccount.objects.filter(pk=account.pk).update(username_offer_pending=False,
-                                                       require_username_change=False)
+    PortalAccount.objects.filter(pk=account.pk).update(
+        username_offer_pending=False, require_username_change=False
+    )
     account.username_offer_pending = account.require_username_change = False
     return account
 
@@ -296,20 +346,35 @@ def portal_reset_request(*, username: str) -> None:
     rows after 30 days."""
     now = timezone.now()
     with transaction.atomic():
-        account = (PortalAccount.objects.select_for_update().select_related("patient")
-                   .filter(username_folded=fold_username((username or "").strip()[:200])).first())
-        subject, body = emails.reset_code_email(PracticeSettings.cached(),
-                                                language_for(account.patient if account else None))
+        account = (
+            PortalAccount.objects.select_for_update()
+            .select_related("patient")
+            .filter(username_folded=fold_username((username or "").strip()[:200]))
+            .first()
+        )
+        subject, body = emails.reset_code_email(
+            PracticeSettings.cached(), language_for(account.patient if account else None)
+        )
         reason = _reset_refusal(account, now)
         patient_id = account.patient_id if account else None
         if reason or account is None:  # no account always has a reason
-            audit_record(action="reset_requested", actor=Actor.anonymous(), outcome=FAILURE,
-                         patient_id=patient_id, detail={"reason": reason})
+            audit_record(
+                action="reset_requested",
+                actor=Actor.anonymous(),
+                outcome=FAILURE,
+                patient_id=patient_id,
+                detail={"reason": reason},
+            )
         else:
             audit_record(action="reset_requested", actor=Actor.patient(account), patient_id=patient_id)
-        outbox_enqueue(kind=OutboxEmail.Kind.RESET_CODE,
-                       to=account.patient.email if account and not reason else "",
-                       subject=subject, body=body, patient_id=patient_id, skipped=reason)
+        outbox_enqueue(
+            kind=OutboxEmail.Kind.RESET_CODE,
+            to=account.patient.email if account and not reason else "",
+            subject=subject,
+            body=body,
+            patient_id=patient_id,
+            skipped=reason,
+        )
 
 
 def _reset_refusal(account: PortalAccount | None, now: datetime) -> str:
@@ -319,9 +384,11 @@ def _reset_refusal(account: PortalAccount | None, now: datetime) -> str:
         return "no access"
     if not account.patient.email:
         return "no email"
-    sent = OutboxEmail.objects.filter(kind=OutboxEmail.Kind.RESET_CODE, patient_id=account.patient_id,
-                                      created_at__gt=now - timedelta(hours=1)).exclude(
-        status=OutboxEmail.Status.SKIPPED, reason__in=REFUSALS)
+    sent = OutboxEmail.objects.filter(
+        kind=OutboxEmail.Kind.RESET_CODE,
+        patient_id=account.patient_id,
+        created_at__gt=now - timedelta(hours=1),
+    ).exclude(status=OutboxEmail.Status.SKIPPED, reason__in=REFUSALS)
     if sent.count() >= RESET_EMAILS_PER_HOUR:
         return "hourly limit"
     return ""
@@ -337,13 +404,13 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
     code_hash = account.reset_code_hash if account else ""
     good = _reset_code_ok(account, code, now)
     new, confirm = normalize_password(new), normalize_password(confirm)  # SPEC K4
-    failed: Sequence[Text] = (_new_password_problems(account, new, confirm) if good and account
-                              else [RESET_CODE_INVALID])
+    failed: Sequence[Text] = (
+        _new_password_problems(account, new, confirm) if good and account else [RESET_CODE_INVALID]
+    )
     hashed = make_password(new) if not failed else ""
     with transaction.atomic():
         if account is not None:
-            account = PortalAccount.objects.select_for_update().select_related("patient").get(
-                pk=account.pk)
+            account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
         if good and account and account.reset_code_hash != code_hash:  # used or replaced meanwhile
             good, failed = False, [RESET_CODE_INVALID]
         if not good or account is None:  # a good code always has an account
@@ -351,8 +418,9 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
         elif not failed:
             _set_own_password(account, hashed)
             account.save()
-            audit_record(action="reset_completed", actor=Actor.patient(account),
-                         patient_id=account.patient_id)
+            audit_record(
+                action="reset_completed", actor=Actor.patient(account), patient_id=account.patient_id
+            )
             _queue_password_changed(account)
     if failed:
         raise Refused(failed)
@@ -364,24 +432,37 @@ def _count_bad_code(account: PortalAccount | None) -> None:
         if account.reset_code_failures >= RESET_CODE_MAX_FAILURES:
             account.reset_code_hash = ""  # voided
         account.save()
-    audit_record(action="reset_completed", actor=Actor.anonymous(), outcome=FAILURE,
-                 patient_id=account.patient_id if account else None, detail={"reason": "bad code"})
+    audit_record(
+        action="reset_completed",
+        actor=Actor.anonymous(),
+        outcome=FAILURE,
+        patient_id=account.patient_id if account else None,
+        detail={"reason": "bad code"},
+    )
 
 
 def _queue_password_changed(account: PortalAccount) -> None:
     """SPEC L3: a completed reset mails a notice, in the reset's transaction (Q2)."""
     if account.patient.email:
-        subject, body = emails.password_changed_email(PracticeSettings.load(),
-                                                      language_for(account.patient))
-        outbox_enqueue(kind=OutboxEmail.Kind.PASSWORD_CHANGED, to=account.patient.email,
-                       subject=subject, body=body, patient_id=account.patient_id)
+        subject, body = emails.password_changed_email(PracticeSettings.load(), language_for(account.patient))
+        outbox_enqueue(
+            kind=OutboxEmail.Kind.PASSWORD_CHANGED,
+            to=account.patient.email,
+            subject=subject,
+            body=body,
+            patient_id=account.patient_id,
+        )
 
 
 def _reset_code_ok(account: PortalAccount | None, code: str, now: datetime) -> bool:
     """One hash computation on every path, so the time taken tells nothing."""
-    usable = bool(account is not None and account.reset_code_hash and account.has_access
-                  and account.reset_code_created_at is not None
-                  and now - account.reset_code_created_at <= RESET_CODE_LIFETIME)
+    usable = bool(
+        account is not None
+        and account.reset_code_hash
+        and account.has_access
+        and account.reset_code_created_at is not None
+        and now - account.reset_code_created_at <= RESET_CODE_LIFETIME
+    )
     if not usable or account is None:
         spend_hash_time(code or "")
         return False
@@ -395,9 +476,13 @@ def _new_password_problems(account: PortalAccount, new: str, confirm: str) -> Se
 
 def _policy_problems(account: PortalAccount, new: str) -> list[str]:
     practice = PracticeSettings.load()
-    return password_problems(new, profile=practice.password_policy, username=account.username,
-                             first_name=account.patient.first_name,
-                             practice_name=practice.practice_name)
+    return password_problems(
+        new,
+        profile=practice.password_policy,
+        username=account.username,
+        first_name=account.patient.first_name,
+        practice_name=practice.practice_name,
+    )
 
 
 def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
@@ -419,14 +504,14 @@ def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
         row = activation_find(token, lock=True)  # still unused, still bound to the same hash?
         if row is None:
             raise Refused([ACTIVATION_INVALID])
-        account = PortalAccount.objects.select_for_update().select_related("patient").get(
-            pk=row.account_id)
+        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=row.account_id)
         _set_own_password(account, hashed)
         account.username_offer_pending = True
         account.last_login = timezone.now()
         account.save()
         row.used_at = timezone.now()
         row.save(update_fields=["used_at"])
-        audit_record(action="activation_completed", actor=Actor.patient(account),
-                     patient_id=account.patient_id)
+        audit_record(
+            action="activation_completed", actor=Actor.patient(account), patient_id=account.patient_id
+        )
     return account

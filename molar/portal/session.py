@@ -68,8 +68,12 @@ def portal_session_account(request: HttpRequest) -> PortalAccount | None:
     account = _accounts_with_flags().filter(pk=account_id).first()
     started = request.session.get(STARTED_KEY, 0)
     too_old = timezone.now().timestamp() - started > settings.PORTAL_SESSION_MAX_SECONDS
-    if (account is None or not account.has_access or too_old
-            or not constant_time_compare(request.session.get(BINDING_KEY, ""), _binding(account))):
+    if (
+        account is None
+        or not account.has_access
+        or too_old
+        or not constant_time_compare(request.session.get(BINDING_KEY, ""), _binding(account))
+    ):
         portal_session_end(request)
         return None
     return account

@@ -52,8 +52,10 @@ from .session import (
     portal_session_start,
 )
 
-FACTOR_FAILED = ("That code or passkey was not accepted, or sign-in is paused for this account. "
-                 "Try again later or call the practice.")
+FACTOR_FAILED = (
+    "That code or passkey was not accepted, or sign-in is paused for this account. "
+    "Try again later or call the practice."
+)
 SIGNED_OUT = "signed-out"
 REMEMBER_COOKIE = "molar_portal_remember"
 REMEMBER_SECONDS = 90 * 24 * 3600
@@ -71,8 +73,13 @@ def switch(request: PortalRequest) -> HttpResponseBase:
     except ValueError:
         wanted = 0
     if wanted not in {p.pk for p in request.portal_family}:
-        audit_record(action="access_denied", actor=request.portal_actor, patient_id=wanted or None,
-                     outcome=AuditEvent.Outcome.DENIED, detail={"path": request.path})
+        audit_record(
+            action="access_denied",
+            actor=request.portal_actor,
+            patient_id=wanted or None,
+            outcome=AuditEvent.Outcome.DENIED,
+            detail={"path": request.path},
+        )
         raise Http404("Not found.")
     request.session[SUBJECT_KEY] = wanted
     target = request.POST.get("next", "")
@@ -106,9 +113,14 @@ def _signed_in(request: HttpRequest, account: PortalAccount, target: str, rememb
         target = reverse("portal:username_offer")
     response = redirect(target or "portal:home")
     if remember:
-        response.set_cookie(REMEMBER_COOKIE, seal(str(account.pk), purpose=REMEMBER_PURPOSE),
-                            max_age=REMEMBER_SECONDS, secure=request.is_secure(), httponly=True,
-                            samesite="Lax")
+        response.set_cookie(
+            REMEMBER_COOKIE,
+            seal(str(account.pk), purpose=REMEMBER_PURPOSE),
+            max_age=REMEMBER_SECONDS,
+            secure=request.is_secure(),
+            httponly=True,
+            samesite="Lax",
+        )
     else:
         response.delete_cookie(REMEMBER_COOKIE)
     # SPEC V4: lets the next page tell a session that ran out from none at all.
@@ -125,26 +137,33 @@ def sign_in(request: ClientRequest) -> HttpResponseBase:
     remembered = _remembered_username(request)
     if request.method == "GET" and request.GET.get(SIGNED_OUT):
         messages.info(request, _("You are signed out."))
-    form = SignInForm(request.POST or None,
-                      initial={"username": remembered, "remember": bool(remembered)})
+    form = SignInForm(request.POST or None, initial={"username": remembered, "remember": bool(remembered)})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            account = services.portal_sign_in(username=data["username"], password=data["password"],
-                                              address=request.client_ip)
+            account = services.portal_sign_in(
+                username=data["username"], password=data["password"], address=request.client_ip
+            )
         except SignInFailed as exc:
             form.add_error(None, exc.message)
         else:
             target = request.GET.get("next", "")
             if has_second_factor(account):  # SPEC K2: asked at every sign-in
-                pending_start(request, realm=REALM, owner_id=account.pk, password_hash=account.password,
-                              next=_safe_next(request, target), remember=data["remember"])
+                pending_start(
+                    request,
+                    realm=REALM,
+                    owner_id=account.pk,
+                    password_hash=account.password,
+                    next=_safe_next(request, target),
+                    remember=data["remember"],
+                )
                 return redirect("portal:second_factor")
             return _signed_in(request, account, target, data["remember"])
     # SPEC V4: a session that ended for inactivity says so (session.js adds
     # ?timeout=1; portal_view does for a link followed after the end).
-    return portal_render(request, "portal/sign_in.html",
-                         {"form": form, "timed_out": request.GET.get("timeout") == "1"})
+    return portal_render(
+        request, "portal/sign_in.html", {"form": form, "timed_out": request.GET.get("timeout") == "1"}
+    )
 
 
 def _prefer_patient_language(request: HttpRequest, response: HttpResponseBase, patient: Patient) -> None:
@@ -152,8 +171,9 @@ def _prefer_patient_language(request: HttpRequest, response: HttpResponseBase, p
     browser chose one with the switch."""
     language = patient_language(patient)
     if language and settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax",
-                            secure=request.is_secure())
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME, language, samesite="Lax", secure=request.is_secure()
+        )
 
 
 def _pending_account(request: HttpRequest) -> tuple[PortalAccount, dict] | tuple[None, None]:
@@ -179,8 +199,13 @@ def second_factor(request: ClientRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         try:
             account = services.portal_second_factor(
-                account=account, address=request.client_ip, code=form.cleaned_data["code"],
-                request=request, rp=_rp(request), credential=form.cleaned_data["credential"])
+                account=account,
+                address=request.client_ip,
+                code=form.cleaned_data["code"],
+                request=request,
+                rp=_rp(request),
+                credential=form.cleaned_data["credential"],
+            )
         except SignInFailed:
             form.add_error(None, FACTOR_FAILED)
         else:
@@ -213,7 +238,8 @@ def new_password(request: PortalRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         try:
             account = services.portal_password_change(
-                account=account, new=form.cleaned_data["new"], confirm=form.cleaned_data["confirm"])
+                account=account, new=form.cleaned_data["new"], confirm=form.cleaned_data["confirm"]
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
@@ -249,8 +275,10 @@ def home(request: PortalRequest) -> HttpResponseBase:
     glance, each only while the practice shows its tab; a fixed number of
     queries. A view of health information, audited like a tab."""
     practice, subject = request.portal_practice, request.portal_subject
-    context: dict[str, Any] = {"tab": "home",
-                               "enabled": {tab for tab, label in TABS if practice.tab_enabled(tab)}}
+    context: dict[str, Any] = {
+        "tab": "home",
+        "enabled": {tab for tab, label in TABS if practice.tab_enabled(tab)},
+    }
     if practice.tab_enabled("appointments"):
         upcoming = appointment_rows(next_appointment(subject))
         context["next_visit"] = upcoming[0] if upcoming else None
@@ -280,17 +308,30 @@ def logo(request: HttpRequest) -> HttpResponseBase:
 @portal_tab("appointments")
 def appointments(request: PortalRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
-    return portal_render(request, "portal/appointments.html",
-                         {"upcoming": appointment_rows(upcoming), "past": appointment_rows(past),
-                          "past_shown": PAST_SHOWN,
-                          "tab": "appointments"})
+    return portal_render(
+        request,
+        "portal/appointments.html",
+        {
+            "upcoming": appointment_rows(upcoming),
+            "past": appointment_rows(past),
+            "past_shown": PAST_SHOWN,
+            "tab": "appointments",
+        },
+    )
 
 
 @portal_tab("appointments", json=True)
 def appointments_json(request: PortalRequest) -> HttpResponseBase:
     upcoming, past = appointments_for(request.portal_subject)
-    rows = [{"start": a.start.isoformat(), "duration_minutes": a.duration_minutes,
-             "provider": a.provider, "status": a.status} for a in [*upcoming, *past]]
+    rows = [
+        {
+            "start": a.start.isoformat(),
+            "duration_minutes": a.duration_minutes,
+            "provider": a.provider,
+            "status": a.status,
+        }
+        for a in [*upcoming, *past]
+    ]
     return JsonResponse({"appointments": rows})
 
 
@@ -300,16 +341,18 @@ def profile(request: PortalRequest) -> HttpResponseBase:
     """SPEC L4: change password, change user name, sign out."""
     account = request.portal_account
     which = request.POST.get("form") if request.method == "POST" else None
-    password_form = ChangePasswordForm(request.POST if which == "password" else None,
-                                       prefix="pw")
-    username_form = ChangeUsernameForm(request.POST if which == "username" else None,
-                                       prefix="un")
+    password_form = ChangePasswordForm(request.POST if which == "password" else None, prefix="pw")
+    username_form = ChangeUsernameForm(request.POST if which == "username" else None, prefix="un")
     if which == "password" and password_form.is_valid():
         data = password_form.cleaned_data
         try:
             account = services.portal_password_change(
-                account=account, current=data["current"], new=data["new"], confirm=data["confirm"],
-                address=request.client_ip)
+                account=account,
+                current=data["current"],
+                new=data["new"],
+                confirm=data["confirm"],
+                address=request.client_ip,
+            )
         except Refused as exc:
             refused_on_form(password_form, exc)
         else:
@@ -319,17 +362,29 @@ def profile(request: PortalRequest) -> HttpResponseBase:
     if which == "username" and username_form.is_valid():
         data = username_form.cleaned_data
         try:
-            services.portal_username_change(account=account, username=data["username"],
-                                            password=data["password"], address=request.client_ip)
+            services.portal_username_change(
+                account=account,
+                username=data["username"],
+                password=data["password"],
+                address=request.client_ip,
+            )
         except Refused as exc:
             refused_on_form(username_form, exc)
         else:
             messages.success(request, _("Your user name is changed."))
             return redirect("portal:profile")
-    return portal_render(request, "portal/profile.html",
-                   {"account": account, "password_form": password_form,
-                    "username_form": username_form, "tab": "profile",
-                    "factors": factors_of(account), "codes_left": recovery_codes_left(account)})
+    return portal_render(
+        request,
+        "portal/profile.html",
+        {
+            "account": account,
+            "password_form": password_form,
+            "username_form": username_form,
+            "tab": "profile",
+            "factors": factors_of(account),
+            "codes_left": recovery_codes_left(account),
+        },
+    )
 
 
 @never_cache
@@ -338,8 +393,13 @@ def forgot(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         services.portal_reset_request(username=form.cleaned_data["username"])
         # SPEC L3: the same answer whether or not the account exists.
-        messages.info(request, _("If that user name has an account with an email address, a reset "
-                                 "code is on its way. It is valid for 24 hours."))
+        messages.info(
+            request,
+            _(
+                "If that user name has an account with an email address, a reset "
+                "code is on its way. It is valid for 24 hours."
+            ),
+        )
         return redirect("portal:reset")
     return portal_render(request, "portal/forgot.html", {"form": form})
 
@@ -351,8 +411,9 @@ def reset(request: HttpRequest) -> HttpResponseBase:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            services.portal_reset_complete(username=data["username"], code=data["code"],
-                                           new=data["new"], confirm=data["confirm"])
+            services.portal_reset_complete(
+                username=data["username"], code=data["code"], new=data["new"], confirm=data["confirm"]
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
@@ -385,20 +446,31 @@ def activate(request: HttpRequest) -> HttpResponseBase:
     row = activation_find(token)
     if row is None:
         audit_tally_denied(path=request.path)  # SPEC T7
-        return portal_render(request, "portal/activate_invalid.html",
-                       {"message": services.ACTIVATION_INVALID}, status=410 if token else 404)
+        return portal_render(
+            request,
+            "portal/activate_invalid.html",
+            {"message": services.ACTIVATION_INVALID},
+            status=410 if token else 404,
+        )
     form = NewPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            account = services.portal_activate(token=token, new=form.cleaned_data["new"],
-                                               confirm=form.cleaned_data["confirm"])
+            account = services.portal_activate(
+                token=token, new=form.cleaned_data["new"], confirm=form.cleaned_data["confirm"]
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             request.session.pop(ACTIVATION_SESSION_KEY, None)
             if has_second_factor(account):  # SPEC K2: a new password is not a second factor
-                pending_start(request, realm=REALM, owner_id=account.pk, password_hash=account.password,
-                              next="", remember=False)
+                pending_start(
+                    request,
+                    realm=REALM,
+                    owner_id=account.pk,
+                    password_hash=account.password,
+                    next="",
+                    remember=False,
+                )
                 return redirect("portal:second_factor")
             portal_session_start(request, account)
             return redirect("portal:username_offer")

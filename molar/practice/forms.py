@@ -3,11 +3,28 @@ from django import forms
 from .models import DISPLAY_FIELD_CHOICES, PracticeSettings
 
 SETTINGS_FIELDS = [
-    "practice_name", "practice_phone", "practice_email", "address1", "address2", "city",
-    "state", "zip", "country", "portal_enabled", "patient_facing_url", "password_policy",
-    "otp_max_age_days", "show_appointments", "show_account", "show_treatment_plan",
-    "show_messages", "show_health_summary", "show_documents", "allow_guarantor_access",
-    "require_staff_two_factor", "require_admin_two_factor",
+    "practice_name",
+    "practice_phone",
+    "practice_email",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "portal_enabled",
+    "patient_facing_url",
+    "password_policy",
+    "otp_max_age_days",
+    "show_appointments",
+    "show_account",
+    "show_treatment_plan",
+    "show_messages",
+    "show_health_summary",
+    "show_documents",
+    "allow_guarantor_access",
+    "require_staff_two_factor",
+    "require_admin_two_factor",
 ]
 
 
@@ -37,11 +54,14 @@ class DisplayFieldsForm(forms.Form):
         for position, (key, label) in enumerate(DISPLAY_FIELD_CHOICES, start=1):
             shown = key in current
             order = current.index(key) + 1 if shown else len(current) + position
-            self.fields[f"show_{key}"] = forms.BooleanField(
-                label=label, required=False, initial=shown)
+            self.fields[f"show_{key}"] = forms.BooleanField(label=label, required=False, initial=shown)
             self.fields[f"order_{key}"] = forms.IntegerField(
-                label=f"Order of {label}", min_value=1, max_value=99, initial=order,
-                widget=forms.NumberInput(attrs={"aria-label": f"Order of {label}"}))
+                label=f"Order of {label}",
+                min_value=1,
+                max_value=99,
+                initial=order,
+                widget=forms.NumberInput(attrs={"aria-label": f"Order of {label}"}),
+            )
 
     def rows(self):
         return [(self[f"show_{key}"], self[f"order_{key}"]) for key, _ in DISPLAY_FIELD_CHOICES]

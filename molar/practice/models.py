@@ -48,9 +48,7 @@ def validate_patient_facing_url(url: str) -> None:
     try:
         URLValidator(schemes=["http", "https"])(url.strip())
     except ValidationError:
-        raise ValidationError(
-            "Patient Facing URL is not a valid web address.", code="invalid"
-        ) from None
+        raise ValidationError("Patient Facing URL is not a valid web address.", code="invalid") from None
     if parts.username or parts.password:
         raise ValidationError("Patient Facing URL must not contain a user name or password.")
 
@@ -83,20 +81,22 @@ class PracticeSettings(models.Model):
     state = models.CharField(max_length=30, blank=True)
     zip = models.CharField("ZIP", max_length=15, blank=True)
     country = models.CharField(
-        max_length=2, default="US", validators=[validate_country],
+        max_length=2,
+        default="US",
+        validators=[validate_country],
         help_text="Two-letter country code; sets state rules and public holidays.",
     )
     # SPEC S1
     portal_enabled = models.BooleanField("Patient Portal enabled", default=False)
     # SPEC S2
     patient_facing_url = models.CharField(
-        "Patient Facing URL", max_length=300, blank=True,
+        "Patient Facing URL",
+        max_length=300,
+        blank=True,
         validators=[validate_patient_facing_url],
     )
     # SPEC S4
-    display_fields = models.JSONField(
-        default=list, blank=True, validators=[validate_display_fields]
-    )
+    display_fields = models.JSONField(default=list, blank=True, validators=[validate_display_fields])
     # SPEC S3: the portal's tabs and family access.
     show_appointments = models.BooleanField("Show Appointments tab", default=True)
     show_account = models.BooleanField("Show Account tab", default=True)
@@ -105,7 +105,8 @@ class PracticeSettings(models.Model):
     show_health_summary = models.BooleanField("Show Health Summary tab", default=True)
     show_documents = models.BooleanField("Show Documents tab", default=True)
     allow_guarantor_access = models.BooleanField(
-        "Allow guarantor access to family health information", default=True)
+        "Allow guarantor access to family health information", default=True
+    )
     # SPEC S5 / C3
     password_policy = models.CharField(
         max_length=10, choices=PasswordPolicy.choices, default=PasswordPolicy.SEED
@@ -115,20 +116,21 @@ class PracticeSettings(models.Model):
         "One-time password maximum age (days)", null=True, blank=True
     )
     # SPEC L6: sign-in throttling.
-    lock_username_failures = models.PositiveSmallIntegerField(
-        "Failures that lock a username", default=10)
+    lock_username_failures = models.PositiveSmallIntegerField("Failures that lock a username", default=10)
     lock_address_failures = models.PositiveSmallIntegerField(
-        "Failures that block a client address", default=50)
-    lock_window_minutes = models.PositiveSmallIntegerField(
-        "Failure counting window (minutes)", default=15)
+        "Failures that block a client address", default=50
+    )
+    lock_window_minutes = models.PositiveSmallIntegerField("Failure counting window (minutes)", default=15)
     lock_minutes = models.PositiveSmallIntegerField("Lock length (minutes)", default=15)
     hard_lock_failures = models.PositiveIntegerField(
-        "Consecutive failures that lock until staff generate a new password", default=100)
+        "Consecutive failures that lock until staff generate a new password", default=100
+    )
     # SPEC K2: on for every new install; `molar demo` turns both off (and its
     # staff pages say so); `check --deploy` warns while either is off.
     require_staff_two_factor = models.BooleanField("Require two-factor sign-in for staff", default=True)
     require_admin_two_factor = models.BooleanField(
-        "Require two-factor sign-in for administrators", default=True)
+        "Require two-factor sign-in for administrators", default=True
+    )
     # SPEC V3: the logo on the sign-in page and every portal page (PNG or
     # JPEG, checked by content; served by a view, never from MEDIA directly).
     logo = models.FileField(upload_to="practice/", blank=True)
@@ -151,9 +153,7 @@ class PracticeSettings(models.Model):
     def load(cls) -> "PracticeSettings":
         """Fresh from the database: for services that enforce a setting
         (SPEC S1, S2) and for the settings page."""
-        obj, _ = cls.objects.get_or_create(
-            pk=1, defaults={"display_fields": list(DEFAULT_DISPLAY_FIELDS)}
-        )
+        obj, _ = cls.objects.get_or_create(pk=1, defaults={"display_fields": list(DEFAULT_DISPLAY_FIELDS)})
         return obj
 
     @classmethod

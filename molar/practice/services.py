@@ -7,12 +7,29 @@ from molar.refusal import Refused
 from .models import PracticeSettings
 
 EDITABLE_FIELDS = (
-    "practice_name", "practice_phone", "practice_email", "address1", "address2", "city",
-    "state", "zip", "country", "portal_enabled", "patient_facing_url", "display_fields",
-    "password_policy", "otp_max_age_days",
-    "show_appointments", "show_account", "show_treatment_plan", "show_messages",
-    "show_health_summary", "show_documents", "allow_guarantor_access",
-    "require_staff_two_factor", "require_admin_two_factor",
+    "practice_name",
+    "practice_phone",
+    "practice_email",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "country",
+    "portal_enabled",
+    "patient_facing_url",
+    "display_fields",
+    "password_policy",
+    "otp_max_age_days",
+    "show_appointments",
+    "show_account",
+    "show_treatment_plan",
+    "show_messages",
+    "show_health_summary",
+    "show_documents",
+    "allow_guarantor_access",
+    "require_staff_two_factor",
+    "require_admin_two_factor",
 )
 
 
@@ -102,8 +119,7 @@ def practice_logo_set(*, actor: Actor, upload) -> PracticeSettings:
             practice.logo = ""
         practice.logo_type = content_type
         practice.save()
-        audit_record(action="settings_changed", actor=actor,
-                     detail={"fields": ["logo"], "removed": not data})
+        audit_record(action="settings_changed", actor=actor, detail={"fields": ["logo"], "removed": not data})
     if old and old != practice.logo.name:
         practice.logo.storage.delete(old)
     return practice

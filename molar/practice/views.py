@@ -25,8 +25,7 @@ def settings_page(request):
     post = request.POST if request.method == "POST" else None
     which = request.POST.get("form") if post else None
     form = PracticeSettingsForm(post if which == "practice" else None, instance=practice)
-    fields_form = DisplayFieldsForm(post if which == "display" else None,
-                                    current=practice.display_fields)
+    fields_form = DisplayFieldsForm(post if which == "display" else None, current=practice.display_fields)
     if which == "practice" and form.is_valid():
         if _apply(request, form, {name: form.cleaned_data[name] for name in SETTINGS_FIELDS}):
             messages.success(request, "Settings saved.")
@@ -48,6 +47,8 @@ def settings_page(request):
         if _apply(request, fields_form, {"display_fields": fields_form.chosen()}):
             messages.success(request, "Display fields saved.")
             return redirect("practice:settings")
-    return render(request, "practice/settings.html",
-                  {"form": form, "fields_form": fields_form, "practice": practice,
-                   "logo_errors": logo_errors})
+    return render(
+        request,
+        "practice/settings.html",
+        {"form": form, "fields_form": fields_form, "practice": practice, "logo_errors": logo_errors},
+    )

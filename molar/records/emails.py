@@ -17,6 +17,8 @@ def health_summary_email(practice: PracticeSettings) -> tuple[str, str]:
         call = _("Questions? Call the practice at %(phone)s.") % {"phone": practice.practice_phone}
     else:
         call = _("Questions? Call the practice.")
-    body = _("A patient portal user of %(name)s asked us to send the attached document to this address.\n\n"
-             "If you did not expect it, please delete this email.") % {"name": name}
+    body = _(
+        "A patient portal user of %(name)s asked us to send the attached document to this address.\n\n"
+        "If you did not expect it, please delete this email."
+    ) % {"name": name}
     return _("A document from %(name)s") % {"name": name}, f"{body}\n{call}\n"

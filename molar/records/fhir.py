@@ -30,19 +30,34 @@ def _concept(system: str, code: str) -> dict:
 
 def _patient(patient: Patient) -> dict:
     given = [n for n in (patient.first_name, patient.middle_name) if n]
-    telecom = [{"system": "phone", "value": value, "use": use}
-               for value, use in ((patient.home_phone, "home"), (patient.wireless_phone, "mobile"),
-                                  (patient.work_phone, "work")) if value]
+    telecom = [
+        {"system": "phone", "value": value, "use": use}
+        for value, use in (
+            (patient.home_phone, "home"),
+            (patient.wireless_phone, "mobile"),
+            (patient.work_phone, "work"),
+        )
+        if value
+    ]
     if patient.email:
         telecom.append({"system": "email", "value": patient.email})
-    resource = {"resourceType": "Patient", "id": str(patient.pk),
-                "name": [{"use": "official", "family": patient.last_name or None, "given": given or None}],
-                "telecom": telecom or None,
-                "birthDate": patient.birth_date.isoformat() if patient.birth_date else None}
+    resource = {
+        "resourceType": "Patient",
+        "id": str(patient.pk),
+        "name": [{"use": "official", "family": patient.last_name or None, "given": given or None}],
+        "telecom": telecom or None,
+        "birthDate": patient.birth_date.isoformat() if patient.birth_date else None,
+    }
     lines = [line for line in (patient.address1, patient.address2) if line]
     if lines or patient.city:
-        resource["address"] = [{"line": lines or None, "city": patient.city or None,
-                                "state": patient.state or None, "postalCode": patient.zip or None}]
+        resource["address"] = [
+            {
+                "line": lines or None,
+                "city": patient.city or None,
+                "state": patient.state or None,
+                "postalCode": patient.zip or None,
+            }
+        ]
     return resource
 
 
@@ -51,30 +66,48 @@ def _condition(problem: Problem, subject: dict) -> dict:
     if problem.code:
         # No system: staff type SNOMED CT or ICD-10-CM codes and we do not guess which.
         code["coding"] = [{"code": problem.code, "display": problem.name}]
-    return {"resourceType": "Condition", "id": str(problem.pk),
-            "clinicalStatus": _concept(CONDITION_CLINICAL, problem.status),
-            "category": [_concept(CONDITION_CATEGORY, "problem-list-item")],
-            "code": code, "subject": subject,
-            "onsetDateTime": problem.onset.isoformat() if problem.onset else None}
+    return {
+        "resourceType": "Condition",
+        "id": str(problem.pk),
+        "clinicalStatus": _concept(CONDITION_CLINICAL, problem.status),
+        "category": [_concept(CONDITION_CATEGORY, "problem-list-item")],
+        "code": code,
+        "subject": subject,
+        "onsetDateTime": problem.onset.isoformat() if problem.onset else None,
+    }
 
 
 def _medication(medication: Medication, subject: dict) -> dict:
-    period = {"start": medication.start.isoformat() if medication.start else None,
-              "end": medication.stop.isoformat() if medication.stop else None}
-    return {"resourceType": "MedicationStatement", "id": str(medication.pk),
-            "status": "active" if medication.active else "completed",
-            "medicationCodeableConcept": {"text": medication.name}, "subject": subject,
-            "effectivePeriod": period if any(period.values()) else None,
-            "dosage": [{"text": medication.instructions}] if medication.instructions else None}
+    period = {
+        "start": medication.start.isoformat() if medication.start else None,
+        "end": medication.stop.isoformat() if medication.stop else None,
+    }
+    return {
+        "resourceType": "MedicationStatement",
+        "id": str(medication.pk),
+        "status": "active" if medication.active else "completed",
+        "medicationCodeableConcept": {"text": medication.name},
+        "subject": subject,
+        "effectivePeriod": period if any(period.values()) else None,
+        "dosage": [{"text": medication.instructions}] if medication.instructions else None,
+    }
 
 
 def _allergy(allergy: Allergy, subject: dict) -> dict:
-    resource = {"resourceType": "AllergyIntolerance", "id": str(allergy.pk),
-                "clinicalStatus": _concept(ALLERGY_CLINICAL, "active" if allergy.active else "inactive"),
-                "code": {"text": allergy.substance}, "patient": subject}
+    resource = {
+        "resourceType": "AllergyIntolerance",
+        "id": str(allergy.pk),
+        "clinicalStatus": _concept(ALLERGY_CLINICAL, "active" if allergy.active else "inactive"),
+        "code": {"text": allergy.substance},
+        "patient": subject,
+    }
     if allergy.reaction or allergy.severity:
-        resource["reaction"] = [{"manifestation": [{"text": allergy.reaction or "Not recorded"}],
-                                 "severity": allergy.severity or None}]
+        resource["reaction"] = [
+            {
+                "manifestation": [{"text": allergy.reaction or "Not recorded"}],
+                "severity": allergy.severity or None,
+            }
+        ]
     return resource
 
 
@@ -85,10 +118,14 @@ def health_summary_bundle(summary: HealthSummary) -> Bundle:
     entries += [(_url("Condition", p.pk), _condition(p, subject)) for p in summary.problems]
     entries += [(_url("MedicationStatement", m.pk), _medication(m, subject)) for m in summary.medications]
     entries += [(_url("AllergyIntolerance", a.pk), _allergy(a, subject)) for a in summary.allergies]
-    return Bundle.model_validate({
-        "resourceType": "Bundle", "type": "collection", "timestamp": timezone.now().isoformat(),
-        "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
-    })
+    return Bundle.model_validate(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "timestamp": timezone.now().isoformat(),
+            "entry": [{"fullUrl": url, "resource": resource} for url, resource in entries],
+        }
+    )
 
 
 def health_summary_json(summary: HealthSummary) -> str:

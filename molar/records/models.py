@@ -27,6 +27,7 @@ def document_path(instance: "Document", filename: str) -> str:
 
 # --- Account -----------------------------------------------------------------------------
 
+
 class LedgerEntry(models.Model):
     """One line of the patient's account. Charges are positive, payments and
     credits negative, so the balance is the plain sum."""
@@ -64,8 +65,9 @@ class Statement(models.Model):
     class Meta:
         ordering = ["-date", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(period_start__lte=models.F("period_end")),
-                                   name="statement_period_in_order"),
+            models.CheckConstraint(
+                condition=models.Q(period_start__lte=models.F("period_end")), name="statement_period_in_order"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -73,6 +75,7 @@ class Statement(models.Model):
 
 
 # --- Treatment plans ---------------------------------------------------------------------
+
 
 class TreatmentPlan(models.Model):
     class Status(models.TextChoices):
@@ -108,6 +111,7 @@ class PlannedProcedure(models.Model):
 
 
 # --- Health summary ----------------------------------------------------------------------
+
 
 class Problem(models.Model):
     class Status(models.TextChoices):
@@ -164,6 +168,7 @@ class Allergy(models.Model):
 
 # --- Documents ---------------------------------------------------------------------------
 
+
 class Document(models.Model):
     """A file staff uploaded. Patients see it only while `show_in_portal` is set."""
 
@@ -174,8 +179,9 @@ class Document(models.Model):
     size = models.PositiveIntegerField()
     show_in_portal = models.BooleanField("Show in portal", default=False)
     uploaded_at = models.DateTimeField(auto_now_add=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-uploaded_at", "-id"]

@@ -53,13 +53,16 @@ def statement_lines(statement: Statement) -> StatementLines:
     rows = LedgerEntry.objects.filter(patient_id=statement.patient_id)
     sums = rows.aggregate(
         before=Sum("amount", filter=Q(date__lt=statement.period_start)),
-        charges=Sum("amount", filter=Q(date__range=(statement.period_start, statement.period_end),
-                                       amount__gt=0)),
-        credits=Sum("amount", filter=Q(date__range=(statement.period_start, statement.period_end),
-                                       amount__lt=0)),
+        charges=Sum(
+            "amount", filter=Q(date__range=(statement.period_start, statement.period_end), amount__gt=0)
+        ),
+        credits=Sum(
+            "amount", filter=Q(date__range=(statement.period_start, statement.period_end), amount__lt=0)
+        ),
     )
-    entries = list(rows.filter(date__range=(statement.period_start, statement.period_end))
-                   .order_by("date", "id"))
+    entries = list(
+        rows.filter(date__range=(statement.period_start, statement.period_end)).order_by("date", "id")
+    )
     before, charges, credits = (sums[k] or ZERO for k in ("before", "charges", "credits"))
     return StatementLines(statement, before, entries, charges, credits, before + charges + credits)
 
@@ -73,13 +76,19 @@ class PlanView:
 
 def treatment_plans_of(patient: Patient) -> list[PlanView]:
     """Active plans first, then accepted, then inactive; newest first in each."""
-    order = {TreatmentPlan.Status.ACTIVE: 0, TreatmentPlan.Status.ACCEPTED: 1,
-             TreatmentPlan.Status.INACTIVE: 2}
-    plans = (TreatmentPlan.objects.filter(patient=patient)
-             .prefetch_related(Prefetch("procedures", PlannedProcedure.objects.order_by("order", "id")))
-             .order_by("-created", "-id")[:LIST_LIMIT])
-    views = [PlanView(p, list(p.procedures.all()), sum((x.fee for x in p.procedures.all()), ZERO))
-             for p in plans]
+    order = {
+        TreatmentPlan.Status.ACTIVE: 0,
+        TreatmentPlan.Status.ACCEPTED: 1,
+        TreatmentPlan.Status.INACTIVE: 2,
+    }
+    plans = (
+        TreatmentPlan.objects.filter(patient=patient)
+        .prefetch_related(Prefetch("procedures", PlannedProcedure.objects.order_by("order", "id")))
+        .order_by("-created", "-id")[:LIST_LIMIT]
+    )
+    views = [
+        PlanView(p, list(p.procedures.all()), sum((x.fee for x in p.procedures.all()), ZERO)) for p in plans
+    ]
     return sorted(views, key=lambda v: order.get(v.plan.status, 3))
 
 
@@ -102,10 +111,14 @@ def health_summary_of(patient: Patient) -> HealthSummary:
 
 def portal_documents(patient: Patient, limit: int = LIST_LIMIT) -> list[Document]:
     """What the Documents tab lists: only those staff marked visible (SPEC L7)."""
-    return list(Document.objects.filter(patient=patient, show_in_portal=True)
-                .order_by("-uploaded_at", "-id")[:limit])
+    return list(
+        Document.objects.filter(patient=patient, show_in_portal=True).order_by("-uploaded_at", "-id")[:limit]
+    )
 
 
 def staff_documents(patient: Patient) -> list[Document]:
-    return list(Document.objects.filter(patient=patient).select_related("uploaded_by")
-                .order_by("-uploaded_at", "-id")[:LIST_LIMIT])
+    return list(
+        Document.objects.filter(patient=patient)
+        .select_related("uploaded_by")
+        .order_by("-uploaded_at", "-id")[:LIST_LIMIT]
+    )

@@ -39,8 +39,7 @@ MAX_PROCEDURES = 100
 DOCUMENT_MAX_BYTES = 20 * 1024 * 1024
 # The types staff may upload, recognised by their first bytes (never by the
 # name or the browser's claim), and the extension the stored file gets.
-DOCUMENT_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg",
-                  "text/plain": ".txt"}
+DOCUMENT_TYPES = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg", "text/plain": ".txt"}
 
 
 def _check(instance: models.Model, exclude: Iterable[str] = ()) -> None:
@@ -50,8 +49,7 @@ def _check(instance: models.Model, exclude: Iterable[str] = ()) -> None:
     except ValidationError as exc:
         problems = []
         for field, errors in exc.message_dict.items():
-            label = (instance._meta.get_field(field).verbose_name.capitalize()
-                     if field != "__all__" else "")
+            label = instance._meta.get_field(field).verbose_name.capitalize() if field != "__all__" else ""
             problems += [f"{label}: {e}" if label else e for e in errors]
         raise Refused(problems) from None
 
@@ -67,6 +65,7 @@ def _money_problem(value, label: str) -> str | None:
 
 
 # --- Account -----------------------------------------------------------------------------
+
 
 def _signed(kind: str, amount) -> Decimal:
     """SPEC L7 ledger: staff type charges and payments as positive amounts; a
@@ -85,30 +84,48 @@ def _signed(kind: str, amount) -> Decimal:
 
 
 @transaction.atomic
-def ledger_entry_add(*, patient: Patient, date: datetime.date, description: str, kind: str,
-                     amount: Decimal, actor: Actor) -> LedgerEntry:
+def ledger_entry_add(
+    *, patient: Patient, date: datetime.date, description: str, kind: str, amount: Decimal, actor: Actor
+) -> LedgerEntry:
     if kind not in LedgerEntry.Kind.values:
         raise Refused(["Kind must be charge, payment or adjustment."])
-    entry = LedgerEntry(patient=patient, date=date, description=(description or "").strip(),
-                        kind=kind, amount=_signed(kind, amount))
+    entry = LedgerEntry(
+        patient=patient,
+        date=date,
+        description=(description or "").strip(),
+        kind=kind,
+        amount=_signed(kind, amount),
+    )
     _check(entry, exclude=["patient"])
     entry.save()
-    audit_record(action="ledger_entry_added", actor=actor, patient_id=patient.pk,
-                 detail={"entry_id": entry.pk, "kind": kind})
+    audit_record(
+        action="ledger_entry_added",
+        actor=actor,
+        patient_id=patient.pk,
+        detail={"entry_id": entry.pk, "kind": kind},
+    )
     return entry
 
 
 @transaction.atomic
-def statement_create(*, patient: Patient, period_start: datetime.date, period_end: datetime.date,
-                     actor: Actor, date: datetime.date | None = None) -> Statement:
+def statement_create(
+    *,
+    patient: Patient,
+    period_start: datetime.date,
+    period_end: datetime.date,
+    actor: Actor,
+    date: datetime.date | None = None,
+) -> Statement:
     if period_start and period_end and period_start > period_end:
         raise Refused(["The period must start on or before the day it ends."])
-    statement = Statement(patient=patient, date=date or timezone.localdate(),
-                          period_start=period_start, period_end=period_end)
+    statement = Statement(
+        patient=patient, date=date or timezone.localdate(), period_start=period_start, period_end=period_end
+    )
     _check(statement, exclude=["patient"])
     statement.save()
-    audit_record(action="statement_created", actor=actor, patient_id=patient.pk,
-                 detail={"statement_id": statement.pk})
+    audit_record(
+        action="statement_created", actor=actor, patient_id=patient.pk, detail={"statement_id": statement.pk}
+    )
     return statement
 
 
@@ -143,8 +160,15 @@ def _procedures(rows: list[Mapping]) -> list[PlannedProcedure]:
 
 
 @transaction.atomic
-def treatment_plan_save(*, patient: Patient, name: str, status: str, procedures: list[Mapping],
-                        actor: Actor, plan: TreatmentPlan | None = None) -> TreatmentPlan:
+def treatment_plan_save(
+    *,
+    patient: Patient,
+    name: str,
+    status: str,
+    procedures: list[Mapping],
+    actor: Actor,
+    plan: TreatmentPlan | None = None,
+) -> TreatmentPlan:
     """Create a plan, or replace an existing plan's name, status and procedures:
     the plan is saved whole or not at all."""
     if plan is not None:
@@ -160,9 +184,12 @@ def treatment_plan_save(*, patient: Patient, name: str, status: str, procedures:
     for row in rows:
         row.plan = plan
     PlannedProcedure.objects.bulk_create(rows)
-    audit_record(action="treatment_plan_created" if created else "treatment_plan_updated",
-                 actor=actor, patient_id=patient.pk,
-                 detail={"plan_id": plan.pk, "procedures": len(rows)})
+    audit_record(
+        action="treatment_plan_created" if created else "treatment_plan_updated",
+        actor=actor,
+        patient_id=patient.pk,
+        detail={"plan_id": plan.pk, "procedures": len(rows)},
+    )
     return plan
 
 
@@ -190,8 +217,12 @@ def _health_save(model, *, patient: Patient, instance, fields: Mapping, actor: A
     _check(instance, exclude=["patient"])
     instance.save()
     kind = model._meta.model_name
-    audit_record(action=f"{kind}_{'added' if created else 'updated'}", actor=actor,
-                 patient_id=patient.pk, detail={f"{kind}_id": instance.pk, "fields": sorted(fields)})
+    audit_record(
+        action=f"{kind}_{'added' if created else 'updated'}",
+        actor=actor,
+        patient_id=patient.pk,
+        detail={f"{kind}_id": instance.pk, "fields": sorted(fields)},
+    )
     return instance
 
 
@@ -203,8 +234,9 @@ def problem_save(*, patient: Patient, actor: Actor, problem: Problem | None = No
 
 
 @transaction.atomic
-def medication_save(*, patient: Patient, actor: Actor, medication: Medication | None = None,
-                    **fields) -> Medication:
+def medication_save(
+    *, patient: Patient, actor: Actor, medication: Medication | None = None, **fields
+) -> Medication:
     start, stop = fields.get("start"), fields.get("stop")
     if start and stop and stop < start:
         raise Refused(["The stop date cannot be before the start date."])
@@ -217,6 +249,7 @@ def allergy_save(*, patient: Patient, actor: Actor, allergy: Allergy | None = No
 
 
 # --- Documents ---------------------------------------------------------------------------
+
 
 def document_type(head: bytes) -> str | None:
     """The allowed type these first bytes start, or None."""
@@ -251,11 +284,18 @@ def _upload_type(upload) -> str:
     return content_type
 
 
-def document_upload(*, patient: Patient, title: str, upload, show_in_portal: bool,
-                    actor: Actor, uploaded_by=None) -> Document:
+def document_upload(
+    *, patient: Patient, title: str, upload, show_in_portal: bool, actor: Actor, uploaded_by=None
+) -> Document:
     content_type = _upload_type(upload)
-    document = Document(patient=patient, title=(title or "").strip(), content_type=content_type,
-                        size=upload.size, show_in_portal=show_in_portal, uploaded_by=uploaded_by)
+    document = Document(
+        patient=patient,
+        title=(title or "").strip(),
+        content_type=content_type,
+        size=upload.size,
+        show_in_portal=show_in_portal,
+        uploaded_by=uploaded_by,
+    )
     _check(document, exclude=["patient", "file", "uploaded_by"])
     # A random stored name (128 bits): the uploader's name never reaches the disk.
     name = f"{secrets.token_hex(16)}{DOCUMENT_TYPES[content_type]}"
@@ -264,9 +304,17 @@ def document_upload(*, patient: Patient, title: str, upload, show_in_portal: boo
         with transaction.atomic():
             document.file.name = stored
             document.save()
-            audit_record(action="document_uploaded", actor=actor, patient_id=patient.pk,
-                         detail={"document_id": document.pk, "content_type": content_type,
-                                 "size": document.size, "show_in_portal": show_in_portal})
+            audit_record(
+                action="document_uploaded",
+                actor=actor,
+                patient_id=patient.pk,
+                detail={
+                    "document_id": document.pk,
+                    "content_type": content_type,
+                    "size": document.size,
+                    "show_in_portal": show_in_portal,
+                },
+            )
     except BaseException:
         Document.file.field.storage.delete(stored)
         raise
@@ -279,23 +327,37 @@ def document_visibility_set(*, document: Document, show_in_portal: bool, actor: 
     if document.show_in_portal != show_in_portal:
         document.show_in_portal = show_in_portal
         document.save(update_fields=["show_in_portal"])
-        audit_record(action="document_visibility_changed", actor=actor, patient_id=document.patient_id,
-                     detail={"document_id": document.pk, "show_in_portal": show_in_portal})
+        audit_record(
+            action="document_visibility_changed",
+            actor=actor,
+            patient_id=document.patient_id,
+            detail={"document_id": document.pk, "show_in_portal": show_in_portal},
+        )
     return document
 
 
-def health_summary_transmit(*, patient: Patient, to: str, pdf: bytes, practice: PracticeSettings,
-                            actor: Actor, detail: dict) -> OutboxEmail:
+def health_summary_transmit(
+    *, patient: Patient, to: str, pdf: bytes, practice: PracticeSettings, actor: Actor, detail: dict
+) -> OutboxEmail:
     """SPEC L7 transmit: the email with the PDF is queued and the transmit
     audited in one transaction; the worker sends it (SPEC Q2). The PDF is
     made by the caller, before the transaction."""
     subject, body = health_summary_email(practice)
     with transaction.atomic():
-        email = outbox_enqueue(kind=OutboxEmail.Kind.HEALTH_SUMMARY, to=to, subject=subject,
-                               body=body, patient_id=patient.pk,
-                               attachment=(SUMMARY_FILENAME, pdf, "application/pdf"))
-        audit_record(action="phi_transmit", actor=actor, patient_id=patient.pk,
-                     detail={**detail, "format": "pdf", "what": "health_summary", "to": to})
+        email = outbox_enqueue(
+            kind=OutboxEmail.Kind.HEALTH_SUMMARY,
+            to=to,
+            subject=subject,
+            body=body,
+            patient_id=patient.pk,
+            attachment=(SUMMARY_FILENAME, pdf, "application/pdf"),
+        )
+        audit_record(
+            action="phi_transmit",
+            actor=actor,
+            patient_id=patient.pk,
+            detail={**detail, "format": "pdf", "what": "health_summary", "to": to},
+        )
     return email
 
 

@@ -14,8 +14,11 @@ urlpatterns = [
     path(f"{base}plans/<int:plan_id>/", views.plan_edit, name="plan_edit"),
     path(f"{base}documents/", views.document_upload, name="document_upload"),
     path(f"{base}documents/<int:document_id>/", views.document_download, name="document_download"),
-    path(f"{base}documents/<int:document_id>/visibility/", views.document_visibility,
-         name="document_visibility"),
+    path(
+        f"{base}documents/<int:document_id>/visibility/",
+        views.document_visibility,
+        name="document_visibility",
+    ),
 ]
 for kind, plural in (("problem", "problems"), ("medication", "medications"), ("allergy", "allergies")):
     urlpatterns += [

@@ -50,12 +50,17 @@ HEALTH_KINDS = {
 
 def _records_page(request, patient: Patient, **forms):
     context = {
-        "patient": patient, "balance": balance_of(patient), "entries": recent_entries(patient, 100),
-        "statements": statements_of(patient), "plans": treatment_plans_of(patient),
-        "summary": health_summary_of(patient), "documents": staff_documents(patient),
+        "patient": patient,
+        "balance": balance_of(patient),
+        "entries": recent_entries(patient, 100),
+        "statements": statements_of(patient),
+        "plans": treatment_plans_of(patient),
+        "summary": health_summary_of(patient),
+        "documents": staff_documents(patient),
         "ledger_form": LedgerEntryForm(initial={"date": timezone.localdate()}),
         "statement_form": StatementForm(),
-        "document_form": DocumentForm(), **forms,
+        "document_form": DocumentForm(),
+        **forms,
     }
     return render(request, "records/patient.html", context)
 
@@ -84,27 +89,44 @@ def _add(request, pk: int, form_class, service, *, done: str, form_name: str):
 @require_POST
 @staff_view(CHANGE_PATIENTS)
 def ledger_add(request, pk: int):
-    return _add(request, pk, LedgerEntryForm, services.ledger_entry_add, done="Ledger entry added.",
-                form_name="ledger_form")
+    return _add(
+        request,
+        pk,
+        LedgerEntryForm,
+        services.ledger_entry_add,
+        done="Ledger entry added.",
+        form_name="ledger_form",
+    )
 
 
 @require_POST
 @staff_view(CHANGE_PATIENTS)
 def statement_add(request, pk: int):
-    return _add(request, pk, StatementForm, services.statement_create, done="Statement created.",
-                form_name="statement_form")
+    return _add(
+        request,
+        pk,
+        StatementForm,
+        services.statement_create,
+        done="Statement created.",
+        form_name="statement_form",
+    )
 
 
 def _staff_download(request, patient: Patient, **detail) -> None:
-    audit_record(action="phi_download", actor=Actor.staff(request.user), patient_id=patient.pk,
-                 detail={**detail, "path": request.path[:200]})
+    audit_record(
+        action="phi_download",
+        actor=Actor.staff(request.user),
+        patient_id=patient.pk,
+        detail={**detail, "path": request.path[:200]},
+    )
 
 
 @staff_view(VIEW_PATIENTS)
 def statement_download(request, pk: int, statement_id: int):
     patient = patient_for_staff(pk)
-    statement = get_object_or_404(Statement.objects.select_related("patient"), pk=statement_id,
-                                  patient=patient)
+    statement = get_object_or_404(
+        Statement.objects.select_related("patient"), pk=statement_id, patient=patient
+    )
     pdf = render_statement(practice=PracticeSettings.cached(), lines=statement_lines(statement))
     _staff_download(request, patient, format="pdf", what="statement", statement_id=statement.pk)
     response = HttpResponse(pdf, content_type="application/pdf")
@@ -116,23 +138,40 @@ def statement_download(request, pk: int, statement_id: int):
 def plan_edit(request, pk: int, plan_id: int | None = None):
     patient = patient_for_staff(pk)
     plan = get_object_or_404(TreatmentPlan, pk=plan_id, patient=patient) if plan_id else None
-    initial_rows = ([{name: getattr(p, name) for name in ("order", "code", "description", "tooth", "fee")}
-                     for p in plan.procedures.all()] if plan else [])
+    initial_rows = (
+        [
+            {name: getattr(p, name) for name in ("order", "code", "description", "tooth", "fee")}
+            for p in plan.procedures.all()
+        ]
+        if plan
+        else []
+    )
     form = TreatmentPlanForm(request.POST or None, instance=plan)
-    formset = (ProcedureFormSet(request.POST, prefix="procedures") if request.method == "POST"
-               else ProcedureFormSet(initial=initial_rows, prefix="procedures"))
+    formset = (
+        ProcedureFormSet(request.POST, prefix="procedures")
+        if request.method == "POST"
+        else ProcedureFormSet(initial=initial_rows, prefix="procedures")
+    )
     if request.method == "POST" and form.is_valid() and formset.is_valid():
         try:
-            services.treatment_plan_save(patient=patient, plan=plan, actor=Actor.staff(request.user),
-                                         name=form.cleaned_data["name"], status=form.cleaned_data["status"],
-                                         procedures=procedures_from(formset))
+            services.treatment_plan_save(
+                patient=patient,
+                plan=plan,
+                actor=Actor.staff(request.user),
+                name=form.cleaned_data["name"],
+                status=form.cleaned_data["status"],
+                procedures=procedures_from(formset),
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             messages.success(request, "Treatment plan saved.")
             return redirect("records:patient", pk=patient.pk)
-    return render(request, "records/plan_form.html",
-                  {"patient": patient, "plan": plan, "form": form, "formset": formset})
+    return render(
+        request,
+        "records/plan_form.html",
+        {"patient": patient, "plan": plan, "form": form, "formset": formset},
+    )
 
 
 @staff_view(CHANGE_PATIENTS)
@@ -149,8 +188,9 @@ def health_edit(request, pk: int, kind: str, item_id: int | None = None):
         else:
             messages.success(request, f"{label} saved.")
             return redirect("records:patient", pk=patient.pk)
-    return render(request, "records/health_form.html",
-                  {"patient": patient, "item": item, "form": form, "label": label})
+    return render(
+        request, "records/health_form.html", {"patient": patient, "item": item, "form": form, "label": label}
+    )
 
 
 @require_POST
@@ -161,9 +201,14 @@ def document_upload(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            services.document_upload(patient=patient, title=data["title"], upload=data["file"],
-                                     show_in_portal=data["show_in_portal"],
-                                     actor=Actor.staff(request.user), uploaded_by=request.user)
+            services.document_upload(
+                patient=patient,
+                title=data["title"],
+                upload=data["file"],
+                show_in_portal=data["show_in_portal"],
+                actor=Actor.staff(request.user),
+                uploaded_by=request.user,
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
@@ -180,10 +225,13 @@ def document_download(request, pk: int, document_id: int):
         handle = document.file.open("rb")
     except FileNotFoundError:
         raise Http404("The file is missing.") from None
-    _staff_download(request, patient, format=document.content_type, what="document",
-                    document_id=document.pk)
-    response = FileResponse(handle, as_attachment=True, filename=services.document_filename(document),
-                            content_type=document.content_type)
+    _staff_download(request, patient, format=document.content_type, what="document", document_id=document.pk)
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=services.document_filename(document),
+        content_type=document.content_type,
+    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 
@@ -194,7 +242,6 @@ def document_visibility(request, pk: int, document_id: int):
     patient = patient_for_staff(pk)
     document = get_object_or_404(Document, pk=document_id, patient=patient)
     show = request.POST.get("show_in_portal") == "1"
-    services.document_visibility_set(document=document, show_in_portal=show,
-                                     actor=Actor.staff(request.user))
+    services.document_visibility_set(document=document, show_in_portal=show, actor=Actor.staff(request.user))
     messages.success(request, f"“{document.title}” is {'shown in' if show else 'hidden from'} the portal.")
     return redirect("records:patient", pk=patient.pk)

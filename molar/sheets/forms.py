@@ -16,18 +16,28 @@ class TemplateForm(forms.Form):
 
 
 class FieldForm(forms.Form):
-    order = forms.IntegerField(min_value=0, max_value=9999, required=False,
-                               widget=forms.NumberInput(attrs={"class": "narrow"}))
+    order = forms.IntegerField(
+        min_value=0, max_value=9999, required=False, widget=forms.NumberInput(attrs={"class": "narrow"})
+    )
     # An initial kind, so that an untouched extra row counts as unchanged and is skipped.
     kind = forms.ChoiceField(choices=SheetField.Kind.choices, initial=SheetField.Kind.STATIC_TEXT)
-    field_name = forms.ChoiceField(choices=FIELD_NAME_CHOICES, required=False,
-                                   label="Patient or practice field")
-    text = forms.CharField(required=False, max_length=MAX_TEXT, label="Text or label",
-                           widget=forms.Textarea(attrs={"rows": 3, "cols": 40}))
+    field_name = forms.ChoiceField(
+        choices=FIELD_NAME_CHOICES, required=False, label="Patient or practice field"
+    )
+    text = forms.CharField(
+        required=False,
+        max_length=MAX_TEXT,
+        label="Text or label",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 40}),
+    )
 
 
 FieldFormSet = forms.formset_factory(
-    FieldForm, extra=3, can_delete=True, max_num=MAX_FIELDS, validate_max=True,
+    FieldForm,
+    extra=3,
+    can_delete=True,
+    max_num=MAX_FIELDS,
+    validate_max=True,
     absolute_max=MAX_FIELDS + 50,
 )
 
@@ -46,13 +56,19 @@ def fields_from(formset: forms.BaseFormSet) -> list[dict]:
 def initial_fields(template: SheetTemplate | None) -> list[dict]:
     if template is None:
         return []
-    return [{"order": f.order, "kind": f.kind, "field_name": f.field_name, "text": f.text}
-            for f in template.fields.all()]
+    return [
+        {"order": f.order, "kind": f.kind, "field_name": f.field_name, "text": f.text}
+        for f in template.fields.all()
+    ]
 
 
 class CreateSheetForm(forms.Form):
     template = forms.ModelChoiceField(
-        SheetTemplate.objects.all(), label="Sheet template", empty_label=None,
-        error_messages={"invalid_choice": "Choose a sheet template from the list.",
-                        "required": "Choose a sheet template."},
+        SheetTemplate.objects.all(),
+        label="Sheet template",
+        empty_label=None,
+        error_messages={
+            "invalid_choice": "Choose a sheet template from the list.",
+            "required": "Choose a sheet template.",
+        },
     )

@@ -80,16 +80,16 @@ class Sheet(models.Model):
         OMITTED = "omitted", "Credentials left out"
 
     # A deleted template leaves its sheets, which keep the name they were made under.
-    template = models.ForeignKey(SheetTemplate, null=True, blank=True, on_delete=models.SET_NULL,
-                                 related_name="sheets")
+    template = models.ForeignKey(
+        SheetTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="sheets"
+    )
     template_name = models.CharField(max_length=100)
     practice_name = models.CharField(max_length=100, blank=True)  # the heading, as printed
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="sheets")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.CharField(max_length=150)
     content = models.JSONField(default=list)
-    credentials = models.CharField(max_length=8, choices=Credentials.choices,
-                                   default=Credentials.NONE)
+    credentials = models.CharField(max_length=8, choices=Credentials.choices, default=Credentials.NONE)
     # Why the credentials were left out (eligibility, settings), for staff.
     omitted_reasons = models.JSONField(default=list, blank=True)
 

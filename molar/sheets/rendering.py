@@ -69,8 +69,9 @@ def _static_lines(text: str, credentials: list[str]) -> list[str]:
     return lines
 
 
-def sheet_lines(fields: list[SheetField], *, patient: Patient, practice: PracticeSettings,
-                credentials: list[str]) -> list[str]:
+def sheet_lines(
+    fields: list[SheetField], *, patient: Patient, practice: PracticeSettings, credentials: list[str]
+) -> list[str]:
     lines: list[str] = []
     for field in fields:
         if field.kind == SheetField.Kind.STATIC_TEXT:
@@ -87,8 +88,9 @@ def sheet_lines(fields: list[SheetField], *, patient: Patient, practice: Practic
     return lines
 
 
-def sheet_pdf(*, practice_name: str, template_name: str, lines: list[str],
-              created_at: datetime.datetime) -> bytes:
+def sheet_pdf(
+    *, practice_name: str, template_name: str, lines: list[str], created_at: datetime.datetime
+) -> bytes:
     """Practice name, template name and date, then the lines, wrapped to the
     page width; more pages when the lines do not fit on one."""
     buffer = io.BytesIO()

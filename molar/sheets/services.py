@@ -66,14 +66,21 @@ def _field_problems(n: int, spec: FieldSpec) -> list[str]:
     if not spec.field_name:
         problems.append(f"{where}: choose which {label} to show.")
     elif spec.field_name not in allowed:
-        problems.append(f"{where}: {spec.field_name[:40]!r} is not a {label}; choose one of "
-                        f"{', '.join(allowed)}.")
+        problems.append(
+            f"{where}: {spec.field_name[:40]!r} is not a {label}; choose one of {', '.join(allowed)}."
+        )
     return problems
 
 
 def _specs(fields: Iterable[Mapping]) -> list[FieldSpec]:
-    return [FieldSpec(kind=str(f.get("kind") or ""), text=str(f.get("text") or ""),
-                      field_name=str(f.get("field_name") or "").strip()) for f in fields]
+    return [
+        FieldSpec(
+            kind=str(f.get("kind") or ""),
+            text=str(f.get("text") or ""),
+            field_name=str(f.get("field_name") or "").strip(),
+        )
+        for f in fields
+    ]
 
 
 def template_problems(*, name: str, kind: str, fields: list[FieldSpec]) -> list[str]:
@@ -101,8 +108,13 @@ def template_problems(*, name: str, kind: str, fields: list[FieldSpec]) -> list[
 def _fields_replace(template: SheetTemplate, specs: list[FieldSpec]) -> None:
     template.fields.all().delete()
     SheetField.objects.bulk_create(
-        SheetField(template=template, order=n, kind=s.kind, text=s.text,
-                   field_name="" if s.kind == SheetField.Kind.STATIC_TEXT else s.field_name)
+        SheetField(
+            template=template,
+            order=n,
+            kind=s.kind,
+            text=s.text,
+            field_name="" if s.kind == SheetField.Kind.STATIC_TEXT else s.field_name,
+        )
         for n, s in enumerate(specs, start=1)
     )
 
@@ -112,8 +124,9 @@ def _current_specs(template: SheetTemplate) -> list[FieldSpec]:
 
 
 @transaction.atomic
-def sheet_template_create(*, actor: Actor, name: str, kind: str = SheetTemplate.Kind.LETTER,
-                          fields: Iterable[Mapping] = ()) -> SheetTemplate:
+def sheet_template_create(
+    *, actor: Actor, name: str, kind: str = SheetTemplate.Kind.LETTER, fields: Iterable[Mapping] = ()
+) -> SheetTemplate:
     name = (name or "").strip()
     specs = _specs(fields)
     problems = template_problems(name=name, kind=kind, fields=specs)
@@ -121,15 +134,23 @@ def sheet_template_create(*, actor: Actor, name: str, kind: str = SheetTemplate.
         raise Refused(problems)
     template = SheetTemplate.objects.create(name=name, kind=kind)
     _fields_replace(template, specs)
-    audit_record(action="sheet_template_created", actor=actor,
-                 detail={"template_id": template.pk, "name": name, "kind": kind})
+    audit_record(
+        action="sheet_template_created",
+        actor=actor,
+        detail={"template_id": template.pk, "name": name, "kind": kind},
+    )
     return template
 
 
 @transaction.atomic
-def sheet_template_update(*, template: SheetTemplate, actor: Actor, name: str | None = None,
-                          kind: str | None = None,
-                          fields: Iterable[Mapping] | None = None) -> SheetTemplate:
+def sheet_template_update(
+    *,
+    template: SheetTemplate,
+    actor: Actor,
+    name: str | None = None,
+    kind: str | None = None,
+    fields: Iterable[Mapping] | None = None,
+) -> SheetTemplate:
     """Change the name, the kind and/or the fields (given fields replace all of them)."""
     locked = SheetTemplate.objects.select_for_update().filter(pk=template.pk).first()
     if locked is None:
@@ -141,16 +162,25 @@ def sheet_template_update(*, template: SheetTemplate, actor: Actor, name: str | 
     problems = template_problems(name=new_name, kind=new_kind, fields=new_specs)
     if problems:
         raise Refused(problems)
-    changed = [label for label, old, new in (("name", locked.name, new_name),
-                                             ("kind", locked.kind, new_kind),
-                                             ("fields", old_specs, new_specs)) if old != new]
+    changed = [
+        label
+        for label, old, new in (
+            ("name", locked.name, new_name),
+            ("kind", locked.kind, new_kind),
+            ("fields", old_specs, new_specs),
+        )
+        if old != new
+    ]
     locked.name, locked.kind = new_name, new_kind
     locked.save()
     if new_specs != old_specs:
         _fields_replace(locked, new_specs)
     if changed:
-        audit_record(action="sheet_template_updated", actor=actor,
-                     detail={"template_id": locked.pk, "changed": changed})
+        audit_record(
+            action="sheet_template_updated",
+            actor=actor,
+            detail={"template_id": locked.pk, "changed": changed},
+        )
     return locked
 
 
@@ -159,8 +189,11 @@ def sheet_template_delete(*, template: SheetTemplate, actor: Actor) -> None:
     """Sheets already made keep their content and the template's name."""
     deleted, _ = SheetTemplate.objects.filter(pk=template.pk).delete()
     if deleted:
-        audit_record(action="sheet_template_deleted", actor=actor,
-                     detail={"template_id": template.pk, "name": template.name})
+        audit_record(
+            action="sheet_template_deleted",
+            actor=actor,
+            detail={"template_id": template.pk, "name": template.name},
+        )
 
 
 def _credentials(patient: Patient, actor: Actor) -> tuple[Credentials | None, Sheet.Credentials, list[str]]:
@@ -184,8 +217,7 @@ def sheet_create(*, template: SheetTemplate, patient: Patient, actor: Actor) -> 
         raise Refused([MSG_GONE])
     template = found
     fields = list(template.fields.all())
-    uses_tag = any(f.kind == SheetField.Kind.STATIC_TEXT and CREDENTIALS_TAG in f.text
-                   for f in fields)
+    uses_tag = any(f.kind == SheetField.Kind.STATIC_TEXT and CREDENTIALS_TAG in f.text for f in fields)
     if uses_tag and template.kind == SheetTemplate.Kind.DASHBOARD:
         raise Refused([MSG_TAG_IN_DASHBOARD])
     credentials: Credentials | None
@@ -198,19 +230,31 @@ def sheet_create(*, template: SheetTemplate, patient: Patient, actor: Actor) -> 
     printed = credential_lines(credentials.username, credentials.password) if credentials else []
     stored = credential_lines(credentials.username, MASKED_PASSWORD) if credentials else []
     sheet = Sheet.objects.create(
-        template=template, template_name=template.name, patient=patient,
-        practice_name=practice.practice_name, created_by=actor.label[:150],
+        template=template,
+        template_name=template.name,
+        patient=patient,
+        practice_name=practice.practice_name,
+        created_by=actor.label[:150],
         content=sheet_lines(fields, patient=patient, practice=practice, credentials=stored),
-        credentials=status, omitted_reasons=reasons,
+        credentials=status,
+        omitted_reasons=reasons,
     )
     if credentials:
-        audit_record(action="sheet_credentials_issued", actor=actor, patient_id=patient.pk,
-                     detail={"sheet_id": sheet.pk, "template_id": template.pk,
-                             "username": credentials.username})
-    audit_record(action="sheet_created", actor=actor, patient_id=patient.pk,
-                 detail={"sheet_id": sheet.pk, "template_id": template.pk, "credentials": status})
+        audit_record(
+            action="sheet_credentials_issued",
+            actor=actor,
+            patient_id=patient.pk,
+            detail={"sheet_id": sheet.pk, "template_id": template.pk, "username": credentials.username},
+        )
+    audit_record(
+        action="sheet_created",
+        actor=actor,
+        patient_id=patient.pk,
+        detail={"sheet_id": sheet.pk, "template_id": template.pk, "credentials": status},
+    )
     pdf = sheet_pdf(
-        practice_name=sheet.practice_name, template_name=sheet.template_name,
+        practice_name=sheet.practice_name,
+        template_name=sheet.template_name,
         lines=sheet_lines(fields, patient=patient, practice=practice, credentials=printed),
         created_at=sheet.created_at,
     )
@@ -219,8 +263,13 @@ def sheet_create(*, template: SheetTemplate, patient: Patient, actor: Actor) -> 
 
 def sheet_reprint(*, sheet: Sheet, actor: Actor) -> bytes:
     """The stored sheet again: the password shows as asterisks."""
-    pdf = sheet_pdf(practice_name=sheet.practice_name, template_name=sheet.template_name,
-                    lines=sheet.content, created_at=sheet.created_at)
-    audit_record(action="sheet_reprinted", actor=actor, patient_id=sheet.patient_id,
-                 detail={"sheet_id": sheet.pk})
+    pdf = sheet_pdf(
+        practice_name=sheet.practice_name,
+        template_name=sheet.template_name,
+        lines=sheet.content,
+        created_at=sheet.created_at,
+    )
+    audit_record(
+        action="sheet_reprinted", actor=actor, patient_id=sheet.patient_id, detail={"sheet_id": sheet.pk}
+    )
     return pdf

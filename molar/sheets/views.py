@@ -44,11 +44,15 @@ def template_list(request: StaffRequest) -> HttpResponseBase:
     return render(request, "sheets/template_list.html", {"templates": templates})
 
 
-def _save_template(request: StaffRequest, template: SheetTemplate | None, form: TemplateForm,
-                   formset: BaseFormSet) -> SheetTemplate:
+def _save_template(
+    request: StaffRequest, template: SheetTemplate | None, form: TemplateForm, formset: BaseFormSet
+) -> SheetTemplate:
     actor = Actor.staff(request.user)
-    values = {"name": form.cleaned_data["name"], "kind": form.cleaned_data["kind"],
-              "fields": fields_from(formset)}
+    values = {
+        "name": form.cleaned_data["name"],
+        "kind": form.cleaned_data["kind"],
+        "fields": fields_from(formset),
+    }
     if template is None:
         return sheet_template_create(actor=actor, **values)
     return sheet_template_update(template=template, actor=actor, **values)
@@ -59,8 +63,11 @@ def _edit(request: StaffRequest, template: SheetTemplate | None) -> HttpResponse
     form = TemplateForm(request.POST if request.method == "POST" else None, initial=initial)
     # Bound: no initial, so every posted row with content counts as changed and
     # none is dropped however the management form counts them.
-    formset = (FieldFormSet(request.POST, prefix="fields") if request.method == "POST"
-               else FieldFormSet(initial=initial_fields(template), prefix="fields"))
+    formset = (
+        FieldFormSet(request.POST, prefix="fields")
+        if request.method == "POST"
+        else FieldFormSet(initial=initial_fields(template), prefix="fields")
+    )
     problems: list[str] = []
     if request.method == "POST":
         if form.is_valid() and formset.is_valid():
@@ -73,9 +80,16 @@ def _edit(request: StaffRequest, template: SheetTemplate | None) -> HttpResponse
                 return redirect("sheets:template_edit", template_id=saved.pk)
         else:
             problems = ["Please correct the errors below.", *formset.non_form_errors()]
-    return render(request, "sheets/template_form.html", {
-        "form": form, "formset": formset, "template": template, "problems": problems,
-    })
+    return render(
+        request,
+        "sheets/template_form.html",
+        {
+            "form": form,
+            "formset": formset,
+            "template": template,
+            "problems": problems,
+        },
+    )
 
 
 @staff_view(MANAGE_SETTINGS)
@@ -99,13 +113,26 @@ def template_delete(request: StaffRequest, template_id: int) -> HttpResponseBase
     return redirect("sheets:templates")
 
 
-def _patient_page(request: StaffRequest, patient: Patient, *, form: CreateSheetForm | None = None,
-                  problems: Sequence[str] = (), status: int = 200) -> HttpResponseBase:
+def _patient_page(
+    request: StaffRequest,
+    patient: Patient,
+    *,
+    form: CreateSheetForm | None = None,
+    problems: Sequence[str] = (),
+    status: int = 200,
+) -> HttpResponseBase:
     sheets = Sheet.objects.filter(patient=patient)[:200]
-    return render(request, "sheets/patient_sheets.html", {
-        "patient": patient, "sheets": sheets, "form": form or CreateSheetForm(),
-        "problems": problems,
-    }, status=status)
+    return render(
+        request,
+        "sheets/patient_sheets.html",
+        {
+            "patient": patient,
+            "sheets": sheets,
+            "form": form or CreateSheetForm(),
+            "problems": problems,
+        },
+        status=status,
+    )
 
 
 @staff_view(MANAGE_ACCESS)
@@ -122,14 +149,16 @@ def sheet_new(request: StaffRequest, pk: int) -> HttpResponseBase:
         problems = [str(e) for errors in form.errors.values() for e in errors]
         return _patient_page(request, patient, form=form, problems=problems)
     try:
-        sheet, pdf = sheet_create(template=form.cleaned_data["template"], patient=patient,
-                                  actor=Actor.staff(request.user))
+        sheet, pdf = sheet_create(
+            template=form.cleaned_data["template"], patient=patient, actor=Actor.staff(request.user)
+        )
     except Refused as exc:
         return _patient_page(request, patient, form=form, problems=exc.messages)
     if sheet.credentials == Sheet.Credentials.OMITTED:
         # Shown on the next page staff open: the download leaves this page as it was.
-        messages.warning(request, "The sheet was made without portal credentials: "
-                         + " ".join(sheet.omitted_reasons))
+        messages.warning(
+            request, "The sheet was made without portal credentials: " + " ".join(sheet.omitted_reasons)
+        )
     return _pdf(pdf, f"sheet-{sheet.pk}.pdf")
 
 

@@ -17,15 +17,22 @@ from django.utils import timezone
 from molar.audit.services import Actor, audit_record
 from molar.refusal import Refused
 
-FRONT_DESK = ("patients.view_patient", "patients.add_patient", "patients.change_patient",
-              "access.manage_portal_access", "opendental.view_syncpass")
+FRONT_DESK = (
+    "patients.view_patient",
+    "patients.add_patient",
+    "patients.change_patient",
+    "access.manage_portal_access",
+    "opendental.view_syncpass",
+)
 ADMIN = (*FRONT_DESK, "practice.manage_settings")
 
 
 def _group(name: str, perms: tuple[str, ...]) -> Group:
     group, _ = Group.objects.get_or_create(name=name)
-    wanted = [Permission.objects.get(content_type__app_label=p.split(".")[0],
-                                     codename=p.split(".")[1]) for p in perms]
+    wanted = [
+        Permission.objects.get(content_type__app_label=p.split(".")[0], codename=p.split(".")[1])
+        for p in perms
+    ]
     group.permissions.set(wanted)
     return group
 
@@ -44,8 +51,11 @@ def staff_add(*, username: str, admin: bool, actor: Actor) -> str:
         if admin:
             groups.append(_group("Administrators", ADMIN))
         user.groups.set(groups)
-        audit_record(action="staff_added" if created else "staff_password_reset", actor=actor,
-                     detail={"username": username, "admin": admin})
+        audit_record(
+            action="staff_added" if created else "staff_password_reset",
+            actor=actor,
+            detail={"username": username, "admin": admin},
+        )
     return password
 
 
@@ -62,8 +72,10 @@ def staff_list() -> list[StaffRow]:
     from molar.staffauth.services import staff_is_admin
 
     users = get_user_model().objects.order_by("username").prefetch_related("second_factors")
-    return [StaffRow(u.username, staff_is_admin(u), u.is_active, len(u.second_factors.all()), u.last_login)
-            for u in users]
+    return [
+        StaffRow(u.username, staff_is_admin(u), u.is_active, len(u.second_factors.all()), u.last_login)
+        for u in users
+    ]
 
 
 def _user(username: str) -> User:
@@ -74,8 +86,11 @@ def _user(username: str) -> User:
 
 
 def _end_sessions(user_id: int) -> int:
-    ended = [s.pk for s in Session.objects.filter(expire_date__gt=timezone.now())
-             if s.get_decoded().get("_auth_user_id") == str(user_id)]
+    ended = [
+        s.pk
+        for s in Session.objects.filter(expire_date__gt=timezone.now())
+        if s.get_decoded().get("_auth_user_id") == str(user_id)
+    ]
     Session.objects.filter(pk__in=ended).delete()
     return len(ended)
 
@@ -90,8 +105,11 @@ def staff_set_active(*, username: str, active: bool, actor: Actor) -> None:
         user.is_active = active
         user.save(update_fields=["is_active"])
         sessions = 0 if active else _end_sessions(user.pk)
-        audit_record(action="staff_enabled" if active else "staff_disabled", actor=actor,
-                     detail={"username": username, **({} if active else {"sessions_ended": sessions})})
+        audit_record(
+            action="staff_enabled" if active else "staff_disabled",
+            actor=actor,
+            detail={"username": username, **({} if active else {"sessions_ended": sessions})},
+        )
 
 
 def staff_clear_factors(*, username: str, actor: Actor) -> int:

@@ -24,10 +24,12 @@ from molar.factors.services import factor_check_code, factor_check_passkey
 from molar.hashtime import spend_hash_time
 from molar.practice.models import PracticeSettings
 
-SIGN_IN_FAILED = ("Your username and password didn't match, or sign-in is paused for this "
-                  "username. Please try again later.")
-FACTOR_FAILED = ("That code or passkey was not accepted, or sign-in is paused for this username. "
-                 "Please try again later.")
+SIGN_IN_FAILED = (
+    "Your username and password didn't match, or sign-in is paused for this username. Please try again later."
+)
+FACTOR_FAILED = (
+    "That code or passkey was not accepted, or sign-in is paused for this username. Please try again later."
+)
 PASSWORD_LIMIT = 1000  # longer input is refused without hashing it
 FAILURE = AuditEvent.Outcome.FAILURE
 STAFF = throttle.STAFF
@@ -46,8 +48,7 @@ def staff_is_admin(user: User) -> bool:
 def staff_second_factor_required(user: User) -> bool:
     """SPEC K2: for every staff user, or for administrators, as the practice says."""
     practice = PracticeSettings.cached()
-    return practice.require_staff_two_factor or (practice.require_admin_two_factor
-                                                 and staff_is_admin(user))
+    return practice.require_staff_two_factor or (practice.require_admin_two_factor and staff_is_admin(user))
 
 
 def staff_password_check(*, username: str, password: str, address: str | None) -> User:
@@ -66,8 +67,9 @@ def staff_password_check(*, username: str, password: str, address: str | None) -
     return user
 
 
-def _password_problem(user: User | None, username: str, password: str, address: str | None,
-                      now: datetime) -> tuple[str, bool, str]:
+def _password_problem(
+    user: User | None, username: str, password: str, address: str | None, now: datetime
+) -> tuple[str, bool, str]:
     if throttle.address_blocked(address, now):
         spend_hash_time(password)
         return "address blocked", False, ""
@@ -83,27 +85,46 @@ def _password_problem(user: User | None, username: str, password: str, address: 
     return "", False, make_password(password) if stale else ""
 
 
-def _refuse(user: AbstractBaseUser | None, username: str, address: str | None, reason: str, counted: bool,
-            now: datetime, message: str = SIGN_IN_FAILED) -> NoReturn:
+def _refuse(
+    user: AbstractBaseUser | None,
+    username: str,
+    address: str | None,
+    reason: str,
+    counted: bool,
+    now: datetime,
+    message: str = SIGN_IN_FAILED,
+) -> NoReturn:
     with transaction.atomic():
-        throttle.record_failure(username=username, address=address, account=None, counted=counted,
-                                now=now, scope=STAFF)
+        throttle.record_failure(
+            username=username, address=address, account=None, counted=counted, now=now, scope=STAFF
+        )
         # The typed name only when it is a real one: people type passwords
         # into the username field.
-        audit_record(action="staff_sign_in", actor=Actor.anonymous(), outcome=FAILURE,
-                     detail={"reason": reason, **({"username": user.get_username()} if user else {})})
+        audit_record(
+            action="staff_sign_in",
+            actor=Actor.anonymous(),
+            outcome=FAILURE,
+            detail={"reason": reason, **({"username": user.get_username()} if user else {})},
+        )
     raise StaffSignInFailed(message)
 
 
-def staff_second_factor_check(*, user: AbstractBaseUser, address: str | None, code: str = "",
-                              request: HttpRequest, rp: passkeys.RelyingParty,
-                              credential: str = "") -> str:
+def staff_second_factor_check(
+    *,
+    user: AbstractBaseUser,
+    address: str | None,
+    code: str = "",
+    request: HttpRequest,
+    rp: passkeys.RelyingParty,
+    credential: str = "",
+) -> str:
     """The factor that worked ("totp", "passkey", "recovery_code"), or
     StaffSignInFailed. A wrong code counts toward the same locks as a wrong
     password; while locked no code is even checked."""
     now, username = timezone.now(), user.get_username()
-    if (throttle.address_blocked(address, now)
-            or throttle.username_locked(throttle.throttle_key(username), None, now, scope=STAFF)):
+    if throttle.address_blocked(address, now) or throttle.username_locked(
+        throttle.throttle_key(username), None, now, scope=STAFF
+    ):
         spend_hash_time(code)
         _refuse(user, username, address, "locked", False, now, FACTOR_FAILED)
     if credential:
@@ -116,8 +137,9 @@ def staff_second_factor_check(*, user: AbstractBaseUser, address: str | None, co
 
 
 def staff_signed_in(*, user: AbstractBaseUser, second_factor: str) -> None:
-    audit_record(action="staff_sign_in", actor=Actor.staff(user),
-                 detail={"second_factor": second_factor or "none"})
+    audit_record(
+        action="staff_sign_in", actor=Actor.staff(user), detail={"second_factor": second_factor or "none"}
+    )
 
 
 def staff_signed_out(*, user_id: int, username: str, reason: str = "") -> None:

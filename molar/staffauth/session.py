@@ -46,8 +46,9 @@ class StaffSessionMiddleware:
             now = timezone.now().timestamp()
             started = session.setdefault(STARTED_KEY, now)
             if now - started > settings.PORTAL_SESSION_MAX_SECONDS:
-                staff_signed_out(user_id=int(session[USER_KEY]), reason="absolute",
-                                 username=session.get(USERNAME_KEY, ""))
+                staff_signed_out(
+                    user_id=int(session[USER_KEY]), reason="absolute", username=session.get(USERNAME_KEY, "")
+                )
                 logout(request)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
@@ -60,16 +61,20 @@ def staff_sessions_expire(*, now: datetime.datetime | None = None, batch: int = 
     now = now or timezone.now()
     ended = 0
     with transaction.atomic():
-        rows = list(Session.objects.filter(expire_date__lte=now)
-                    .select_for_update(skip_locked=True).order_by("expire_date")[:batch])
+        rows = list(
+            Session.objects.filter(expire_date__lte=now)
+            .select_for_update(skip_locked=True)
+            .order_by("expire_date")[:batch]
+        )
         for row in rows:
             data = row.get_decoded()
             if data.get(USER_KEY) is None:
                 continue
             token = current.set(RequestContext(client_ip=data.get(ADDRESS_KEY)))
             try:
-                staff_signed_out(user_id=int(data[USER_KEY]), username=data.get(USERNAME_KEY, ""),
-                                 reason="idle")
+                staff_signed_out(
+                    user_id=int(data[USER_KEY]), username=data.get(USERNAME_KEY, ""), reason="idle"
+                )
             finally:
                 current.reset(token)
             ended += 1

@@ -78,18 +78,28 @@ def sign_in(request: ClientRequest) -> HttpResponseBase:
     target = request.POST.get("next") or request.GET.get("next", "")
     if request.method == "POST" and form.is_valid():
         try:
-            user = staff_password_check(username=form.cleaned_data["username"],
-                                        password=form.cleaned_data["password"], address=request.client_ip)
+            user = staff_password_check(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                address=request.client_ip,
+            )
         except StaffSignInFailed as exc:
             form.add_error(None, exc.message)
         else:
             if has_second_factor(user):
-                pending_start(request, realm=REALM, owner_id=user.pk, password_hash=user.password,
-                              next=target)
+                pending_start(
+                    request, realm=REALM, owner_id=user.pk, password_hash=user.password, next=target
+                )
                 return redirect("staffauth:verify")
             if staff_second_factor_required(user):
-                pending_start(request, realm=REALM, owner_id=user.pk, password_hash=user.password,
-                              next=target, enroll=True)
+                pending_start(
+                    request,
+                    realm=REALM,
+                    owner_id=user.pk,
+                    password_hash=user.password,
+                    next=target,
+                    enroll=True,
+                )
                 return redirect("staffauth:security")
             return _finish(request, user, "", target)
     return render(request, "registration/login.html", {"form": form, "next": target})
@@ -116,9 +126,14 @@ def verify(request: ClientRequest) -> HttpResponseBase:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            used = staff_second_factor_check(user=user, address=request.client_ip,
-                                             code=form.cleaned_data["code"], request=request, rp=_rp(request),
-                                             credential=form.cleaned_data["credential"])
+            used = staff_second_factor_check(
+                user=user,
+                address=request.client_ip,
+                code=form.cleaned_data["code"],
+                request=request,
+                rp=_rp(request),
+                credential=form.cleaned_data["credential"],
+            )
         except StaffSignInFailed as exc:
             form.add_error(None, exc.message)
         else:
@@ -150,9 +165,16 @@ def security(request: HttpRequest) -> HttpResponseBase:
     user, pending = _enrolling(request)
     if user is None:
         return redirect("login")
-    return render(request, "staffauth/security.html", {
-        "factors": factors_of(user), "codes_left": recovery_codes_left(user),
-        "enrolling": pending is not None, "required": staff_second_factor_required(user)})
+    return render(
+        request,
+        "staffauth/security.html",
+        {
+            "factors": factors_of(user),
+            "codes_left": recovery_codes_left(user),
+            "enrolling": pending is not None,
+            "required": staff_second_factor_required(user),
+        },
+    )
 
 
 @never_cache
@@ -165,16 +187,24 @@ def add_totp(request: ClientRequest) -> HttpResponseBase:
     form = TotpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = factor_add_totp(owner=user, secret=secret, code=form.cleaned_data["code"],
-                                    name=form.cleaned_data["name"], actor=Actor.staff(user))
+            codes = factor_add_totp(
+                owner=user,
+                secret=secret,
+                code=form.cleaned_data["code"],
+                name=form.cleaned_data["name"],
+                actor=Actor.staff(user),
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             request.session.pop(TOTP_SECRET_KEY, None)
             return _codes_page(request, codes, pending)
     uri = totp_uri(secret, account_name=user.get_username(), issuer=_rp(request).name)
-    return render(request, "staffauth/add_totp.html", {
-        "form": form, "secret": secret, "qr": totp_qr_data_uri(uri), "enrolling": pending is not None})
+    return render(
+        request,
+        "staffauth/add_totp.html",
+        {"form": form, "secret": secret, "qr": totp_qr_data_uri(uri), "enrolling": pending is not None},
+    )
 
 
 @never_cache
@@ -185,18 +215,30 @@ def add_passkey(request: ClientRequest) -> HttpResponseBase:
     form = PasskeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            codes = factor_add_passkey(owner=user, request=request, rp=_rp(request),
-                                       credential=form.cleaned_data["credential"],
-                                       name=form.cleaned_data["name"], actor=Actor.staff(user))
+            codes = factor_add_passkey(
+                owner=user,
+                request=request,
+                rp=_rp(request),
+                credential=form.cleaned_data["credential"],
+                name=form.cleaned_data["name"],
+                actor=Actor.staff(user),
+            )
         except Refused as exc:
             refused_on_form(form, exc)
         else:
             return _codes_page(request, codes, pending)
-    options = passkeys.registration_options(request, _rp(request),
-                                            user_handle=passkeys.user_handle(REALM, user.pk),
-                                            user_name=user.get_username(), existing=passkey_ids(user))
-    return render(request, "staffauth/add_passkey.html", {"form": form, "passkey_options": options,
-                                                         "enrolling": pending is not None})
+    options = passkeys.registration_options(
+        request,
+        _rp(request),
+        user_handle=passkeys.user_handle(REALM, user.pk),
+        user_name=user.get_username(),
+        existing=passkey_ids(user),
+    )
+    return render(
+        request,
+        "staffauth/add_passkey.html",
+        {"form": form, "passkey_options": options, "enrolling": pending is not None},
+    )
 
 
 @require_POST
@@ -206,8 +248,9 @@ def remove(request: HttpRequest, factor_id: int) -> HttpResponseBase:
         return redirect("login")
     user = request.user
     if staff_second_factor_required(user) and factors_of(user).count() <= 1:
-        messages.error(request, "Two-factor sign-in is required: add another method before removing "
-                                "your last one.")
+        messages.error(
+            request, "Two-factor sign-in is required: add another method before removing your last one."
+        )
         return redirect("staffauth:security")
     try:
         factor_remove(owner=user, factor_id=factor_id, actor=Actor.staff(user))

@@ -21,14 +21,17 @@ def test_the_list_holds_the_100000_most_common_passwords():
     assert {"123456", "password", "qwerty", "welcome", "iloveyou"} <= listed
 
 
-@pytest.mark.parametrize("password", [
-    "Welcome123!",  # digits and a symbol added at the end
-    "P@ssw0rd1",  # leetspeak and a digit
-    "!!Dragon2024",  # symbols and digits at both ends
-    "QWERTY123",  # case
-    "M0nk3y!!",
-    "L3tm31n",
-])
+@pytest.mark.parametrize(
+    "password",
+    [
+        "Welcome123!",  # digits and a symbol added at the end
+        "P@ssw0rd1",  # leetspeak and a digit
+        "!!Dragon2024",  # symbols and digits at both ends
+        "QWERTY123",  # case
+        "M0nk3y!!",
+        "L3tm31n",
+    ],
+)
 def test_variants_of_listed_passwords_are_refused(password):
     assert TOO_COMMON in password_problems(password)
 

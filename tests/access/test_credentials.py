@@ -53,7 +53,7 @@ def test_username_is_stem_plus_number_from_100_to_99999(first_name):
     username = username_candidate(first_name)
     stem = credentials.username_stem(first_name)
     assert username.startswith(stem)
-    number = username[len(stem):]
+    number = username[len(stem) :]
     assert re.fullmatch(r"[1-9][0-9]{2,4}", number), username
     assert 100 <= int(number) <= 99_999
 

@@ -11,8 +11,9 @@ from molar.portal.services import portal_sign_in
 
 # Test vectors computed here with hashlib, independently of molar's hashers.
 SALT, PASSWORD = "q8Zt3x", "OldDental#2019"
-SHA3_VECTOR = "SHA3_512${}${}".format(SALT, base64.b64encode(
-    hashlib.sha3_512((SALT + PASSWORD).encode("utf-16-le")).digest()).decode())
+SHA3_VECTOR = "SHA3_512${}${}".format(
+    SALT, base64.b64encode(hashlib.sha3_512((SALT + PASSWORD).encode("utf-16-le")).digest()).decode()
+)
 MD5_VECTOR = base64.b64encode(hashlib.md5(PASSWORD.encode("utf-16-le")).digest()).decode()  # noqa: S324
 
 HEADER = "PatNum,UserName,Password,RequireUserNameChange,RequirePasswordChange,DateTimeLastLogin\n"
@@ -30,14 +31,17 @@ def od_patients(make_patient):
 
 
 def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path, od_patients, capsys):
-    path = write(tmp_path, (
-        f"11,AnnOD,{SHA3_VECTOR},0,0,2024-03-01 10:22:33\n"
-        f"12,BoOD,{MD5_VECTOR},0,1,0001-01-01 00:00:00\n"
-        "99,Ghost,,0,0,\n"
-        "13,,,0,0,\n"
-        "13,CyOD,plaintext-oops,0,0,\n"
-        "13,annod,,0,0,\n"
-    ))
+    path = write(
+        tmp_path,
+        (
+            f"11,AnnOD,{SHA3_VECTOR},0,0,2024-03-01 10:22:33\n"
+            f"12,BoOD,{MD5_VECTOR},0,1,0001-01-01 00:00:00\n"
+            "99,Ghost,,0,0,\n"
+            "13,,,0,0,\n"
+            "13,CyOD,plaintext-oops,0,0,\n"
+            "13,annod,,0,0,\n"
+        ),
+    )
     call_command("import", "opendental-accounts", path)
     out, err = capsys.readouterr()
     assert "Imported 2 account(s); 4 row(s) refused." in out
@@ -57,8 +61,11 @@ def test_import_reports_bad_rows_by_line_and_keeps_good_ones(tmp_path, od_patien
 @pytest.mark.real_hasher
 @pytest.mark.parametrize("username", ["AnnOD", "BoOD"])
 def test_imported_hashes_verify_and_become_argon2id(tmp_path, od_patients, username):
-    call_command("import", "opendental-accounts", write(tmp_path, (
-        f"11,AnnOD,{SHA3_VECTOR},0,0,\n12,BoOD,{MD5_VECTOR},0,0,\n")))
+    call_command(
+        "import",
+        "opendental-accounts",
+        write(tmp_path, (f"11,AnnOD,{SHA3_VECTOR},0,0,\n12,BoOD,{MD5_VECTOR},0,0,\n")),
+    )
     account = portal_sign_in(username=username.lower(), password=PASSWORD, address=None)
     account.refresh_from_db()
     assert account.password.startswith("argon2$argon2id$")
@@ -95,8 +102,17 @@ def test_rerunning_an_import_changes_nothing(tmp_path, od_patients):
 
 
 # SPEC O7: a raw export of the userweb table, with Open Dental's column names.
-RAW_HEADER = ["UserWebNum", "FKey", "FKeyType", "UserName", "Password", "PasswordResetCode",
-              "RequireUserNameChange", "DateTimeLastLogin", "RequirePasswordChange"]
+RAW_HEADER = [
+    "UserWebNum",
+    "FKey",
+    "FKeyType",
+    "UserName",
+    "Password",
+    "PasswordResetCode",
+    "RequireUserNameChange",
+    "DateTimeLastLogin",
+    "RequirePasswordChange",
+]
 
 
 def raw_rows(separator: str) -> str:

@@ -35,9 +35,7 @@ def test_seed_policy_lists_every_failure_at_once():
 
 
 def test_length_profile_wants_15_characters_and_no_composition():
-    assert password_problems("shortbutfine", profile="length") == [
-        "Password must be at least 15 characters."
-    ]
+    assert password_problems("shortbutfine", profile="length") == ["Password must be at least 15 characters."]
     assert password_problems("all lower case words here", profile="length") == []
 
 

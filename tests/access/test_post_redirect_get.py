@@ -22,13 +22,17 @@ def shown_password(response) -> str:
     return match.group(1) if match else ""
 
 
-@pytest.mark.parametrize("action, data, audited", [
-    ("provide", {}, "access_provided"),
-    ("generate", {}, "password_generated"),
-    ("password", {"password": "Tide7Pool"}, "password_typed"),
-])
-def test_action_redirects_and_a_reload_repeats_nothing(desk_client, practice, complete_patient,
-                                                       action, data, audited):
+@pytest.mark.parametrize(
+    "action, data, audited",
+    [
+        ("provide", {}, "access_provided"),
+        ("generate", {}, "password_generated"),
+        ("password", {"password": "Tide7Pool"}, "password_typed"),
+    ],
+)
+def test_action_redirects_and_a_reload_repeats_nothing(
+    desk_client, practice, complete_patient, action, data, audited
+):
     if action != "provide":
         desk_client.submit(url(complete_patient, "provide"), follow=True)
     posted = desk_client.submit(url(complete_patient, action), data)
@@ -81,5 +85,7 @@ def test_refusal_is_shown_after_the_redirect_once(desk_client, practice, complet
     assert posted.status_code == 302
     page = desk_client.get(url(complete_patient)).content.decode()
     assert "Please use the Provide Online Access button first." in page
-    assert "Please use the Provide Online Access button first." not in desk_client.get(
-        url(complete_patient)).content.decode()
+    assert (
+        "Please use the Provide Online Access button first."
+        not in desk_client.get(url(complete_patient)).content.decode()
+    )

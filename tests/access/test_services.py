@@ -35,10 +35,10 @@ def test_provide_creates_account_with_one_time_password(practice, complete_patie
 
 def test_provide_logs_online_access_provided_and_audit(practice, complete_patient):
     provide(complete_patient)
-    assert AccessEvent.objects.filter(
-        patient=complete_patient, kind="OnlineAccessProvided").count() == 1
+    assert AccessEvent.objects.filter(patient=complete_patient, kind="OnlineAccessProvided").count() == 1
     assert AuditEvent.objects.filter(
-        action="access_provided", patient_id=complete_patient.pk, outcome="success").exists()
+        action="access_provided", patient_id=complete_patient.pk, outcome="success"
+    ).exists()
 
 
 def test_provide_refused_while_portal_disabled(practice, complete_patient):
@@ -76,9 +76,7 @@ def test_provide_lists_every_missing_field_and_writes_nothing(practice, make_pat
 def test_provide_twice_is_refused_with_generate_new_hint(practice, complete_patient):
     provide(complete_patient)
     exc = refused(services.access_provide, patient=complete_patient)
-    assert exc.messages == [
-        "Patient already has online access. Use Generate New for a new password."
-    ]
+    assert exc.messages == ["Patient already has online access. Use Generate New for a new password."]
     assert exc.kind == Kind.CONFLICT
 
 
@@ -155,11 +153,12 @@ def test_rename_to_a_taken_name_in_any_case_is_refused(practice, make_patient):
 
 def test_case_only_rename_of_own_username_is_allowed(practice, complete_patient):
     creds = provide(complete_patient)
-    account = services.access_rename(
-        patient=complete_patient, actor=ACTOR, username=creds.username.upper())
+    account = services.access_rename(patient=complete_patient, actor=ACTOR, username=creds.username.upper())
     assert account.username == creds.username.upper()
     assert AuditEvent.objects.get(action="username_changed").detail == {
-        "from": creds.username, "to": creds.username.upper()}
+        "from": creds.username,
+        "to": creds.username.upper(),
+    }
 
 
 def test_database_refuses_usernames_differing_only_in_case(practice, make_patient):
@@ -176,9 +175,13 @@ def test_username_generation_gives_up_after_1000_collisions(practice, complete_p
     provide(complete_patient)
     taken = PortalAccount.objects.get().username
     monkeypatch.setattr(services, "username_candidate", lambda first_name: taken)
-    other = type(complete_patient).objects.create(**{
-        f.name: getattr(complete_patient, f.name) for f in complete_patient._meta.concrete_fields
-        if f.name not in ("id", "external_id")})
+    other = type(complete_patient).objects.create(
+        **{
+            f.name: getattr(complete_patient, f.name)
+            for f in complete_patient._meta.concrete_fields
+            if f.name not in ("id", "external_id")
+        }
+    )
     exc = refused(services.access_provide, patient=other)
     assert exc.messages == ["Unable to create username for patient."]
 
@@ -206,8 +209,17 @@ def test_printout_has_every_part_of_the_letter(practice, complete_patient):
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
-    for part in ("Harbor Family Dental", "Online Access", "Website", practice.patient_facing_url,
-                 "Username", creds.username, "Password", creds.password, "new password"):
+    for part in (
+        "Harbor Family Dental",
+        "Online Access",
+        "Website",
+        practice.patient_facing_url,
+        "Username",
+        creds.username,
+        "Password",
+        creds.password,
+        "new password",
+    ):
         assert part in text
     assert AuditEvent.objects.filter(action="printed", outcome="success").exists()
 
@@ -236,8 +248,9 @@ def test_no_plaintext_password_in_database_or_audit(practice, complete_patient, 
     from django.core import serializers
 
     creds = provide(complete_patient)
-    dump = serializers.serialize("json", [
-        *PortalAccount.objects.all(), *AuditEvent.objects.all(), *AccessEvent.objects.all()])
+    dump = serializers.serialize(
+        "json", [*PortalAccount.objects.all(), *AuditEvent.objects.all(), *AccessEvent.objects.all()]
+    )
     assert creds.password not in dump
 
 
@@ -246,7 +259,6 @@ def test_practice_rejects_plain_http_outside_localhost(practice):
         practice.patient_facing_url = url
         with pytest.raises(ValidationError):
             practice.full_clean()
-    for url in ("HTTPS://portal.example.com/", "http://localhost:8000/portal/",
-                "http://127.0.0.1/portal/"):
+    for url in ("HTTPS://portal.example.com/", "http://localhost:8000/portal/", "http://127.0.0.1/portal/"):
         practice.patient_facing_url = url
         practice.full_clean()

@@ -42,9 +42,10 @@ def sofia(practice, make_patient):
 
 @pytest.mark.parametrize("typed", ["without accent", "upper case", "both"])
 def test_sign_in_without_accents_or_in_another_case(sofia, typed):
-    number = sofia.username[len("Sofía"):]
-    username = {"without accent": f"Sofia{number}", "upper case": f"SOFÍA{number}",
-                "both": f"SOFIA{number}"}[typed]
+    number = sofia.username[len("Sofía") :]
+    username = {"without accent": f"Sofia{number}", "upper case": f"SOFÍA{number}", "both": f"SOFIA{number}"}[
+        typed
+    ]
     response = sign_in(CsrfClient(), username, sofia.password)
     assert response.status_code == 302 and response["Location"].startswith("/portal/")
 
@@ -56,7 +57,7 @@ def test_username_is_still_shown_as_written(sofia):
 def test_rename_to_a_name_differing_only_by_accents_is_refused(sofia, make_patient):
     other = make_patient(first_name="Ana")
     access_provide(patient=other, actor=ACTOR)
-    taken = "SOFIA" + sofia.username[len("Sofía"):]
+    taken = "SOFIA" + sofia.username[len("Sofía") :]
     with pytest.raises(Refused) as refused:
         access_rename(patient=other, actor=ACTOR, username=taken)
     assert refused.value.messages == [services.MSG_USERNAME_TAKEN]
@@ -75,14 +76,17 @@ def test_migration_refolds_existing_accounts(sofia):
 
 
 def test_migration_stops_and_names_accounts_that_would_collide(sofia, make_patient):
-    number = sofia.username[len("Sofía"):]
+    number = sofia.username[len("Sofía") :]
     other = access_provide(patient=make_patient(first_name="Ana"), actor=ACTOR)
     # As an earlier version could have stored them: different under case folding alone.
     PortalAccount.objects.filter(username=sofia.username).update(username_folded=f"sofía{number}")
     PortalAccount.objects.filter(username=other.username).update(
-        username=f"Sofia{number}", username_folded=f"sofia{number}")
+        username=f"Sofia{number}", username_folded=f"sofia{number}"
+    )
     with pytest.raises(RuntimeError) as stopped:
         refold(apps, None)
     assert sofia.username in str(stopped.value) and f"Sofia{number}" in str(stopped.value)
     assert set(PortalAccount.objects.values_list("username_folded", flat=True)) == {
-        f"sofía{number}", f"sofia{number}"}  # nothing written
+        f"sofía{number}",
+        f"sofia{number}",
+    }  # nothing written

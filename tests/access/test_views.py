@@ -43,8 +43,17 @@ def test_staff_without_permission_cannot_post_actions(clerk_client, practice, co
 
 def test_page_shows_every_control(desk_client, practice, complete_patient):
     page = desk_client.get(url(complete_patient)).content.decode()
-    for control in ("Setup", "Provide Online Access", "Patient Facing URL", practice.patient_facing_url,
-                    ">Open<", "Online Username", "Online Password", "Generate New", ">Print<"):
+    for control in (
+        "Setup",
+        "Provide Online Access",
+        "Patient Facing URL",
+        practice.patient_facing_url,
+        ">Open<",
+        "Online Username",
+        "Online Password",
+        "Generate New",
+        ">Print<",
+    ):
         assert control in page
 
 
@@ -99,7 +108,9 @@ def test_typed_password_refused_with_policy_messages(desk_client, practice, comp
     desk_client.submit(url(complete_patient, "provide"), follow=True)
     response = desk_client.submit(url(complete_patient, "password"), {"password": "qwzxkvbnrt"}, follow=True)
     assert errors(response) == [
-        "Password must contain an uppercase letter.", "Password must contain a digit."]
+        "Password must contain an uppercase letter.",
+        "Password must contain a digit.",
+    ]
 
 
 def test_typed_password_set_and_printable(desk_client, practice, complete_patient):
@@ -116,9 +127,11 @@ def test_rename_messages(desk_client, practice, make_patient):
     desk_client.submit(url(ben, "provide"), follow=True)
     taken = PortalAccount.objects.get(patient=ana).username
     assert errors(desk_client.submit(url(ben, "username"), {"username": ""}, follow=True)) == [
-        "Online Username cannot be blank."]
+        "Online Username cannot be blank."
+    ]
     assert errors(desk_client.submit(url(ben, "username"), {"username": taken.lower()}, follow=True)) == [
-        "The Online Username already exists."]
+        "The Online Username already exists."
+    ]
     desk_client.submit(url(ben, "username"), {"username": "BenL"}, follow=True)
     assert PortalAccount.objects.get(patient=ben).username == "BenL"
 

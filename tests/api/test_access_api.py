@@ -74,8 +74,7 @@ def access_url(patient_id: int, tail: str = "") -> str:
 
 def generate(api, patient_id: int):
     """POST .../password with no body at all (no content type either)."""
-    return api.client.generic("POST", f"/api/v1{access_url(patient_id, '/password')}",
-                              headers=api.headers)
+    return api.client.generic("POST", f"/api/v1{access_url(patient_id, '/password')}", headers=api.headers)
 
 
 @pytest.fixture
@@ -97,8 +96,13 @@ def test_get_access_for_patient_without_account_shows_no_access(desk_api, comple
 
     assert response.status_code == 200
     assert response.json() == {
-        "has_access": False, "username": None, "require_password_change": False,
-        "require_username_change": False, "last_login": None, "locked": False, "lock_reason": "",
+        "has_access": False,
+        "username": None,
+        "require_password_change": False,
+        "require_username_change": False,
+        "last_login": None,
+        "locked": False,
+        "lock_reason": "",
     }
 
 
@@ -109,8 +113,13 @@ def test_get_access_shows_state_and_never_the_password_or_hash(desk_api, provide
 
     assert response.status_code == 200
     assert response.json() == {
-        "has_access": True, "username": username, "require_password_change": True,
-        "require_username_change": False, "last_login": None, "locked": False, "lock_reason": "",
+        "has_access": True,
+        "username": username,
+        "require_password_change": True,
+        "require_username_change": False,
+        "last_login": None,
+        "locked": False,
+        "lock_reason": "",
     }
     raw = response.content.decode()
     assert password not in raw
@@ -133,9 +142,7 @@ def test_provide_returns_201_with_username_password_and_url(desk_api, practice, 
     assert body["patient_facing_url"] == PORTAL_URL
 
 
-def test_provide_stores_only_a_hash_and_requires_a_password_change(
-    desk_api, practice, complete_patient
-):
+def test_provide_stores_only_a_hash_and_requires_a_password_change(desk_api, practice, complete_patient):
     body = desk_api.post(access_url(complete_patient.pk)).json()
 
     account = account_of(complete_patient)
@@ -164,9 +171,7 @@ def test_provide_without_portal_enabled_is_422_with_message(desk_api, practice, 
     assert not PortalAccount.objects.exists()
 
 
-def test_provide_without_patient_facing_url_is_422_with_message(
-    desk_api, practice, complete_patient
-):
+def test_provide_without_patient_facing_url_is_422_with_message(desk_api, practice, complete_patient):
     practice.patient_facing_url = ""
     practice.save()
 
@@ -176,11 +181,17 @@ def test_provide_without_patient_facing_url_is_422_with_message(
     assert not PortalAccount.objects.exists()
 
 
-def test_provide_lists_every_eligibility_problem_at_once_in_spec_order(
-    desk_api, practice, make_patient
-):
-    empty = make_patient(first_name="", last_name="", address1="", city="", state="",
-                         birth_date=None, wireless_phone="", email="")
+def test_provide_lists_every_eligibility_problem_at_once_in_spec_order(desk_api, practice, make_patient):
+    empty = make_patient(
+        first_name="",
+        last_name="",
+        address1="",
+        city="",
+        state="",
+        birth_date=None,
+        wireless_phone="",
+        email="",
+    )
 
     response = desk_api.post(access_url(empty.pk))
 
@@ -189,18 +200,20 @@ def test_provide_lists_every_eligibility_problem_at_once_in_spec_order(
     assert not AccessEvent.objects.exists()
 
 
-@pytest.mark.parametrize(("overrides", "message"), [
-    ({"first_name": "  "}, ELIGIBILITY_MESSAGES[0]),
-    ({"last_name": ""}, ELIGIBILITY_MESSAGES[1]),
-    ({"address1": ""}, ELIGIBILITY_MESSAGES[2]),
-    ({"city": ""}, ELIGIBILITY_MESSAGES[3]),
-    ({"state": "Maine"}, ELIGIBILITY_MESSAGES[4]),
-    ({"birth_date": None}, ELIGIBILITY_MESSAGES[5]),
-    ({"wireless_phone": ""}, ELIGIBILITY_MESSAGES[6]),
-    ({"email": ""}, ELIGIBILITY_MESSAGES[7]),
-])
-def test_provide_names_the_one_missing_field(desk_api, practice, make_patient, overrides,
-                                             message):
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"first_name": "  "}, ELIGIBILITY_MESSAGES[0]),
+        ({"last_name": ""}, ELIGIBILITY_MESSAGES[1]),
+        ({"address1": ""}, ELIGIBILITY_MESSAGES[2]),
+        ({"city": ""}, ELIGIBILITY_MESSAGES[3]),
+        ({"state": "Maine"}, ELIGIBILITY_MESSAGES[4]),
+        ({"birth_date": None}, ELIGIBILITY_MESSAGES[5]),
+        ({"wireless_phone": ""}, ELIGIBILITY_MESSAGES[6]),
+        ({"email": ""}, ELIGIBILITY_MESSAGES[7]),
+    ],
+)
+def test_provide_names_the_one_missing_field(desk_api, practice, make_patient, overrides, message):
     patient = make_patient(**overrides)
 
     assert refusal(desk_api.post(access_url(patient.pk)), 422) == [message]
@@ -316,8 +329,7 @@ def test_typed_password_is_set_as_one_time_password(desk_api, provided):
     account.require_password_change = False
     account.save()
 
-    response = desk_api.post(access_url(patient.pk, "/password"),
-                             json={"password": "Harbor7Lights"})
+    response = desk_api.post(access_url(patient.pk, "/password"), json={"password": "Harbor7Lights"})
 
     assert response.status_code == 200
     assert response.json() == {"password": "Harbor7Lights"}
@@ -327,21 +339,27 @@ def test_typed_password_is_set_as_one_time_password(desk_api, provided):
     assert account.require_password_change
 
 
-@pytest.mark.parametrize(("password", "messages"), [
-    ("Ab3", ["Password must be at least 8 characters."]),
-    ("harbor7lights", ["Password must contain an uppercase letter."]),
-    ("HARBOR7LIGHTS", ["Password must contain a lowercase letter."]),
-    ("HarborLights", ["Password must contain a digit."]),
-    ("Password1", ["Password is too common. Choose one that is harder to guess."]),
-    ("xMaria7Harbor", ["Password must not contain the patient's first name."]),
-    ("qzxv", ["Password must be at least 8 characters.",
-             "Password must contain an uppercase letter.",
-             "Password must contain a digit."]),
-    ("Aa1" * 43, ["Password must be at most 128 characters."]),
-])
-def test_typed_password_breaking_the_policy_is_422_with_c3_messages(
-    desk_api, provided, password, messages
-):
+@pytest.mark.parametrize(
+    ("password", "messages"),
+    [
+        ("Ab3", ["Password must be at least 8 characters."]),
+        ("harbor7lights", ["Password must contain an uppercase letter."]),
+        ("HARBOR7LIGHTS", ["Password must contain a lowercase letter."]),
+        ("HarborLights", ["Password must contain a digit."]),
+        ("Password1", ["Password is too common. Choose one that is harder to guess."]),
+        ("xMaria7Harbor", ["Password must not contain the patient's first name."]),
+        (
+            "qzxv",
+            [
+                "Password must be at least 8 characters.",
+                "Password must contain an uppercase letter.",
+                "Password must contain a digit.",
+            ],
+        ),
+        ("Aa1" * 43, ["Password must be at most 128 characters."]),
+    ],
+)
+def test_typed_password_breaking_the_policy_is_422_with_c3_messages(desk_api, provided, password, messages):
     patient, _, old_password = provided
 
     response = desk_api.post(access_url(patient.pk, "/password"), json={"password": password})
@@ -354,8 +372,7 @@ def test_typed_password_breaking_the_policy_is_422_with_c3_messages(
 def test_typed_password_containing_the_username_is_422(desk_api, provided):
     patient, username, _ = provided
 
-    response = desk_api.post(access_url(patient.pk, "/password"),
-                             json={"password": f"Zz9{username.lower()}"})
+    response = desk_api.post(access_url(patient.pk, "/password"), json={"password": f"Zz9{username.lower()}"})
 
     assert "Password must not contain the username." in refusal(response, 422)
 
@@ -366,16 +383,16 @@ def test_typed_password_under_length_profile_needs_15_characters(desk_api, provi
     patient = provided[0]
 
     short = desk_api.post(access_url(patient.pk, "/password"), json={"password": "harborlights"})
-    long = desk_api.post(access_url(patient.pk, "/password"),
-                         json={"password": "quiet harbor lights at dusk"})
+    long = desk_api.post(
+        access_url(patient.pk, "/password"), json={"password": "quiet harbor lights at dusk"}
+    )
 
     assert refusal(short, 422) == ["Password must be at least 15 characters."]
     assert long.status_code == 200
 
 
 def test_typed_password_before_provide_is_refused(desk_api, practice, complete_patient):
-    response = desk_api.post(access_url(complete_patient.pk, "/password"),
-                             json={"password": "Harbor7Lights"})
+    response = desk_api.post(access_url(complete_patient.pk, "/password"), json={"password": "Harbor7Lights"})
 
     assert refusal(response, 409) == [MSG_PROVIDE_FIRST]
 
@@ -397,8 +414,9 @@ def at_most(seconds: int):
 
 
 @pytest.mark.parametrize("action", ["provide", "generate"])
-def test_provide_and_generate_under_the_length_profile_answer(desk_api, provided, practice,
-                                                               make_patient, action):
+def test_provide_and_generate_under_the_length_profile_answer(
+    desk_api, provided, practice, make_patient, action
+):
     practice.password_policy = "length"
     practice.save()
 
@@ -427,9 +445,7 @@ def test_rename_changes_the_username(desk_api, provided):
 
 
 @pytest.mark.parametrize("spelling", [str, str.upper, str.lower, str.swapcase])
-def test_rename_to_a_username_taken_in_any_letter_case_is_409(
-    desk_api, provided, make_patient, spelling
-):
+def test_rename_to_a_username_taken_in_any_letter_case_is_409(desk_api, provided, make_patient, spelling):
     patient, username, _ = provided
     other = make_patient(first_name="Jonas")
     other_name = desk_api.post(access_url(other.pk)).json()["username"]
@@ -456,10 +472,18 @@ def test_rename_to_blank_is_422_with_message(desk_api, provided, blank):
     assert refusal(response, 422) == [MSG_USERNAME_BLANK]
 
 
-@pytest.mark.parametrize("body", [
-    {}, {"username": 5}, {"username": None}, {"username": ["a"]}, {"username": "x" * 5000},
-    {"username": "x" * 65}, {"username": "has space"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"username": 5},
+        {"username": None},
+        {"username": ["a"]},
+        {"username": "x" * 5000},
+        {"username": "x" * 65},
+        {"username": "has space"},
+    ],
+)
 def test_rename_with_bad_input_is_422(desk_api, provided, body):
     patient, username, _ = provided
 
@@ -474,8 +498,7 @@ def test_rename_to_64_letters_that_fold_longer_is_not_a_server_error(desk_api, p
     assert len(account_of(provided[0]).username_folded) <= 64
 
 
-def test_provide_for_a_long_first_name_gives_a_username_of_at_most_64(desk_api, practice,
-                                                                       make_patient):
+def test_provide_for_a_long_first_name_gives_a_username_of_at_most_64(desk_api, practice, make_patient):
     patient = make_patient(first_name="A" * 100)
 
     response = desk_api.post(access_url(patient.pk))
@@ -497,8 +520,16 @@ def test_printout_is_a_pdf_with_username_and_password(desk_api, provided):
     reader = PdfReader(io.BytesIO(response.content))
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
-    for expected in ("Harbor Family Dental", "Online Access", "Website", PORTAL_URL,
-                     "Username", username, "Password", password):
+    for expected in (
+        "Harbor Family Dental",
+        "Online Access",
+        "Website",
+        PORTAL_URL,
+        "Username",
+        username,
+        "Password",
+        password,
+    ):
         assert expected in text
 
 
@@ -516,8 +547,7 @@ def test_printout_of_a_replaced_password_is_422(desk_api, provided):
     patient, _, old_password = provided
     generate(desk_api, patient.pk)
 
-    response = desk_api.post(access_url(patient.pk, "/printout"),
-                             json={"password": old_password})
+    response = desk_api.post(access_url(patient.pk, "/printout"), json={"password": old_password})
 
     refusal(response, 422)
 
@@ -533,16 +563,14 @@ def test_printout_without_patient_facing_url_is_422(desk_api, provided, practice
     practice.patient_facing_url = ""
     practice.save()
 
-    response = desk_api.post(access_url(provided[0].pk, "/printout"),
-                             json={"password": provided[2]})
+    response = desk_api.post(access_url(provided[0].pk, "/printout"), json={"password": provided[2]})
 
     [message] = refusal(response, 422)
     assert message.startswith("Patient Facing URL is required")
 
 
 def test_printout_before_provide_is_refused(desk_api, practice, complete_patient):
-    response = desk_api.post(access_url(complete_patient.pk, "/printout"),
-                             json={"password": "Harbor7Lights"})
+    response = desk_api.post(access_url(complete_patient.pk, "/printout"), json={"password": "Harbor7Lights"})
 
     assert refusal(response, 409) == [MSG_PROVIDE_FIRST]
 
@@ -550,9 +578,7 @@ def test_printout_before_provide_is_refused(desk_api, practice, complete_patient
 # --- audit (T1, C4) -------------------------------------------------------------------
 
 
-def test_every_action_is_audited_and_no_audit_row_holds_a_password(
-    desk_api, front_desk, provided
-):
+def test_every_action_is_audited_and_no_audit_row_holds_a_password(desk_api, front_desk, provided):
     patient, _, first = provided
     second = generate(desk_api, patient.pk).json()["password"]
     typed = "Harbor7Lights"
@@ -564,10 +590,16 @@ def test_every_action_is_audited_and_no_audit_row_holds_a_password(
     desk_api.delete(access_url(patient.pk))
 
     events = AuditEvent.objects.filter(patient_id=patient.pk, outcome="success")
-    assert sorted(events.values_list("action", flat=True)) == sorted([
-        "access_provided", "password_generated", "password_typed", "printed",
-        "username_changed", "access_removed",
-    ])
+    assert sorted(events.values_list("action", flat=True)) == sorted(
+        [
+            "access_provided",
+            "password_generated",
+            "password_typed",
+            "printed",
+            "username_changed",
+            "access_removed",
+        ]
+    )
     assert all(e.actor_type == "staff" and e.actor_id == front_desk.pk for e in events)
     failures = AuditEvent.objects.filter(patient_id=patient.pk, outcome="failure")
     assert sorted(failures.values_list("action", flat=True)) == ["password_typed", "printed"]
@@ -591,20 +623,25 @@ def _call(api, method, path, body, patient_id):
 def test_every_route_without_a_key_is_401(anonymous_api, complete_patient, method, path, body):
     response = _call(anonymous_api, method, path, body, complete_patient.pk)
 
-    assert refusal(response, 401) == [
-        "A valid API key is required (Authorization: Bearer <key>)."
-    ]
+    assert refusal(response, 401) == ["A valid API key is required (Authorization: Bearer <key>)."]
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer molar_00000000_wrongwrongwrongwrongwrongwrongwrongwrongwro",
-    "Bearer not-a-key", "Bearer ", "Basic ZnJvbnRkZXNrOnB3", "Bearer molar_\x00_x",
-    "Bearer " + "x" * 10_000,
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer molar_00000000_wrongwrongwrongwrongwrongwrongwrongwrongwro",
+        "Bearer not-a-key",
+        "Bearer ",
+        "Basic ZnJvbnRkZXNrOnB3",
+        "Bearer molar_\x00_x",
+        "Bearer " + "x" * 10_000,
+    ],
+)
 @pytest.mark.parametrize(("method", "path", "body"), [ROUTES[2], ROUTES[7]])
 def test_wrong_key_is_401(desk_api, complete_patient, method, path, body, header):
-    response = desk_api.call(method, path.replace("{id}", str(complete_patient.pk)), json=body,
-                             headers={"Authorization": header})
+    response = desk_api.call(
+        method, path.replace("{id}", str(complete_patient.pk)), json=body, headers={"Authorization": header}
+    )
 
     refusal(response, 401)
     assert not PortalAccount.objects.exists()
@@ -657,15 +694,14 @@ def test_clerk_gets_403_before_404_for_an_unknown_patient(clerk_api):
 # --- bad input is 4xx, never 5xx (X2) -------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["{bad", "{\"password\": ", "\xff\xfe", "[" * 100_000])
+@pytest.mark.parametrize("raw", ["{bad", '{"password": ', "\xff\xfe", "[" * 100_000])
 def test_malformed_json_is_400(desk_api, provided, raw):
     response = desk_api.post(access_url(provided[0].pk, "/password"), raw=raw)
 
     assert refusal(response, 400) == ["The request body is not valid JSON."]
 
 
-@pytest.mark.parametrize("raw", ["[]", "[{\"password\": \"Harbor7Lights\"}]", "\"x\"", "7",
-                                 "true"])
+@pytest.mark.parametrize("raw", ["[]", '[{"password": "Harbor7Lights"}]', '"x"', "7", "true"])
 @pytest.mark.parametrize("tail", ["", "/password", "/printout"])
 def test_body_that_is_not_a_json_object_is_400(desk_api, provided, raw, tail):
     patient, _, password = provided
@@ -683,8 +719,15 @@ def test_nul_character_in_a_body_is_400(desk_api, provided):
     assert refusal(response, 400) == ["The request body must not contain NUL characters."]
 
 
-@pytest.mark.parametrize("body", [{"password": 12345678}, {"password": None},
-                                  {"password": ["Harbor7Lights"]}, {"password": "x" * 100_000}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"password": 12345678},
+        {"password": None},
+        {"password": ["Harbor7Lights"]},
+        {"password": "x" * 100_000},
+    ],
+)
 def test_wrong_type_or_huge_password_is_422(desk_api, provided, body):
     patient, _, password = provided
 
@@ -703,16 +746,21 @@ def test_body_over_the_upload_limit_is_413(desk_api, provided, settings):
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=80),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=3),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(body=st.dictionaries(st.sampled_from(["username", "password"]) | st.text(max_size=10),
-                            json_values, max_size=4))
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    body=st.dictionaries(
+        st.sampled_from(["username", "password"]) | st.text(max_size=10), json_values, max_size=4
+    )
+)
 def test_random_json_to_rename_never_causes_a_server_error(desk_api, provided, body):
     response = desk_api.patch(access_url(provided[0].pk), json=body)
 

@@ -15,8 +15,15 @@ def provider(db):
 
 def test_create_list_and_patch_an_appointment(desk_api, complete_patient, provider):
     url = f"/patients/{complete_patient.pk}/appointments"
-    created = desk_api.post(url, {"start": "2026-12-01T09:30:00-05:00", "duration_minutes": 45,
-                                  "provider": "DOC1", "status": "scheduled"})
+    created = desk_api.post(
+        url,
+        {
+            "start": "2026-12-01T09:30:00-05:00",
+            "duration_minutes": 45,
+            "provider": "DOC1",
+            "status": "scheduled",
+        },
+    )
     assert created.status_code == 201, created.content
     body = created.json()
     assert body["provider"] == "DOC1" and body["duration_minutes"] == 45
@@ -31,13 +38,16 @@ def test_create_list_and_patch_an_appointment(desk_api, complete_patient, provid
     assert AuditEvent.objects.filter(action="appointment_updated").exists()
 
 
-@pytest.mark.parametrize(("payload", "fragment"), [
-    ({"start": "2026-12-01T09:30:00"}, "timezone"),
-    ({"start": "tomorrow"}, "start"),
-    ({"start": "2026-12-01T09:30:00Z", "status": "cancelled"}, "status"),
-    ({"start": "2026-12-01T09:30:00Z", "duration_minutes": 0}, "duration_minutes"),
-    ({"start": "2026-12-01T09:30:00Z", "provider": "NOPE"}, "Unknown provider NOPE."),
-])
+@pytest.mark.parametrize(
+    ("payload", "fragment"),
+    [
+        ({"start": "2026-12-01T09:30:00"}, "timezone"),
+        ({"start": "tomorrow"}, "start"),
+        ({"start": "2026-12-01T09:30:00Z", "status": "cancelled"}, "status"),
+        ({"start": "2026-12-01T09:30:00Z", "duration_minutes": 0}, "duration_minutes"),
+        ({"start": "2026-12-01T09:30:00Z", "provider": "NOPE"}, "Unknown provider NOPE."),
+    ],
+)
 def test_bad_appointments_are_422_with_a_message(desk_api, complete_patient, provider, payload, fragment):
     response = desk_api.post(f"/patients/{complete_patient.pk}/appointments", payload)
     assert response.status_code == 422

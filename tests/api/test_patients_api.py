@@ -10,22 +10,63 @@ from hypothesis import strategies as st
 from molar.audit.models import AuditEvent
 from molar.patients.models import Patient
 
-FIELDS = ["first_name", "middle_name", "last_name", "preferred_name", "address1", "address2",
-          "city", "state", "zip", "birth_date", "home_phone", "wireless_phone", "work_phone",
-          "email", "status"]
+FIELDS = [
+    "first_name",
+    "middle_name",
+    "last_name",
+    "preferred_name",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "zip",
+    "birth_date",
+    "home_phone",
+    "wireless_phone",
+    "work_phone",
+    "email",
+    "status",
+]
 # Read-only in the answer: links, clinic, guardians and the Open Dental ids (SPEC O2).
-OUT_ONLY = ["gender", "language", "guarantor_id", "responsible_party_id", "primary_provider", "clinic",
-            "guardians", "opendental_patnum", "managed_in_opendental"]
-EMPTY_OUT = {"gender": "", "language": "", "guarantor_id": None, "responsible_party_id": None,
-             "primary_provider": None, "clinic": None, "guardians": [], "opendental_patnum": None,
-             "managed_in_opendental": False}
+OUT_ONLY = [
+    "gender",
+    "language",
+    "guarantor_id",
+    "responsible_party_id",
+    "primary_provider",
+    "clinic",
+    "guardians",
+    "opendental_patnum",
+    "managed_in_opendental",
+]
+EMPTY_OUT = {
+    "gender": "",
+    "language": "",
+    "guarantor_id": None,
+    "responsible_party_id": None,
+    "primary_provider": None,
+    "clinic": None,
+    "guardians": [],
+    "opendental_patnum": None,
+    "managed_in_opendental": False,
+}
 STATUSES = ["patient", "non_patient", "inactive", "archived", "deceased", "prospective"]
 FULL = {
-    "first_name": "Ana", "middle_name": "Luisa", "last_name": "Ortega", "preferred_name": "Lu",
-    "address1": "4 Pier Road", "address2": "Apt 2", "city": "Bath", "state": "ME",
-    "zip": "04530", "birth_date": "1990-07-04", "home_phone": "207-555-0110",
-    "wireless_phone": "207-555-0111", "work_phone": "207-555-0112",
-    "email": "ana@example.com", "status": "inactive",
+    "first_name": "Ana",
+    "middle_name": "Luisa",
+    "last_name": "Ortega",
+    "preferred_name": "Lu",
+    "address1": "4 Pier Road",
+    "address2": "Apt 2",
+    "city": "Bath",
+    "state": "ME",
+    "zip": "04530",
+    "birth_date": "1990-07-04",
+    "home_phone": "207-555-0110",
+    "wireless_phone": "207-555-0111",
+    "work_phone": "207-555-0112",
+    "email": "ana@example.com",
+    "status": "inactive",
 }
 
 
@@ -56,8 +97,7 @@ def test_create_patient_is_audited(desk_api, front_desk):
     patient_id = desk_api.post("/patients", json=FULL).json()["id"]
 
     event = AuditEvent.objects.get(action="patient_created")
-    assert (event.patient_id, event.actor_id, event.outcome) == (patient_id, front_desk.pk,
-                                                                "success")
+    assert (event.patient_id, event.actor_id, event.outcome) == (patient_id, front_desk.pk, "success")
 
 
 def test_create_patient_with_only_names_uses_defaults(desk_api):
@@ -72,17 +112,27 @@ def test_create_patient_with_only_names_uses_defaults(desk_api):
 def test_create_patient_without_a_body_or_names_is_422_and_creates_nothing(desk_api, raw):
     """SPEC P4: a null or empty body is a 422, not a nameless patient."""
     assert refusal(desk_api.post("/patients", raw=raw), 422) in (
-        ["first_name: Field required", "last_name: Field required"], ["Field required"],
-        ["The request body must be a JSON object, not null."])
+        ["first_name: Field required", "last_name: Field required"],
+        ["Field required"],
+        ["The request body must be a JSON object, not null."],
+    )
     assert not Patient.objects.exists()
 
 
-@pytest.mark.parametrize(("names", "expected"), [
-    ({"first_name": " ", "last_name": "Ortega"}, ["first_name: First name is required."]),
-    ({"first_name": "Ana", "last_name": "\t "}, ["last_name: Last name is required."]),
-    ({"first_name": "", "last_name": ""}, ["first_name: String should have at least 1 character",
-                                           "last_name: String should have at least 1 character"]),
-])
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ({"first_name": " ", "last_name": "Ortega"}, ["first_name: First name is required."]),
+        ({"first_name": "Ana", "last_name": "\t "}, ["last_name: Last name is required."]),
+        (
+            {"first_name": "", "last_name": ""},
+            [
+                "first_name: String should have at least 1 character",
+                "last_name: String should have at least 1 character",
+            ],
+        ),
+    ],
+)
 def test_blank_names_are_422_on_create_and_patch(desk_api, complete_patient, names, expected):
     assert refusal(desk_api.post("/patients", json={**FULL, **names}), 422) == expected
     assert refusal(desk_api.patch(f"/patients/{complete_patient.pk}", json=names), 422) == expected
@@ -90,10 +140,13 @@ def test_blank_names_are_422_on_create_and_patch(desk_api, complete_patient, nam
     assert complete_patient.first_name == "Maria" and Patient.objects.count() == 1
 
 
-@pytest.mark.parametrize(("raw", "message"), [
-    ("{}", "The request body names no field to change."),
-    ("null", "The request body must be a JSON object, not null."),
-])
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("{}", "The request body names no field to change."),
+        ("null", "The request body must be a JSON object, not null."),
+    ],
+)
 def test_patch_without_any_field_is_422(desk_api, complete_patient, raw, message):
     assert refusal(desk_api.patch(f"/patients/{complete_patient.pk}", raw=raw), 422) == [message]
 
@@ -108,8 +161,9 @@ def test_get_patient_returns_every_field(desk_api):
 
 
 def test_patch_patient_changes_only_the_given_fields(desk_api, complete_patient):
-    response = desk_api.patch(f"/patients/{complete_patient.pk}",
-                              json={"city": "Bangor", "birth_date": None, "state": "nh"})
+    response = desk_api.patch(
+        f"/patients/{complete_patient.pk}", json={"city": "Bangor", "birth_date": None, "state": "nh"}
+    )
 
     assert response.status_code == 200
     body = response.json()
@@ -141,8 +195,10 @@ def test_list_patients_searches_pages_and_shows_fields(desk_api, make_patient):
     assert [p["last_name"] for p in zoe.json()] == ["Quill"]
 
 
-@pytest.mark.parametrize("query", ["limit=0", "limit=501", "limit=abc", "offset=-1",
-                                   "offset=100000000000000000000000", "q=" + "x" * 201])
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=501", "limit=abc", "offset=-1", "offset=100000000000000000000000", "q=" + "x" * 201],
+)
 def test_list_patients_with_bad_paging_is_422(desk_api, query):
     refusal(desk_api.get(f"/patients?{query}"), 422)
 
@@ -163,40 +219,41 @@ def test_non_numeric_patient_id_is_422_naming_the_id(desk_api):
     assert message.startswith("patient_id:") and "valid integer" in message
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"first_name": 123}, "first_name"),
-    ({"first_name": None}, "first_name"),
-    ({"first_name": ["Ana"]}, "first_name"),
-    ({"birth_date": "not-a-date"}, "birth_date"),
-    ({"birth_date": "2001-02-30"}, "birth_date"),
-    ({"birth_date": 19900704}, "birth_date"),
-    ({"birth_date": "1879-12-31"}, "birth_date"),
-    ({"birth_date": "2999-01-01"}, "birth_date"),
-    ({"status": "zombie"}, "status"),
-    ({"email": "not-an-email"}, "email"),
-    ({"first_name": "x" * 101}, "first_name"),
-    ({"city": "x" * 100_000}, "city"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"first_name": 123}, "first_name"),
+        ({"first_name": None}, "first_name"),
+        ({"first_name": ["Ana"]}, "first_name"),
+        ({"birth_date": "not-a-date"}, "birth_date"),
+        ({"birth_date": "2001-02-30"}, "birth_date"),
+        ({"birth_date": 19900704}, "birth_date"),
+        ({"birth_date": "1879-12-31"}, "birth_date"),
+        ({"birth_date": "2999-01-01"}, "birth_date"),
+        ({"status": "zombie"}, "status"),
+        ({"email": "not-an-email"}, "email"),
+        ({"first_name": "x" * 101}, "first_name"),
+        ({"city": "x" * 100_000}, "city"),
+    ],
+)
 def test_wrong_types_and_values_are_422_naming_the_field(desk_api, complete_patient, body, field):
-    created = refusal(desk_api.post("/patients", json={"first_name": "Ana", "last_name": "Ortega",
-                                                       **body}), 422)
+    created = refusal(
+        desk_api.post("/patients", json={"first_name": "Ana", "last_name": "Ortega", **body}), 422
+    )
     patched = refusal(desk_api.patch(f"/patients/{complete_patient.pk}", json=body), 422)
 
     assert all(message.startswith(f"{field}: ") for message in created + patched)
     assert Patient.objects.count() == 1
 
 
-@pytest.mark.parametrize("raw", ["{bad", "{\"first_name\": \"Ana\"", "first_name=Ana", "\x00"])
+@pytest.mark.parametrize("raw", ["{bad", '{"first_name": "Ana"', "first_name=Ana", "\x00"])
 def test_malformed_json_is_400(desk_api, raw):
-    assert refusal(desk_api.post("/patients", raw=raw), 400) == [
-        "The request body is not valid JSON."
-    ]
+    assert refusal(desk_api.post("/patients", raw=raw), 400) == ["The request body is not valid JSON."]
     assert not Patient.objects.exists()
 
 
-@pytest.mark.parametrize("raw", ["[]", "[{\"first_name\": \"Ana\"}]", "\"Ana\"", "42", "false"])
-def test_body_that_is_not_a_json_object_is_400_and_creates_nothing(desk_api, complete_patient,
-                                                                   raw):
+@pytest.mark.parametrize("raw", ["[]", '[{"first_name": "Ana"}]', '"Ana"', "42", "false"])
+def test_body_that_is_not_a_json_object_is_400_and_creates_nothing(desk_api, complete_patient, raw):
     expected = ["The request body must be a JSON object."]
 
     assert refusal(desk_api.post("/patients", raw=raw), 400) == expected
@@ -234,32 +291,38 @@ def test_clerk_may_list_and_read_but_not_create_or_change(clerk_api, clerk, comp
     refusal(clerk_api.patch(f"/patients/{complete_patient.pk}", json={"city": "Bath"}), 403)
 
     assert Patient.objects.count() == 1
-    denied = AuditEvent.objects.filter(action="permission_denied", outcome="denied",
-                                       actor_id=clerk.pk)
+    denied = AuditEvent.objects.filter(action="permission_denied", outcome="denied", actor_id=clerk.pk)
     assert sorted(e.detail["permission"] for e in denied) == [
-        "patients.add_patient", "patients.change_patient"]
+        "patients.add_patient",
+        "patients.change_patient",
+    ]
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_without_a_key_is_401(anonymous_api, method):
-    refusal(anonymous_api.call(method, "/patients", json=FULL if method == "post" else None),
-            401)
+    refusal(anonymous_api.call(method, "/patients", json=FULL if method == "post" else None), 401)
     assert not Patient.objects.exists()
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=120)
-    | st.dates().map(str) | st.sampled_from(STATUSES),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner,
-                                                                max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=120)
+    | st.dates().map(str)
+    | st.sampled_from(STATUSES),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=6,
 )
 
 
-@settings(max_examples=50, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(body=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values,
-                            max_size=6))
+@settings(
+    max_examples=50,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(body=st.dictionaries(st.sampled_from(FIELDS) | st.text(max_size=10), json_values, max_size=6))
 def test_random_json_objects_never_cause_a_server_error(desk_api, body):
     response = desk_api.post("/patients", raw=json.dumps(body))
 

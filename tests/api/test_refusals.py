@@ -35,7 +35,11 @@ def test_a_refusal_from_a_new_service_needs_no_handler(desk_api, monkeypatch, ki
 
 def test_field_problems_are_one_message_each_named_when_asked():
     assert _answer(Refused("Refused as a whole.", fields={"email": ["Enter a valid email."]})) == (
-        422, {"errors": ["Refused as a whole.", "Enter a valid email."]})
-    assert _answer(Refused(fields={"email": ["Enter a valid email."], "__all__": ["Managed elsewhere."]},
-                           name_fields=True)) == (
-        422, {"errors": ["email: Enter a valid email.", "Managed elsewhere."]})
+        422,
+        {"errors": ["Refused as a whole.", "Enter a valid email."]},
+    )
+    assert _answer(
+        Refused(
+            fields={"email": ["Enter a valid email."], "__all__": ["Managed elsewhere."]}, name_fields=True
+        )
+    ) == (422, {"errors": ["email: Enter a valid email.", "Managed elsewhere."]})

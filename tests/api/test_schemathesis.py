@@ -60,13 +60,20 @@ def requests_in_the_test_transaction(db):
 
 
 # The document as the app serves it (reading it needs no database).
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler(),
-                                        config=schemathesis.Config.from_dict(CONFIG))
+schema = schemathesis.openapi.from_wsgi(
+    "/api/v1/openapi.json", WSGIHandler(), config=schemathesis.Config.from_dict(CONFIG)
+)
 
 
 @schema.parametrize()
-@hypothesis_settings(deadline=None, derandomize=True,
-                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                            HealthCheck.filter_too_much])
+@hypothesis_settings(
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_api_conforms_to_its_openapi_document(case, practice, admin_key):
     case.call_and_validate()

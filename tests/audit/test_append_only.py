@@ -27,8 +27,7 @@ def refused(sql: str, params=()) -> str:
 
 @pytest.mark.parametrize("table", TABLES)
 def test_database_refuses_update(sealed, table):
-    column = {"audit_auditevent": "action", "audit_auditseal": "hash",
-              "audit_auditcheckpoint": "root"}[table]
+    column = {"audit_auditevent": "action", "audit_auditseal": "hash", "audit_auditcheckpoint": "root"}[table]
     assert "append-only" in refused(f"UPDATE {table} SET {column} = 'x'")  # noqa: S608
 
 

@@ -42,8 +42,7 @@ def verify(*args) -> tuple[int, str]:
 
 @pytest.fixture
 def trail(db):
-    events = [audit_record(action=f"action_{n}", actor=DESK, patient_id=n, detail={"n": n})
-              for n in range(5)]
+    events = [audit_record(action=f"action_{n}", actor=DESK, patient_id=n, detail={"n": n}) for n in range(5)]
     audit_seal()
     return events
 
@@ -53,7 +52,7 @@ def test_recording_an_event_is_one_insert_and_reads_nothing(db):
     with CaptureQueriesContext(connection) as queries:
         audit_record(action="sign_in", actor=DESK, patient_id=3, detail={"a": 1})
     assert len(queries) == 1
-    assert queries[0]["sql"].lstrip().upper().startswith("INSERT INTO \"AUDIT_AUDITEVENT\"")
+    assert queries[0]["sql"].lstrip().upper().startswith('INSERT INTO "AUDIT_AUDITEVENT"')
 
 
 def test_sealing_chains_every_event_in_order_from_zeros(trail):
@@ -84,8 +83,9 @@ def test_sealing_twice_seals_nothing_new(trail):
 def test_stored_event_hashes_the_same_when_read_back(db):
     token = current.set(RequestContext(request_id="r1", client_ip="2001:db8:0:0::1"))
     try:
-        audit_record(action="sign_in", actor=DESK, patient_id=3,
-                     detail={"b": [1, 2.5, 1e20], "a": "é", "n": None})
+        audit_record(
+            action="sign_in", actor=DESK, patient_id=3, detail={"b": [1, 2.5, 1e20], "a": "é", "n": None}
+        )
     finally:
         current.reset(token)
     audit_seal()
@@ -102,8 +102,9 @@ def test_empty_trail_verifies(db):
 
 def test_row_altered_with_sql_is_named(trail):
     with past_the_triggers() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET actor_label = 'someone else' WHERE id = %s",
-                       [trail[2].pk])
+        cursor.execute(
+            "UPDATE audit_auditevent SET actor_label = 'someone else' WHERE id = %s", [trail[2].pk]
+        )
     code, output = verify()
     when = trail[2].created_at.astimezone(datetime.UTC).isoformat(timespec="seconds")
     assert code == 1
@@ -112,8 +113,9 @@ def test_row_altered_with_sql_is_named(trail):
 
 def test_detail_altered_with_sql_is_named(trail):
     with past_the_triggers() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET detail = %s WHERE id = %s",
-                       [json.dumps({"n": 99}), trail[1].pk])
+        cursor.execute(
+            "UPDATE audit_auditevent SET detail = %s WHERE id = %s", [json.dumps({"n": 99}), trail[1].pk]
+        )
     assert verify()[1].startswith(f"Altered: event {trail[1].pk} ")
 
 
@@ -146,8 +148,17 @@ def test_verify_walks_the_chain_in_chunks(trail):
 def test_many_events_appended_at_once_are_sealed_like_the_others(trail):
     start = datetime.datetime(2025, 1, 6, 9, tzinfo=datetime.UTC)
     written = audit_record_many(
-        ({"action": "sign_in", "actor_type": "patient", "patient_id": n,
-          "created_at": start + datetime.timedelta(minutes=n)} for n in range(7)), batch_size=3)
+        (
+            {
+                "action": "sign_in",
+                "actor_type": "patient",
+                "patient_id": n,
+                "created_at": start + datetime.timedelta(minutes=n),
+            }
+            for n in range(7)
+        ),
+        batch_size=3,
+    )
     audit_record(action="after", actor=DESK)
     audit_seal()
     assert written == 7
@@ -169,8 +180,9 @@ def test_unsealed_events_older_than_five_minutes_are_a_warning(db, time_machine)
     time_machine.move_to(datetime.datetime(2026, 3, 2, 9, 6, tzinfo=datetime.UTC))
     code, out, err = run("verify")
     assert code == 0 and out == "OK: 0 sealed events"
-    assert err == ("Warning: 1 audit event(s) older than 5 minutes are not sealed yet; "
-                   "is `molar worker` running?")
+    assert err == (
+        "Warning: 1 audit event(s) older than 5 minutes are not sealed yet; is `molar worker` running?"
+    )
     audit_seal()
     assert run("verify")[2] == ""
 
@@ -218,8 +230,9 @@ def test_concurrent_writers_and_sealers_seal_every_event_exactly_once():
             barrier.wait()
             for n in range(25):
                 with transaction.atomic():
-                    audit_record(action="sign_in", actor=Actor("patient", i, f"p{i}"), patient_id=i,
-                                 detail={"n": n})
+                    audit_record(
+                        action="sign_in", actor=Actor("patient", i, f"p{i}"), patient_id=i, detail={"n": n}
+                    )
         except Exception as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
         finally:

@@ -25,8 +25,7 @@ DESK = Actor("staff", 7, "frontdesk")
 def exported(db, tmp_path):
     """Eight sealed events and their checkpoint, kept in a file as a practice
     would keep it (emailed to the owner, WORM storage)."""
-    events = [audit_record(action=f"action_{n}", actor=DESK, patient_id=n, detail={"n": n})
-              for n in range(8)]
+    events = [audit_record(action=f"action_{n}", actor=DESK, patient_id=n, detail={"n": n}) for n in range(8)]
     audit_seal()
     code, line, _ = run("checkpoint")
     assert code == 0
@@ -45,8 +44,11 @@ def test_checkpoint_prints_one_signed_json_line(exported):
 
 
 def test_checkpoint_before_anything_is_sealed_says_so(db):
-    assert run("checkpoint") == (1, "", "No checkpoint yet: nothing has been sealed "
-                                        "(run `molar audit seal`).")
+    assert run("checkpoint") == (
+        1,
+        "",
+        "No checkpoint yet: nothing has been sealed (run `molar audit seal`).",
+    )
 
 
 def test_intact_trail_verifies_against_the_exported_checkpoint(exported):
@@ -59,8 +61,10 @@ def test_intact_trail_verifies_against_the_exported_checkpoint(exported):
 def test_changed_detail_is_named_even_with_a_checkpoint(exported):
     events, path = exported
     with past_the_triggers() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET detail = %s WHERE id = %s",
-                       [json.dumps({"n": "changed"}), events[4].pk])
+        cursor.execute(
+            "UPDATE audit_auditevent SET detail = %s WHERE id = %s",
+            [json.dumps({"n": "changed"}), events[4].pk],
+        )
     code, output = verify("--checkpoint", str(path))
     assert code == 1
     assert output.startswith(f"Altered: event {events[4].pk} ") and output.endswith("at position 5.")
@@ -68,8 +72,10 @@ def test_changed_detail_is_named_even_with_a_checkpoint(exported):
 
 def _cut_after(cursor, position: int) -> None:
     """Delete every trace of the events after `position`: rows, seals, checkpoints."""
-    cursor.execute("DELETE FROM audit_auditevent WHERE id IN "
-                   "(SELECT event_id FROM audit_auditseal WHERE position > %s)", [position])
+    cursor.execute(
+        "DELETE FROM audit_auditevent WHERE id IN (SELECT event_id FROM audit_auditseal WHERE position > %s)",
+        [position],
+    )
     cursor.execute("DELETE FROM audit_auditseal WHERE position > %s", [position])
     cursor.execute("DELETE FROM audit_auditcheckpoint WHERE size > %s", [position])
 
@@ -87,30 +93,32 @@ def test_events_removed_from_the_end_are_found_with_the_exported_checkpoint(expo
         _cut_after(cursor, 8)
     assert verify() == (0, "OK: 8 sealed events")  # nothing inside the database can tell
     assert verify("--checkpoint", str(path)) == (
-        1, "Missing: the exported checkpoint counts 9 sealed events but the chain has 8; "
-           "events were removed from the end.")
+        1,
+        "Missing: the exported checkpoint counts 9 sealed events but the chain has 8; "
+        "events were removed from the end.",
+    )
 
 
 def test_events_removed_with_every_checkpoint_after_an_older_one_are_unsigned(exported):
     with past_the_triggers() as cursor:
         _cut_after(cursor, 5)
         cursor.execute("DELETE FROM audit_auditcheckpoint")
-    assert verify() == (1, "Unsigned: 5 sealed event(s) after the last checkpoint; every seal "
-                           "records one.")
+    assert verify() == (1, "Unsigned: 5 sealed event(s) after the last checkpoint; every seal records one.")
 
 
 def test_chain_rebuilt_without_the_signing_key_is_caught(exported):
     events, path = exported
     attacker_key = base64.b64encode(secrets.token_bytes(32)).decode()
     with past_the_triggers() as cursor:
-        cursor.execute("UPDATE audit_auditevent SET actor_label = 'nobody' WHERE id = %s",
-                       [events[2].pk])
+        cursor.execute("UPDATE audit_auditevent SET actor_label = 'nobody' WHERE id = %s", [events[2].pk])
         _rebuild_chain(cursor)
     # The rebuilt chain is consistent in itself ...
     code, output = verify()
     assert code == 1
-    assert output == "Rebuilt: the chain's first 8 events do not hash to the stored checkpoint's " \
-                     "signed root; events were changed and the chain recomputed."
+    assert (
+        output == "Rebuilt: the chain's first 8 events do not hash to the stored checkpoint's "
+        "signed root; events were changed and the chain recomputed."
+    )
     # ... and forging the stored checkpoint with another key does not help.
     with past_the_triggers() as cursor:
         _forge_checkpoints(cursor, attacker_key)
@@ -134,15 +142,20 @@ def _forge_checkpoints(cursor, key_text):
     root = AuditSeal.objects.get(position=8).hash
     head = SignedHead(8, root, "2026-11-26T10:00:00+00:00", key_id(key.public_key()), "")
     signature = base64.b64encode(key.sign(head.message())).decode()
-    cursor.execute("UPDATE audit_auditcheckpoint SET root = %s, key_id = %s, signature = %s, "
-                   "created_at = %s", [root, head.key_id, signature,
-                                       datetime.datetime(2026, 11, 26, 10, tzinfo=datetime.UTC)])
+    cursor.execute(
+        "UPDATE audit_auditcheckpoint SET root = %s, key_id = %s, signature = %s, created_at = %s",
+        [root, head.key_id, signature, datetime.datetime(2026, 11, 26, 10, tzinfo=datetime.UTC)],
+    )
 
 
 def test_a_checkpoint_file_that_is_not_one_is_refused_in_one_line(db, tmp_path):
     path = tmp_path / "bad.json"
     path.write_text("hello\n")
     assert run("verify", "--checkpoint", str(path)) == (
-        1, "", f"{path}: not a checkpoint line from `molar audit checkpoint`")
+        1,
+        "",
+        f"{path}: not a checkpoint line from `molar audit checkpoint`",
+    )
     assert run("verify", "--checkpoint", str(tmp_path / "none.json"))[2] == (
-        f"Cannot read {tmp_path / 'none.json'}: No such file or directory")
+        f"Cannot read {tmp_path / 'none.json'}: No such file or directory"
+    )

@@ -7,8 +7,7 @@ FIELDS = ("action", "outcome", "actor_type", "actor_id", "actor_label", "patient
 
 
 def _row(event: AuditEvent) -> dict:
-    return {**{name: getattr(event, name) for name in FIELDS},
-            "permission": event.detail["permission"]}
+    return {**{name: getattr(event, name) for name in FIELDS}, "permission": event.detail["permission"]}
 
 
 def test_page_and_api_audit_a_denial_alike(clerk, clerk_client, clerk_api, complete_patient):
@@ -17,14 +16,26 @@ def test_page_and_api_audit_a_denial_alike(clerk, clerk_client, clerk_api, compl
     answer = clerk_api.get(f"/patients/{pk}/portal-access")
     assert page.status_code == 403
     assert answer.json() == {
-        "errors": ["This API key's user lacks the permission access.manage_portal_access."]}
+        "errors": ["This API key's user lacks the permission access.manage_portal_access."]
+    }
     by_page, by_api = AuditEvent.objects.filter(action="permission_denied").order_by("id")
-    assert _row(by_page) == _row(by_api) == {
-        "action": "permission_denied", "outcome": "denied", "actor_type": "staff",
-        "actor_id": clerk.pk, "actor_label": clerk.username, "patient_id": pk,
-        "permission": "access.manage_portal_access"}
+    assert (
+        _row(by_page)
+        == _row(by_api)
+        == {
+            "action": "permission_denied",
+            "outcome": "denied",
+            "actor_type": "staff",
+            "actor_id": clerk.pk,
+            "actor_label": clerk.username,
+            "patient_id": pk,
+            "permission": "access.manage_portal_access",
+        }
+    )
     assert (by_page.detail["path"], by_api.detail["path"]) == (
-        f"/staff/patients/{pk}/portal-access/", f"/api/v1/patients/{pk}/portal-access")
+        f"/staff/patients/{pk}/portal-access/",
+        f"/api/v1/patients/{pk}/portal-access",
+    )
 
 
 def test_permitted_staff_leave_no_denial(desk_client, desk_api, complete_patient):

@@ -28,12 +28,11 @@ def record_at(moment, **fields):
 def events(db):
     return {
         "early": record_at(at(3), action="access_provided", patient_id=11),
-        "signin": record_at(at(4), action="sign_in", actor=Actor("patient", 11, "maria11"),
-                            patient_id=11),
-        "other": record_at(at(5), action="printed", actor=Actor("staff", 8, "backoffice"),
-                           patient_id=12),
-        "late": record_at(at(6, 23), action="phi_view", actor=Actor("patient", 12, "=cmd|calc"),
-                          patient_id=12),
+        "signin": record_at(at(4), action="sign_in", actor=Actor("patient", 11, "maria11"), patient_id=11),
+        "other": record_at(at(5), action="printed", actor=Actor("staff", 8, "backoffice"), patient_id=12),
+        "late": record_at(
+            at(6, 23), action="phi_view", actor=Actor("patient", 12, "=cmd|calc"), patient_id=12
+        ),
     }
 
 
@@ -56,7 +55,8 @@ def test_report_shows_newest_first(admin_client, events):
     assert response.status_code == 200
     ours = {event.pk for event in events.values()}
     assert [pk for pk in shown(response) if pk in ours] == [
-        events[k].pk for k in ("late", "other", "signin", "early")]
+        events[k].pk for k in ("late", "other", "signin", "early")
+    ]
 
 
 def test_date_range_is_whole_days_in_the_practice_time_zone(admin_client, events):
@@ -69,7 +69,9 @@ def test_filters_by_patient_actor_and_action(admin_client, events):
     assert shown(admin_client.get("/staff/audit/?patient=12")) == [events["late"].pk, events["other"].pk]
     assert shown(admin_client.get("/staff/audit/?actor=BACK")) == [events["other"].pk]
     assert shown(admin_client.get("/staff/audit/?actor_type=patient")) == [
-        events["late"].pk, events["signin"].pk]
+        events["late"].pk,
+        events["signin"].pk,
+    ]
     assert shown(admin_client.get("/staff/audit/?action=sign_in")) == [events["signin"].pk]
     assert shown(admin_client.get("/staff/audit/?action=phi_*")) == [events["late"].pk]
 
@@ -88,8 +90,7 @@ def test_unknown_sort_or_reversed_dates_are_explained(admin_client, events):
 
 
 def test_pages_hold_fifty_and_link_onwards_without_counting(admin_client, db):
-    audit_record_many({"action": "sign_in", "actor_type": "patient", "patient_id": n}
-                      for n in range(1, 121))
+    audit_record_many({"action": "sign_in", "actor_type": "patient", "patient_id": n} for n in range(1, 121))
     first = admin_client.get("/staff/audit/?action=sign_in")
     assert len(first.context["events"]) == 50 and first.context["has_next"]
     assert "page=2" in first.content.decode()
@@ -127,19 +128,32 @@ def test_nav_links_the_report_for_administrators_only(admin_client, desk_client,
 
 # --- API -------------------------------------------------------------------
 
+
 def test_api_lists_events_with_the_same_filters(admin_api, events):
     response = admin_api.get("/audit?start=2025-03-04&end=2025-03-06&patient=12&sort=created_at")
     assert response.status_code == 200
     body = response.json()
     assert [e["id"] for e in body] == [events["other"].pk, events["late"].pk]
-    assert set(body[0]) == {"id", "created_at", "actor_type", "actor_id", "actor_label", "patient_id",
-                            "action", "outcome", "client_ip", "request_id", "detail"}
+    assert set(body[0]) == {
+        "id",
+        "created_at",
+        "actor_type",
+        "actor_id",
+        "actor_label",
+        "patient_id",
+        "action",
+        "outcome",
+        "client_ip",
+        "request_id",
+        "detail",
+    }
     assert body[0]["actor_label"] == "backoffice"
 
 
 def test_api_filters_by_actor_and_action_and_pages(admin_api, events):
     assert [e["id"] for e in admin_api.get("/audit?actor=maria&action=sign_in").json()] == [
-        events["signin"].pk]
+        events["signin"].pk
+    ]
     first = admin_api.get("/audit?actor_type=staff&limit=1").json()
     second = admin_api.get("/audit?actor_type=staff&limit=1&offset=1").json()
     assert [first[0]["id"], second[0]["id"]] == [events["other"].pk, events["early"].pk]
@@ -172,10 +186,11 @@ def test_details_read_as_words_not_json():
     from molar.audit.views import detail_readable
 
     assert detail_readable({"source": "window", "username": "Sofía35324"}) == (
-        "Source: window · Username: Sofía35324")
-    assert detail_readable({"reasons": ["Missing patient city.", "Missing patient email."],
-                            "new_access": True}) == (
-        "New access: yes · Reasons: Missing patient city. Missing patient email.")
+        "Source: window · Username: Sofía35324"
+    )
+    assert detail_readable(
+        {"reasons": ["Missing patient city.", "Missing patient email."], "new_access": True}
+    ) == ("New access: yes · Reasons: Missing patient city. Missing patient email.")
     assert detail_readable({}) == ""
 
 
@@ -184,7 +199,8 @@ def test_report_and_api_take_the_same_date_order(admin_client, admin_api, events
     window is fine, a reversed one refused by both, each in its own words."""
     assert shown(admin_client.get("/staff/audit/?start=2025-03-05&end=2025-03-05")) == [events["other"].pk]
     assert [e["id"] for e in admin_api.get("/audit?start=2025-03-05&end=2025-03-05").json()] == [
-        events["other"].pk]
+        events["other"].pk
+    ]
     page = admin_client.get("/staff/audit/?start=2025-03-05&end=2025-03-04")
     assert page.context["form"].errors == {"end": ["The To date is before the From date."]}
     answer = admin_api.get("/audit?start=2025-03-05&end=2025-03-04")

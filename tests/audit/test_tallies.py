@@ -24,8 +24,11 @@ def test_a_flood_of_anonymous_requests_becomes_one_event_per_address_and_minute(
     assert audit_flush_tallies() == 2
     events = {e.client_ip: e for e in AuditEvent.objects.filter(action="access_denied")}
     assert set(events) == {"203.0.113.9", "198.51.100.4"}
-    assert events["203.0.113.9"].detail == {"count": 40, "minute": "2026-03-02T09:00:00+00:00",
-                                            "path": "/portal/appointments/"}
+    assert events["203.0.113.9"].detail == {
+        "count": 40,
+        "minute": "2026-03-02T09:00:00+00:00",
+        "path": "/portal/appointments/",
+    }
     assert events["198.51.100.4"].detail["count"] == 3
     assert all(e.outcome == "denied" and e.actor_type == "anonymous" for e in events.values())
     assert DeniedTally.objects.get().count == 1  # the new minute goes on counting

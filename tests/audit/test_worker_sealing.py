@@ -50,7 +50,8 @@ def test_readyz_warns_about_events_unsealed_for_over_five_minutes(heartbeat, tim
     body = response.json()
     assert response.status_code == 200 and body["status"] == "warning"
     assert body["checks"]["audit_sealing"]["detail"] == (
-        "1 audit event(s) older than 5 minutes are not sealed yet; is `molar worker` running?")
+        "1 audit event(s) older than 5 minutes are not sealed yet; is `molar worker` running?"
+    )
     from molar.audit.sealing import audit_seal
 
     audit_seal()

@@ -27,8 +27,13 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 TIMEOUT_MS = 10_000
 STAFF = Actor.system("test")
@@ -42,9 +47,7 @@ def in_practice_zone(*args) -> datetime.datetime:
 @pytest.fixture(scope="session")
 def browser():
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
@@ -113,6 +116,7 @@ def new_context(browser, live_server):
 
 # --- A patient with something on every portal tab (shared by the portal browser tests) ---
 
+
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -131,31 +135,83 @@ def full_patient(portal_practice, complete_patient, make_patient, front_desk, ma
     switcher shows) and a message thread the practice answered."""
     patient = complete_patient
     provider = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
-    appointment_save(patient=patient, actor=STAFF, start=may_visit, duration_minutes=45,
-                     provider=provider, status="scheduled")
-    appointment_save(patient=patient, actor=STAFF, start=timezone.now() - datetime.timedelta(days=40),
-                     duration_minutes=60, provider=provider, status="complete")
-    for description, kind, amount in [("Exam", "charge", "95.00"), ("Cleaning", "charge", "120.00"),
-                                      ("Card payment", "payment", "100.00")]:
-        records.ledger_entry_add(patient=patient, date=timezone.localdate() - datetime.timedelta(days=20),
-                                 description=description, kind=kind, amount=Decimal(amount), actor=STAFF)
-    records.statement_create(patient=patient, period_start=timezone.localdate() - datetime.timedelta(days=30),
-                             period_end=timezone.localdate(), actor=STAFF)
+    appointment_save(
+        patient=patient,
+        actor=STAFF,
+        start=may_visit,
+        duration_minutes=45,
+        provider=provider,
+        status="scheduled",
+    )
+    appointment_save(
+        patient=patient,
+        actor=STAFF,
+        start=timezone.now() - datetime.timedelta(days=40),
+        duration_minutes=60,
+        provider=provider,
+        status="complete",
+    )
+    for description, kind, amount in [
+        ("Exam", "charge", "95.00"),
+        ("Cleaning", "charge", "120.00"),
+        ("Card payment", "payment", "100.00"),
+    ]:
+        records.ledger_entry_add(
+            patient=patient,
+            date=timezone.localdate() - datetime.timedelta(days=20),
+            description=description,
+            kind=kind,
+            amount=Decimal(amount),
+            actor=STAFF,
+        )
+    records.statement_create(
+        patient=patient,
+        period_start=timezone.localdate() - datetime.timedelta(days=30),
+        period_end=timezone.localdate(),
+        actor=STAFF,
+    )
     records.treatment_plan_save(
-        patient=patient, name="Crowns", status="active", actor=STAFF,
+        patient=patient,
+        name="Crowns",
+        status="active",
+        actor=STAFF,
         procedures=[
             {"code": "D2740", "description": "Crown, porcelain", "tooth": "3", "fee": Decimal("1200.00")},
             {"code": "D2950", "description": "Core buildup", "tooth": "3", "fee": Decimal("250.00")},
-        ])
-    records.problem_save(patient=patient, actor=STAFF, name="Periodontitis", code="K05.30",
-                         onset=datetime.date(2024, 5, 1), status="active")
-    records.medication_save(patient=patient, actor=STAFF, name="Chlorhexidine",
-                            instructions="Rinse 15 ml twice daily", start=datetime.date(2026, 1, 5),
-                            stop=None, active=True)
-    records.allergy_save(patient=patient, actor=STAFF, substance="Penicillin", reaction="Hives",
-                         severity="moderate", active=True)
-    records.document_upload(patient=patient, title="X-ray report", show_in_portal=True, actor=STAFF,
-                            upload=SimpleUploadedFile("report.pdf", PDF_BYTES))
+        ],
+    )
+    records.problem_save(
+        patient=patient,
+        actor=STAFF,
+        name="Periodontitis",
+        code="K05.30",
+        onset=datetime.date(2024, 5, 1),
+        status="active",
+    )
+    records.medication_save(
+        patient=patient,
+        actor=STAFF,
+        name="Chlorhexidine",
+        instructions="Rinse 15 ml twice daily",
+        start=datetime.date(2026, 1, 5),
+        stop=None,
+        active=True,
+    )
+    records.allergy_save(
+        patient=patient,
+        actor=STAFF,
+        substance="Penicillin",
+        reaction="Hives",
+        severity="moderate",
+        active=True,
+    )
+    records.document_upload(
+        patient=patient,
+        title="X-ray report",
+        show_in_portal=True,
+        actor=STAFF,
+        upload=SimpleUploadedFile("report.pdf", PDF_BYTES),
+    )
     child = make_patient(first_name="Sofia")
     GuardianLink.objects.create(patient=child, guardian=patient, relationship="Mother", is_guardian=True)
     return patient
@@ -172,8 +228,12 @@ def thread(full_patient, front_desk):
 
     def make():
         account = PortalAccount.objects.get(patient=full_patient)
-        thread = message_thread_start(patient=full_patient, actor_account=account,
-                                      subject="Sensitive tooth", body="My upper left tooth aches.")
+        thread = message_thread_start(
+            patient=full_patient,
+            actor_account=account,
+            subject="Sensitive tooth",
+            body="My upper left tooth aches.",
+        )
         message_reply_from_staff(thread=thread, user=front_desk, body="Come in on Tuesday.")
         return thread
 

@@ -84,9 +84,7 @@ def pdf_text(data: bytes) -> tuple[int, str]:
     return len(reader.pages), "\n".join(page.extract_text() for page in reader.pages)
 
 
-def test_incomplete_patient_sees_every_missing_field(
-    signed_in_page, dialogs, portal_practice, make_patient
-):
+def test_incomplete_patient_sees_every_missing_field(signed_in_page, dialogs, portal_practice, make_patient):
     page = signed_in_page
     patient = make_patient(city="", wireless_phone="", email="")
     open_chart(page, patient)
@@ -96,11 +94,13 @@ def test_incomplete_patient_sees_every_missing_field(
     # SPEC V8: the problems are listed before anyone clicks, each a link to
     # its field, and Provide is disabled until they are fixed.
     problems = page.locator("#not-ready").get_by_role("listitem")
-    expect(problems).to_have_text([
-        "Missing patient city.",
-        "Missing patient phone. Must have home, wireless, or work phone.",
-        "Missing patient email.",
-    ])
+    expect(problems).to_have_text(
+        [
+            "Missing patient city.",
+            "Missing patient phone. Must have home, wireless, or work phone.",
+            "Missing patient email.",
+        ]
+    )
     expect(page.get_by_role("button", name="Provide Online Access")).to_be_disabled()
     page.get_by_role("link", name="Missing patient email.").click()
     expect(page.get_by_label("Email")).to_be_focused()
@@ -172,9 +172,7 @@ def patient_with_access(portal_practice, complete_patient):
     return complete_patient
 
 
-def test_leaving_after_generate_new_without_printing_warns(
-    signed_in_page, dialogs, patient_with_access
-):
+def test_leaving_after_generate_new_without_printing_warns(signed_in_page, dialogs, patient_with_access):
     page = signed_in_page
     open_access_page(page, patient_with_access)
     page.get_by_role("button", name="Generate New").click()

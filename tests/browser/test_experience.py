@@ -35,6 +35,7 @@ SHOTS = os.environ.get("MOLAR_SCREENSHOTS", "")
 
 # --- Helpers ---------------------------------------------------------------------------
 
+
 def sideways(page) -> int:
     """How far the page scrolls sideways (0: it fits)."""
     return page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
@@ -90,6 +91,7 @@ def staff_sign_in(page, *, admin: bool = True) -> str:
 
 # --- V1, V2, V3, V9: every page fits, at every width, with no serious axe finding -----------
 
+
 def test_every_portal_page_fits_phones_and_passes_axe(new_context, full_patient, child, thread, make_patient):
     """As a patient (own record) and as a parent viewing a child, error states
     included, at 320, 375 and 1280 px."""
@@ -103,9 +105,12 @@ def test_every_portal_page_fits_phones_and_passes_axe(new_context, full_patient,
     shoot(page, "portal-sign-in", SMALL)
     sign_in(page, "nobody-here", "Wrong-Guess-1")
     check(page, "Sign In, refused", found)
-    for path, title in [("/portal/forgot/", "Forgot Password"), ("/portal/reset/", "Reset Password"),
-                        ("/portal/contact/", "Contact Us"), ("/portal/activate/not-a-token/",
-                                                              "This link does not work")]:
+    for path, title in [
+        ("/portal/forgot/", "Forgot Password"),
+        ("/portal/reset/", "Reset Password"),
+        ("/portal/contact/", "Contact Us"),
+        ("/portal/activate/not-a-token/", "This link does not work"),
+    ]:
         go(page, path, title)
         check(page, title, found)
     go(page, "/portal/reset/")
@@ -125,18 +130,25 @@ def test_every_portal_page_fits_phones_and_passes_axe(new_context, full_patient,
     expect(page.get_by_role("heading", name=HOME, level=1)).to_be_visible()
     # SPEC V2: the summary, the unread count, and the current tab marked.
     expect(page.locator("#unread-count")).to_have_text("1 unread message")
-    expect(page.get_by_role("navigation", name="Portal").get_by_role("link", name="Messages")
-           ).to_contain_text("1")
+    expect(
+        page.get_by_role("navigation", name="Portal").get_by_role("link", name="Messages")
+    ).to_contain_text("1")
     expect(page.locator("[aria-current=page]")).to_have_text("Home")
     check(page, "Home", found)
     shoot(page, "portal-home", SMALL)
     shoot(page, "portal-home", PHONE)
     shoot(page, "portal-home", DESK)
 
-    for path, title in [("/portal/appointments/", "Appointments"), ("/portal/account/", "Account"),
-                        ("/portal/treatment-plan/", "Treatment Plan"), ("/portal/messages/", "Messages"),
-                        ("/portal/health-summary/", "Health Summary"), ("/portal/documents/", "Documents"),
-                        ("/portal/history/", "Access History"), ("/portal/profile/", "Profile")]:
+    for path, title in [
+        ("/portal/appointments/", "Appointments"),
+        ("/portal/account/", "Account"),
+        ("/portal/treatment-plan/", "Treatment Plan"),
+        ("/portal/messages/", "Messages"),
+        ("/portal/health-summary/", "Health Summary"),
+        ("/portal/documents/", "Documents"),
+        ("/portal/history/", "Access History"),
+        ("/portal/profile/", "Profile"),
+    ]:
         go(page, path, title)
         expect(page.locator("nav [aria-current=page]")).to_contain_text(title)
         check(page, title, found)
@@ -161,8 +173,16 @@ def test_every_portal_page_fits_phones_and_passes_axe(new_context, full_patient,
     # SPEC V2: a parent viewing the child's record is told so on every page.
     page.get_by_label("Showing").select_option(str(child.pk))
     submit(page, "Switch")
-    for path in ("/portal/home/", "/portal/appointments/", "/portal/account/", "/portal/treatment-plan/",
-                 "/portal/health-summary/", "/portal/messages/", "/portal/documents/", "/portal/history/"):
+    for path in (
+        "/portal/home/",
+        "/portal/appointments/",
+        "/portal/account/",
+        "/portal/treatment-plan/",
+        "/portal/health-summary/",
+        "/portal/messages/",
+        "/portal/documents/",
+        "/portal/history/",
+    ):
         go(page, path)
         expect(page.locator("#viewing")).to_have_text(f"You are viewing the record of {child.full_name}.")
         check(page, f"{path} as the parent", found)
@@ -186,17 +206,25 @@ def test_every_staff_page_fits_1280_and_passes_axe(page, portal_practice, full_p
     found: dict = {}
     pk = full_patient.pk
     pages = [
-        ("/staff/patients/", "Patients"), (f"/staff/patients/{pk}/", None),
-        (f"/staff/patients/{pk}/edit/", None), ("/staff/patients/new/", "New patient"),
-        (f"/staff/patients/{pk}/appointments/new/", None), ("/staff/patients/import/", "Import patients"),
+        ("/staff/patients/", "Patients"),
+        (f"/staff/patients/{pk}/", None),
+        (f"/staff/patients/{pk}/edit/", None),
+        ("/staff/patients/new/", "New patient"),
+        (f"/staff/patients/{pk}/appointments/new/", None),
+        ("/staff/patients/import/", "Import patients"),
         (f"/staff/patients/{incomplete.pk}/portal-access/", "Patient Portal Access"),
         (f"/staff/patients/{pk}/portal-access/remove/", "Remove online access?"),
         (f"/staff/patients/{pk}/records/", "Clinical and account records"),
         (f"/staff/patients/{pk}/sheets/", "Sheets"),
-        ("/staff/settings/", "Practice settings"), ("/staff/invites/", "Invites"),
-        ("/staff/invites/rules/", "Patient Portal invites"), ("/staff/invites/bulk/", None),
-        ("/staff/sheets/templates/", "Sheet templates"), ("/staff/sheets/templates/new/", None),
-        ("/staff/dashboard/", None), ("/staff/messages/", "Messages"), ("/staff/outbox/", "Outbox"),
+        ("/staff/settings/", "Practice settings"),
+        ("/staff/invites/", "Invites"),
+        ("/staff/invites/rules/", "Patient Portal invites"),
+        ("/staff/invites/bulk/", None),
+        ("/staff/sheets/templates/", "Sheet templates"),
+        ("/staff/sheets/templates/new/", None),
+        ("/staff/dashboard/", None),
+        ("/staff/messages/", "Messages"),
+        ("/staff/outbox/", "Outbox"),
         ("/staff/audit/", "Audit trail"),
     ]
     for path, title in pages:
@@ -225,6 +253,7 @@ def test_every_staff_page_fits_1280_and_passes_axe(page, portal_practice, full_p
 
 
 # --- V4: the idle limit ------------------------------------------------------------------
+
 
 def test_idle_warning_stay_signed_in_and_a_kept_message(settings, new_context, full_patient):
     settings.SESSION_COOKIE_AGE = 14  # seconds of idleness allowed
@@ -278,6 +307,7 @@ def test_staff_edit_form_survives_the_idle_limit(settings, page, complete_patien
 
 
 # --- V5: reloading repeats nothing ----------------------------------------------------------
+
 
 def test_reloads_after_each_action_repeat_nothing(page, portal_practice, complete_patient, new_context):
     page.on("dialog", lambda dialog: dialog.accept())  # the W8 "leave page?" prompt on reload
@@ -346,8 +376,13 @@ def test_access_page_enables_only_what_can_succeed(page, portal_practice, make_p
     staff_sign_in(page, admin=False)
     patient = make_patient(city="", email="")
     page.goto(f"/staff/patients/{patient.pk}/portal-access/")
-    for name in ("Provide Online Access", "Generate New", "Print (opens in a new tab)", "Set Password",
-                 "Save Username"):
+    for name in (
+        "Provide Online Access",
+        "Generate New",
+        "Print (opens in a new tab)",
+        "Set Password",
+        "Save Username",
+    ):
         expect(page.get_by_role("button", name=name)).to_be_disabled()
     expect(page.get_by_role("button", name="Remove Online Access")).to_have_count(0)
     # Each problem links to its field.
@@ -358,9 +393,11 @@ def test_access_page_enables_only_what_can_succeed(page, portal_practice, make_p
     page.goto(f"/staff/patients/{patient.pk}/portal-access/")
     token = page.locator("input[name=csrfmiddlewaretoken]").first.input_value()
     for action in ("provide", "generate", "password"):
-        response = page.request.post(f"/staff/patients/{patient.pk}/portal-access/{action}/",
-                                     form={"csrfmiddlewaretoken": token, "password": "Tide7Pool"},
-                                     headers={"Referer": page.url})
+        response = page.request.post(
+            f"/staff/patients/{patient.pk}/portal-access/{action}/",
+            form={"csrfmiddlewaretoken": token, "password": "Tide7Pool"},
+            headers={"Referer": page.url},
+        )
         assert response.ok, action
     assert not PortalAccount.objects.filter(patient=patient).exists()
     page.goto(f"/staff/patients/{patient.pk}/portal-access/")
@@ -387,8 +424,14 @@ def test_staff_pages_dates_focus_and_error_summary(page, portal_practice, comple
     visit = timezone.make_aware(datetime.datetime(2026, 11, 26, 15, 5))
     from molar.patients.services import appointment_save
 
-    appointment_save(patient=complete_patient, actor=STAFF, start=visit, duration_minutes=30, provider=None,
-                     status="scheduled")
+    appointment_save(
+        patient=complete_patient,
+        actor=STAFF,
+        start=visit,
+        duration_minutes=30,
+        provider=None,
+        status="scheduled",
+    )
     page.goto(f"/staff/patients/{complete_patient.pk}/")
     row = page.get_by_role("row").filter(has_text="Scheduled")
     expect(row).to_contain_text("Nov 26, 2026")

@@ -72,7 +72,8 @@ def switch_to(page, patient) -> None:
     with page.expect_navigation():
         page.get_by_role("button", name="Switch").click()
     expect(page.get_by_label("Showing").locator("option:checked")).to_contain_text(
-        f"{patient.first_name} {patient.last_name}")
+        f"{patient.first_name} {patient.last_name}"
+    )
 
 
 def pdf_text(path: Path) -> str:
@@ -105,18 +106,34 @@ def family(portal_practice, complete_patient, make_patient):
     GuardianLink.objects.create(patient=child, guardian=parent, relationship="Mother", is_guardian=True)
     pediatric = Provider.objects.create(name="Dr. Kim Osei", abbreviation="KO")
     general = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
-    visit = (timezone.localtime() + datetime.timedelta(days=12)).replace(hour=9, minute=0, second=0,
-                                                                         microsecond=0)
-    appointment_save(patient=child, actor=STAFF, start=visit, duration_minutes=30,
-                     provider=pediatric, status="scheduled")
-    appointment_save(patient=parent, actor=STAFF, start=visit + datetime.timedelta(days=1),
-                     duration_minutes=60, provider=general, status="scheduled")
-    records.problem_save(patient=child, actor=STAFF, name=CHILD_PROBLEM, code="K02.9",
-                         onset=datetime.date(2025, 2, 3), status="active")
-    records.allergy_save(patient=child, actor=STAFF, substance=CHILD_ALLERGY, reaction="Rash",
-                         severity="mild", active=True)
-    records.problem_save(patient=parent, actor=STAFF, name=PARENT_PROBLEM, code="G47.63",
-                         onset=None, status="active")
+    visit = (timezone.localtime() + datetime.timedelta(days=12)).replace(
+        hour=9, minute=0, second=0, microsecond=0
+    )
+    appointment_save(
+        patient=child, actor=STAFF, start=visit, duration_minutes=30, provider=pediatric, status="scheduled"
+    )
+    appointment_save(
+        patient=parent,
+        actor=STAFF,
+        start=visit + datetime.timedelta(days=1),
+        duration_minutes=60,
+        provider=general,
+        status="scheduled",
+    )
+    records.problem_save(
+        patient=child,
+        actor=STAFF,
+        name=CHILD_PROBLEM,
+        code="K02.9",
+        onset=datetime.date(2025, 2, 3),
+        status="active",
+    )
+    records.allergy_save(
+        patient=child, actor=STAFF, substance=CHILD_ALLERGY, reaction="Rash", severity="mild", active=True
+    )
+    records.problem_save(
+        patient=parent, actor=STAFF, name=PARENT_PROBLEM, code="G47.63", onset=None, status="active"
+    )
     return parent, child
 
 
@@ -205,12 +222,27 @@ def test_parent_acts_for_child_staff_answer_and_a_stranger_sees_nothing(
     other = new_context().new_page()
     sign_in(other, stranger_username)
     expect(other.get_by_label("Showing")).to_have_count(0)
-    for tab in ("Appointments", "Messages", "Health Summary", "Account", "Treatment Plan", "Documents",
-                "Access History"):
+    for tab in (
+        "Appointments",
+        "Messages",
+        "Health Summary",
+        "Account",
+        "Treatment Plan",
+        "Documents",
+        "Access History",
+    ):
         open_tab(other, tab)
         body = other.locator("body").inner_text()
-        for secret in ("Sofia", child.last_name, "Dr. Kim Osei", CHILD_PROBLEM, CHILD_ALLERGY,
-                       SUBJECT, QUESTION, ANSWER):
+        for secret in (
+            "Sofia",
+            child.last_name,
+            "Dr. Kim Osei",
+            CHILD_PROBLEM,
+            CHILD_ALLERGY,
+            SUBJECT,
+            QUESTION,
+            ANSWER,
+        ):
             assert secret not in body, f"{secret!r} shown to a stranger on {tab}"
     response = other.goto(thread_path)
     assert response.status == 404
@@ -219,18 +251,25 @@ def test_parent_acts_for_child_staff_answer_and_a_stranger_sees_nothing(
     assert SUBJECT not in body and QUESTION not in body and ANSWER not in body
     # Trying to switch to the child is refused too (a hand-made POST from a page).
     other.goto("/portal/health-summary/")
-    refused = other.evaluate("""async (child) => {
+    refused = other.evaluate(
+        """async (child) => {
         const token = document.querySelector("input[name=csrfmiddlewaretoken]").value;
         const body = new URLSearchParams({csrfmiddlewaretoken: token, patient: child});
         return (await fetch("/portal/switch/", {method: "POST", body})).status;
-    }""", str(child.pk))
+    }""",
+        str(child.pk),
+    )
     assert refused == 404
     other.reload()
     expect(other.get_by_text(CHILD_PROBLEM)).to_have_count(0)
 
     # Audit: the parent's views of the child's data carry both ids (SPEC L8).
-    as_parent = AuditEvent.objects.filter(patient_id=child.pk, actor_type="representative",
-                                          actor_id=parent.pk, detail__representative_id=parent.pk)
+    as_parent = AuditEvent.objects.filter(
+        patient_id=child.pk,
+        actor_type="representative",
+        actor_id=parent.pk,
+        detail__representative_id=parent.pk,
+    )
     viewed = {event.detail.get("tab") for event in as_parent.filter(action="phi_view")}
     assert {"appointments", "health_summary", "messages"} <= viewed, viewed
     download_row = as_parent.get(action="phi_download")
@@ -239,11 +278,13 @@ def test_parent_acts_for_child_staff_answer_and_a_stranger_sees_nothing(
     assert sent.detail["thread"] == thread.pk
     assert as_parent.filter(action="message_read").exists()  # the answer, read by the parent
     # The stranger's refusals are audited and name no data of the child.
-    denied = AuditEvent.objects.filter(action="access_denied", outcome="denied",
-                                       actor_id=stranger.pk, detail__path=thread_path)
+    denied = AuditEvent.objects.filter(
+        action="access_denied", outcome="denied", actor_id=stranger.pk, detail__path=thread_path
+    )
     assert denied.count() == 1
-    assert not AuditEvent.objects.filter(patient_id=child.pk, actor_id=stranger.pk,
-                                         outcome="success").exists()
+    assert not AuditEvent.objects.filter(
+        patient_id=child.pk, actor_id=stranger.pk, outcome="success"
+    ).exists()
     # And the message is stored as the parent's, written for the child.
     question = Message.objects.get(thread=thread, body=QUESTION)
     assert question.author_kind == "representative" and question.author_patient_id == parent.pk

@@ -67,10 +67,16 @@ def appointment(transactional_db, complete_patient):
     """A scheduled visit two days ahead: inside a 7-days-before rule's window."""
     provider = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
     start = (timezone.localtime() + datetime.timedelta(days=2)).replace(
-        hour=10, minute=30, second=0, microsecond=0)
-    return appointment_save(patient=complete_patient, actor=Actor.system("test"),
-                            start=start, duration_minutes=45, provider=provider,
-                            status="scheduled")
+        hour=10, minute=30, second=0, microsecond=0
+    )
+    return appointment_save(
+        patient=complete_patient,
+        actor=Actor.system("test"),
+        start=start,
+        duration_minutes=45,
+        provider=provider,
+        status="scheduled",
+    )
 
 
 @pytest.fixture
@@ -172,8 +178,16 @@ def add_enabled_before_rule(page) -> str:
 
 
 def test_admin_rule_worker_mail_activation_link_to_portal(
-    admin_page, new_context, smtp, portal_url, practice, complete_patient, appointment,
-    issued_passwords, live_server, monkeypatch
+    admin_page,
+    new_context,
+    smtp,
+    portal_url,
+    practice,
+    complete_patient,
+    appointment,
+    issued_passwords,
+    live_server,
+    monkeypatch,
 ):
     staff = admin_page
 
@@ -196,7 +210,10 @@ def test_admin_rule_worker_mail_activation_link_to_portal(
 
     invite = Invite.objects.get()
     assert (invite.rule_id, invite.appointment_id, invite.patient_id) == (
-        rule.pk, appointment.pk, complete_patient.pk)
+        rule.pk,
+        appointment.pk,
+        complete_patient.pk,
+    )
     assert invite.status == Invite.Status.SENT, (invite.status, invite.reason)
     assert invite.attempts == 1 and invite.recipient == complete_patient.email
 
@@ -236,16 +253,18 @@ def test_admin_rule_worker_mail_activation_link_to_portal(
         patient.get_by_role("button", name="Save Password").click()
 
     # Signed in: the username offer, then the portal's Appointments page.
-    expect(patient.get_by_role("heading", name="Would you like a different user name?")
-           ).to_be_visible()
+    expect(patient.get_by_role("heading", name="Would you like a different user name?")).to_be_visible()
     patient.get_by_role("button", name=f"Keep {username}").click()
     # SPEC V2: home first
     expect(patient.get_by_role("heading", name=re.compile(r"^Hello, "), level=1)).to_be_visible()
     patient.get_by_role("navigation", name="Portal").get_by_role("link", name="Appointments").click()
     expect(patient.get_by_role("heading", name="Appointments", level=1)).to_be_visible()
     start = timezone.localtime(appointment.start)
-    row = patient.get_by_role("table", name="Upcoming appointments").get_by_role("row").filter(
-        has_text="Dr. Ana Reyes")
+    row = (
+        patient.get_by_role("table", name="Upcoming appointments")
+        .get_by_role("row")
+        .filter(has_text="Dr. Ana Reyes")
+    )
     expect(row).to_have_count(1)
     expect(row).to_contain_text(f"{start:%A, %B} {start.day}, {start.year}")
     expect(row).to_contain_text("Scheduled")
@@ -265,8 +284,11 @@ def test_admin_rule_worker_mail_activation_link_to_portal(
     # Staff: the Invites page lists the invite as sent.
     staff.get_by_role("navigation", name="Staff").get_by_role("link", name="Invites", exact=True).click()
     expect(staff.get_by_role("heading", name="Invites", level=1)).to_be_visible()
-    listed = staff.get_by_role("table", name="Invites").get_by_role("row").filter(
-        has_text=complete_patient.last_name)
+    listed = (
+        staff.get_by_role("table", name="Invites")
+        .get_by_role("row")
+        .filter(has_text=complete_patient.last_name)
+    )
     expect(listed).to_have_count(1)
     expect(listed.get_by_role("cell", name="Sent", exact=True)).to_have_count(1)
     expect(listed).to_contain_text(date_format(start, "DATETIME_FORMAT"))  # SPEC V9: "Nov 28, 2026, 10:30 AM"

@@ -32,6 +32,7 @@ AXE = Axe()
 
 # --- Helpers ---------------------------------------------------------------------------
 
+
 def axe_problems(page) -> list[str]:
     """Serious and critical axe-core violations of the page as it is now, one
     readable line per failing element."""
@@ -41,8 +42,10 @@ def axe_problems(page) -> list[str]:
         if violation["impact"] not in BLOCKING:
             continue
         for node in violation["nodes"]:
-            problems.append(f"{violation['id']} ({violation['impact']}): {violation['help']} "
-                            f"at {node['target']}: {node.get('failureSummary', '')}")
+            problems.append(
+                f"{violation['id']} ({violation['impact']}): {violation['help']} "
+                f"at {node['target']}: {node.get('failureSummary', '')}"
+            )
     return problems
 
 
@@ -91,14 +94,20 @@ def in_practice_zone(*args) -> datetime.datetime:
 
 # --- axe-core on every page ------------------------------------------------------------
 
+
 def test_pages_before_sign_in_have_no_serious_axe_violations(new_context, portal_practice, make_patient):
     page = new_context().new_page()
     found: dict = {}
-    for path, label in [("/portal/", "Sign In"), ("/portal/forgot/", "Forgot Password"),
-                        ("/portal/reset/", "Reset Password"), ("/portal/contact/", "Contact Us")]:
+    for path, label in [
+        ("/portal/", "Sign In"),
+        ("/portal/forgot/", "Forgot Password"),
+        ("/portal/reset/", "Reset Password"),
+        ("/portal/contact/", "Contact Us"),
+    ]:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_have_text(
-            "Patient Portal" if label == "Sign In" else label)
+            "Patient Portal" if label == "Sign In" else label
+        )
         scan(page, label, found)
 
     # The sign-in and reset pages with their error messages shown.
@@ -208,6 +217,7 @@ def test_signed_in_pages_have_no_serious_axe_violations(new_context, full_patien
 
 # --- Keyboard --------------------------------------------------------------------------
 
+
 def focused(page) -> dict:
     return page.evaluate("""() => {
         const el = document.activeElement;
@@ -286,14 +296,21 @@ def test_sign_in_and_tabs_work_with_the_keyboard_alone(new_context, full_patient
 
 # --- Dates in the browser's locale -----------------------------------------------------
 
+
 def appointment_cells(page) -> tuple[str, str, str]:
     """The visit's date and time as shown, and the language the page says they are in."""
-    row = page.get_by_role("table", name="Upcoming appointments").get_by_role("row").filter(
-        has_text="Dr. Ana Reyes")
+    row = (
+        page.get_by_role("table", name="Upcoming appointments")
+        .get_by_role("row")
+        .filter(has_text="Dr. Ana Reyes")
+    )
     expect(row).to_have_count(1)
     cells = row.get_by_role("cell")
-    return (cells.nth(0).inner_text(), cells.nth(1).inner_text(),
-            cells.nth(0).locator("time").get_attribute("lang") or "")
+    return (
+        cells.nth(0).inner_text(),
+        cells.nth(1).inner_text(),
+        cells.nth(0).locator("time").get_attribute("lang") or "",
+    )
 
 
 def problem_onset(page) -> str:

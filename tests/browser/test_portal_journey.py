@@ -90,10 +90,16 @@ def appointment(complete_patient):
     """An upcoming visit staff entered before the patient ever signed in."""
     provider = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
     start = (timezone.localtime() + datetime.timedelta(days=9)).replace(
-        hour=10, minute=30, second=0, microsecond=0)
-    return appointment_save(patient=complete_patient, actor=Actor.system("test"),
-                            start=start, duration_minutes=45, provider=provider,
-                            status="scheduled")
+        hour=10, minute=30, second=0, microsecond=0
+    )
+    return appointment_save(
+        patient=complete_patient,
+        actor=Actor.system("test"),
+        start=start,
+        duration_minutes=45,
+        provider=provider,
+        status="scheduled",
+    )
 
 
 def test_patient_journey_from_one_time_password_to_lock_and_generate_new(
@@ -131,8 +137,7 @@ def test_patient_journey_from_one_time_password_to_lock_and_generate_new(
     set_new_password(patient, NEW_PASSWORD)
 
     # U2: the username offer, once.
-    expect(patient.get_by_role("heading", name="Would you like a different user name?")
-           ).to_be_visible()
+    expect(patient.get_by_role("heading", name="Would you like a different user name?")).to_be_visible()
     expect(patient.get_by_text(f"Your user name is {username}.")).to_be_visible()
     patient.get_by_label("New user name").fill(NEW_USERNAME)
     patient.get_by_role("button", name="Change User Name").click()
@@ -183,8 +188,7 @@ def test_patient_journey_from_one_time_password_to_lock_and_generate_new(
     staff.goto(access_url(complete_patient))  # leaves the unprinted password: dialog accepted
     expect(staff.locator("#lock")).to_contain_text("Sign-in locked.")
     staff.get_by_role("button", name="Generate New").click()
-    expect(staff.get_by_text("New password generated. The old one no longer works.")
-           ).to_be_visible()
+    expect(staff.get_by_text("New password generated. The old one no longer works.")).to_be_visible()
     renewed = shown_password(staff)
     assert renewed != one_time
     expect(staff.get_by_text("Sign-in locked")).to_have_count(0)

@@ -32,9 +32,19 @@ def virtual_authenticator(page) -> None:
     """A platform authenticator with user verification, as a phone or laptop has."""
     cdp = page.context.new_cdp_session(page)
     cdp.send("WebAuthn.enable")
-    cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}})
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
 
 
 def staff_password_step(page, username: str, password: str) -> None:
@@ -76,8 +86,9 @@ def test_staff_enroll_a_passkey_after_the_password_and_sign_in_with_it(page, two
     assert AuditEvent.objects.filter(action="staff_sign_in", detail__second_factor="passkey").count() == 1
 
 
-def test_staff_enroll_an_authenticator_app_and_sign_in_with_a_code_then_a_recovery_code(page,
-                                                                                        two_factor_required):
+def test_staff_enroll_an_authenticator_app_and_sign_in_with_a_code_then_a_recovery_code(
+    page, two_factor_required
+):
     password = staff_add(username="frontdesk", admin=False, actor=Actor.system("test"))
     staff_password_step(page, "frontdesk", password)
     page.get_by_role("link", name="Authenticator app").click()
@@ -107,7 +118,8 @@ def test_staff_enroll_an_authenticator_app_and_sign_in_with_a_code_then_a_recove
         else:
             expect(page.get_by_role("alert")).to_contain_text("not accepted")
     used = AuditEvent.objects.filter(action="staff_sign_in", outcome="success").values_list(
-        "detail__second_factor", flat=True)
+        "detail__second_factor", flat=True
+    )
     assert sorted(used) == ["enrolled", "recovery_code", "totp"]
 
 

@@ -48,8 +48,7 @@ def test_access_page_opened_from_dashboard_links_back(desk_client, seen):
 def test_csv_export(desk_client, seen):
     response = desk_client.get("/staff/dashboard/electronic-copy-access.csv", PERIOD)
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
-    assert rows[0] == ["patient_id", "name", "first_visit", "deadline", "access_provided", "met",
-                       "reason"]
+    assert rows[0] == ["patient_id", "name", "first_visit", "deadline", "access_provided", "met", "reason"]
     assert sorted(row[5] for row in rows[1:]) == ["no", "yes"]
 
 
@@ -71,10 +70,12 @@ def test_api_measure(desk_api, seen):
     bad = desk_api.get("/measures/electronic-copy-access?start=2025-02-01&end=2025-01-01")
     assert bad.status_code == 422 and bad.json() == {"errors": ["end is before start."]}
     assert desk_api.get("/measures/electronic-copy-access?start=x&end=y").status_code == 422
-    assert desk_api.get("/measures/electronic-copy-access?start=2025-01-01&end=2025-01-31&provider=999"
-                        ).status_code == 422
-
-
+    assert (
+        desk_api.get(
+            "/measures/electronic-copy-access?start=2025-01-01&end=2025-01-31&provider=999"
+        ).status_code
+        == 422
+    )
 
 
 def test_page_csv_and_api_take_the_same_reporting_period(desk_client, desk_api, seen, monkeypatch):

@@ -22,8 +22,7 @@ def at(day: datetime.date, hour: int = 9) -> datetime.datetime:
 def visit(make_patient, practice):
     def make(day, patient=None, status="complete", provider=None, hour=9):
         patient = patient or make_patient()
-        Appointment.objects.create(patient=patient, start=at(day, hour), status=status,
-                                   provider=provider)
+        Appointment.objects.create(patient=patient, start=at(day, hour), status=status, provider=provider)
         return patient
 
     return make

@@ -27,8 +27,9 @@ def entries(po_text: str) -> list[tuple[str, str, bool]]:
     for block in po_text.split("\n\n")[1:]:
         fuzzy = any(line.startswith("#,") and "fuzzy" in line for line in block.splitlines())
         msgid = "".join(re.findall(r'"(.*)"', block.split("msgid")[1].split("\nmsg")[0]))
-        strs = "".join("".join(re.findall(r'"(.*)"', part.split("\nmsg")[0]))
-                       for part in block.split("msgstr")[1:])
+        strs = "".join(
+            "".join(re.findall(r'"(.*)"', part.split("\nmsg")[0])) for part in block.split("msgstr")[1:]
+        )
         found.append((msgid, strs, fuzzy))
     return found
 

@@ -18,12 +18,23 @@ from tests.invites.test_delivery import DAY, run
 from tests.portal.conftest import set_new_password, sign_in
 
 STAFF = Actor.system("test")
-PAGES = ["/portal/home/", "/portal/appointments/", "/portal/account/", "/portal/treatment-plan/",
-         "/portal/messages/", "/portal/health-summary/", "/portal/documents/", "/portal/history/",
-         "/portal/profile/", "/portal/contact/"]
+PAGES = [
+    "/portal/home/",
+    "/portal/appointments/",
+    "/portal/account/",
+    "/portal/treatment-plan/",
+    "/portal/messages/",
+    "/portal/health-summary/",
+    "/portal/documents/",
+    "/portal/history/",
+    "/portal/profile/",
+    "/portal/contact/",
+]
 # Words that give away an English sentence; none is Spanish.
-ENGLISH = re.compile(r"\b(the|your|you|and|with|from|this|Sign|Password|Messages|Appointments|Account|"
-                     r"Profile|History|Home|Balance|Upcoming|Send)\b")
+ENGLISH = re.compile(
+    r"\b(the|your|you|and|with|from|this|Sign|Password|Messages|Appointments|Account|"
+    r"Profile|History|Home|Balance|Upcoming|Send)\b"
+)
 
 
 @pytest.fixture
@@ -83,8 +94,14 @@ def test_every_portal_page_is_in_spanish(practice, complete_patient):
     assert "Elija una contraseña nueva" in client.get("/portal/password/new/").content.decode()
     set_new_password(client)
     client.submit("/portal/username/", {"keep": "1"})
-    data = [practice.practice_name, complete_patient.full_name, complete_patient.first_name, "PDF",
-            "FHIR R4 JSON", credentials.username]
+    data = [
+        practice.practice_name,
+        complete_patient.full_name,
+        complete_patient.first_name,
+        "PDF",
+        "FHIR R4 JSON",
+        credentials.username,
+    ]
     for path in PAGES:
         page = client.get(path).content.decode()
         assert '<html lang="es">' in page, path
@@ -92,8 +109,10 @@ def test_every_portal_page_is_in_spanish(practice, complete_patient):
     # Refusals too: a blank message, a wrong current password.
     page = client.submit("/portal/messages/", {"subject": "", "body": ""}).content.decode()
     assert "Escriba un mensaje antes de enviarlo." in page and english_left(page, *data) == []
-    page = client.submit("/portal/profile/", {"form": "password", "pw-current": "nope", "pw-new": "short",
-                                              "pw-confirm": "short"}).content.decode()
+    page = client.submit(
+        "/portal/profile/",
+        {"form": "password", "pw-current": "nope", "pw-new": "short", "pw-confirm": "short"},
+    ).content.decode()
     assert "La contraseña actual no es correcta." in page
     assert "La contraseña debe tener al menos 8 caracteres." in page
 
@@ -108,8 +127,9 @@ def test_a_patient_who_prefers_spanish_gets_it_after_sign_in(practice, make_pati
     assert "Citas" in client.get("/portal/appointments/").content.decode()
 
 
-def test_emails_follow_the_patients_language(practice, make_patient, spanish_speakers, mailoutbox,
-                                            send_outbox):
+def test_emails_follow_the_patients_language(
+    practice, make_patient, spanish_speakers, mailoutbox, send_outbox
+):
     lucia = make_patient(first_name="Lucía")
     username = access_provide(patient=lucia, actor=STAFF).username
     CsrfClient(HTTP_ACCEPT_LANGUAGE="en").submit("/portal/forgot/", {"username": username})
@@ -119,8 +139,9 @@ def test_emails_follow_the_patients_language(practice, make_patient, spanish_spe
     assert "Su código de restablecimiento: " in mail.body and "reset code" not in mail.body
 
 
-def test_reset_email_in_the_language_of_the_page_when_the_patient_has_none(practice, complete_patient,
-                                                                          mailoutbox, send_outbox):
+def test_reset_email_in_the_language_of_the_page_when_the_patient_has_none(
+    practice, complete_patient, mailoutbox, send_outbox
+):
     username = access_provide(patient=complete_patient, actor=STAFF).username
     CsrfClient(HTTP_ACCEPT_LANGUAGE="es").submit("/portal/forgot/", {"username": username})
     send_outbox()
@@ -131,23 +152,30 @@ def test_printed_letter_is_in_the_patients_language(practice, make_patient, span
     lucia = make_patient(first_name="Lucía")
     credentials = access_provide(patient=lucia, actor=STAFF)
     pdf = access_printout(patient=lucia, actor=STAFF, password=credentials.password)
-    text = subprocess.run(["pdftotext", "-q", "-", "-"], input=pdf, capture_output=True,
-                          check=True).stdout.decode()
+    text = subprocess.run(
+        ["pdftotext", "-q", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
     assert "Acceso en línea" in text and "Contraseña:" in text and "Usuario:" in text
     assert credentials.username in text and "Online Access" not in text
     other = make_patient(first_name="Maria")
     credentials = access_provide(patient=other, actor=STAFF)
     pdf = access_printout(patient=other, actor=STAFF, password=credentials.password)
-    english = subprocess.run(["pdftotext", "-q", "-", "-"], input=pdf, capture_output=True,
-                             check=True).stdout.decode()
+    english = subprocess.run(
+        ["pdftotext", "-q", "-", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
     assert "Online Access" in english
 
 
-def test_invite_rule_sends_its_spanish_text_to_spanish_speakers(practice, admin, make_patient,
-                                                                spanish_speakers, mailoutbox):
+def test_invite_rule_sends_its_spanish_text_to_spanish_speakers(
+    practice, admin, make_patient, spanish_speakers, mailoutbox
+):
     rule = invite_rule_create(actor=STAFF, timing="before", enabled=True)
-    invite_rule_update(rule=rule, actor=STAFF, subject_es="Su cita en [OfficeName]",
-                       body_es="Hola [NameF]: su usuario es [UserName].\n[ActivationLink]\n")
+    invite_rule_update(
+        rule=rule,
+        actor=STAFF,
+        subject_es="Su cita en [OfficeName]",
+        body_es="Hola [NameF]: su usuario es [UserName].\n[ActivationLink]\n",
+    )
     lucia, maria = make_patient(first_name="Lucía"), make_patient(first_name="Maria")
     for patient in (lucia, maria):
         Appointment.objects.create(patient=patient, start=NOW + 2 * DAY, status="scheduled")
@@ -159,8 +187,9 @@ def test_invite_rule_sends_its_spanish_text_to_spanish_speakers(practice, admin,
     assert english.subject == rule.subject.replace("[OfficeName]", practice.practice_name)
 
 
-def test_a_rule_without_spanish_text_sends_its_one_text_to_everyone(practice, admin, make_patient,
-                                                                    spanish_speakers, mailoutbox):
+def test_a_rule_without_spanish_text_sends_its_one_text_to_everyone(
+    practice, admin, make_patient, spanish_speakers, mailoutbox
+):
     rule = invite_rule_create(actor=STAFF, timing="before", enabled=True)
     lucia = make_patient(first_name="Lucía")
     Appointment.objects.create(patient=lucia, start=NOW + 2 * DAY, status="scheduled")
@@ -184,12 +213,17 @@ def test_bulk_letters_each_in_its_patients_language(practice, make_patient, span
 
     day = datetime.date(2026, 3, 4)
     for name in ("Lucía", "Maria"):
-        Appointment.objects.create(patient=make_patient(first_name=name),
-                                   start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC))
+        Appointment.objects.create(
+            patient=make_patient(first_name=name),
+            start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC),
+        )
     out = io.BytesIO()
     bulk_grant(criteria=Criteria(start=day, end=day, no_access_only=True), actor=STAFF, target=out)
-    pages = subprocess.run(["pdftotext", "-q", "-", "-"], input=out.getvalue(), capture_output=True,
-                           check=True).stdout.decode().split("\f")
+    pages = (
+        subprocess.run(["pdftotext", "-q", "-", "-"], input=out.getvalue(), capture_output=True, check=True)
+        .stdout.decode()
+        .split("\f")
+    )
     spanish = next(page for page in pages if "Lucía" in page)
     english = next(page for page in pages if "Maria" in page)
     assert "Acceso en línea" in spanish and "Online Access" in english

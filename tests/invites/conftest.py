@@ -23,8 +23,9 @@ def after_rule(practice, admin):
 @pytest.fixture
 def appointment_in(complete_patient):
     def make(delta: datetime.timedelta, patient=None, status="scheduled") -> Appointment:
-        return Appointment.objects.create(patient=patient or complete_patient, start=NOW + delta,
-                                          status=status)
+        return Appointment.objects.create(
+            patient=patient or complete_patient, start=NOW + delta, status=status
+        )
 
     return make
 

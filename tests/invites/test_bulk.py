@@ -28,8 +28,9 @@ def family(make_patient):
     has_access = make_patient(first_name="Online")
     later = make_patient(first_name="Later")
     for patient in (ready, no_email, has_access):
-        Appointment.objects.create(patient=patient, start=datetime.datetime(
-            2026, 3, 4, 15, tzinfo=datetime.UTC))
+        Appointment.objects.create(
+            patient=patient, start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC)
+        )
     Appointment.objects.create(patient=later, start=datetime.datetime(2026, 3, 9, tzinfo=datetime.UTC))
     access_provide(patient=has_access, actor=Actor.system("t"))
     return ready, no_email, has_access
@@ -38,7 +39,10 @@ def family(make_patient):
 def test_dry_run_lists_who_would_be_skipped_and_why(practice, family, before_rule):
     rows = bulk_plan(action="grant", criteria=Criteria(DAY, DAY), rule=None)
     assert {(r.patient.first_name, r.reason) for r in rows} == {
-        ("Ready", ""), ("Noemail", "no email"), ("Online", "already has online access")}
+        ("Ready", ""),
+        ("Noemail", "no email"),
+        ("Online", "already has online access"),
+    }
     rows = bulk_plan(action="invite", criteria=CRITERIA, rule=before_rule)
     assert {(r.patient.first_name, r.reason) for r in rows} == {("Ready", ""), ("Noemail", "no email")}
     assert not Invite.objects.exists() and PortalAccount.objects.count() == 1
@@ -75,8 +79,9 @@ def _letters(out: io.BytesIO) -> dict[str, str]:
     return found
 
 
-def test_interrupted_grant_keeps_each_grant_and_a_rerun_prints_the_owed_letters(practice, family,
-                                                                                  make_patient):
+def test_interrupted_grant_keeps_each_grant_and_a_rerun_prints_the_owed_letters(
+    practice, family, make_patient
+):
     """SPEC Q3: each grant commits on its own; the letters of a stopped run
     are owed, and the next run gives those patients a new one-time password
     (nobody saw the old one) instead of skipping them as "already online"."""
@@ -157,8 +162,9 @@ def read_only_folder(tmp_path):
         subprocess.run(["chattr", "-i", str(folder)], check=True)
 
 
-def test_cli_grant_into_a_read_only_folder_is_refused_before_anyone_is_granted(practice, family,
-                                                                                 read_only_folder):
+def test_cli_grant_into_a_read_only_folder_is_refused_before_anyone_is_granted(
+    practice, family, read_only_folder
+):
     target = read_only_folder / "letters.pdf"
     with pytest.raises(CommandError) as refused:
         call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "-o", str(target))
@@ -174,19 +180,26 @@ def test_cli_grant_stopped_midway_leaves_no_file_with_passwords(practice, family
 
     monkeypatch.setattr(bulk_module, "letters_pdf", stop)
     with pytest.raises(KeyboardInterrupt):
-        call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04",
-                     "-o", str(tmp_path / "letters.pdf"))
+        call_command(
+            "bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "-o", str(tmp_path / "letters.pdf")
+        )
     assert list(tmp_path.iterdir()) == []
     monkeypatch.undo()
-    call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04",
-                 "-o", str(tmp_path / "letters.pdf"))
+    call_command(
+        "bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "-o", str(tmp_path / "letters.pdf")
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["letters.pdf"]
     assert len(PdfReader(tmp_path / "letters.pdf").pages) == 1  # the owed letter, new password
 
 
 def test_web_dry_run_then_invite_run_shows_progress(desk_client, practice, family, before_rule):
-    form = {"action": "invite", "start": "2026-03-04", "end": "2026-03-04", "no_access_only": "on",
-            "rule": str(before_rule.pk)}
+    form = {
+        "action": "invite",
+        "start": "2026-03-04",
+        "end": "2026-03-04",
+        "no_access_only": "on",
+        "rule": str(before_rule.pk),
+    }
     page = desk_client.submit("/staff/invites/bulk/", {**form, "dry_run": "1"}).content.decode()
     assert "Skipped: no email" in page and "Run for 1 patient" in page
     response = desk_client.submit("/staff/invites/bulk/", {**form, "run": "1"})
@@ -199,8 +212,10 @@ def test_web_dry_run_then_invite_run_shows_progress(desk_client, practice, famil
 
 
 def test_web_form_errors_are_messages(desk_client, practice):
-    page = desk_client.submit("/staff/invites/bulk/", {
-        "action": "invite", "start": "2026-03-05", "end": "2026-03-04", "dry_run": "1"}).content.decode()
+    page = desk_client.submit(
+        "/staff/invites/bulk/",
+        {"action": "invite", "start": "2026-03-05", "end": "2026-03-04", "dry_run": "1"},
+    ).content.decode()
     assert "The end date is before the start date." in page
     assert "Choose the invite rule whose email text to send." in page
 
@@ -209,9 +224,11 @@ def test_page_and_command_take_the_same_window(desk_client, practice, family, mo
     """One rule (invites.bulk.bulk_window_refusal): a reversed window is refused
     by the page and by `molar bulk`, each in its own words; the year limit is
     the page's (its dry run is one request), the command takes longer runs."""
+
     def page(start, end):
-        return desk_client.submit("/staff/invites/bulk/", {
-            "action": "grant", "start": start, "end": end, "dry_run": "1"}).content.decode()
+        return desk_client.submit(
+            "/staff/invites/bulk/", {"action": "grant", "start": start, "end": end, "dry_run": "1"}
+        ).content.decode()
 
     assert "The end date is before the start date." in page("2026-03-05", "2026-03-04")
     with pytest.raises(CommandError, match="^--to is before --from.$"):
@@ -220,8 +237,9 @@ def test_page_and_command_take_the_same_window(desk_client, practice, family, mo
     assert "Choose at most one year of appointments." not in page("2026-01-01", "2027-01-02")
     call_command("bulk", "grant", "--from", "2026-01-01", "--to", "2027-01-03", "--dry-run")
     seen = []
-    monkeypatch.setattr("molar.invites.bulk.window_refusal",
-                        lambda start, end, **rule: seen.append(rule["most_days"]))
+    monkeypatch.setattr(
+        "molar.invites.bulk.window_refusal", lambda start, end, **rule: seen.append(rule["most_days"])
+    )
     page("2026-03-04", "2026-03-04")
     call_command("bulk", "grant", "--from", "2026-03-04", "--to", "2026-03-04", "--dry-run")
     assert seen == [366, None]

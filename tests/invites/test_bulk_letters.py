@@ -31,8 +31,9 @@ def seen(make_patient):
     ready = make_patient(first_name="Ready")
     no_email = make_patient(first_name="Noemail", email="")
     for patient in (ready, no_email):
-        Appointment.objects.create(patient=patient,
-                                   start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC))
+        Appointment.objects.create(
+            patient=patient, start=datetime.datetime(2026, 3, 4, 15, tzinfo=datetime.UTC)
+        )
     return ready, no_email
 
 

@@ -46,8 +46,9 @@ def test_each_rule_appointment_invite_is_recorded_once(before_rule, appointment_
     assert Invite.objects.count() == 1 and len(mailoutbox) == 1
 
 
-def test_invite_grants_access_with_a_one_time_password(before_rule, appointment_in, mailoutbox,
-                                                        complete_patient):
+def test_invite_grants_access_with_a_one_time_password(
+    before_rule, appointment_in, mailoutbox, complete_patient
+):
     appointment_in(2 * DAY)
     run()
     account = PortalAccount.objects.get(patient=complete_patient)
@@ -58,8 +59,9 @@ def test_invite_grants_access_with_a_one_time_password(before_rule, appointment_
     assert "[" not in body  # every tag replaced
 
 
-def test_password_tag_carries_the_one_time_password(before_rule, appointment_in, mailoutbox,
-                                                     complete_patient):
+def test_password_tag_carries_the_one_time_password(
+    before_rule, appointment_in, mailoutbox, complete_patient
+):
     before_rule.body = "User [UserName] Password [Password] at [ApptDate] [ApptTime] [Bogus]"
     before_rule.save()
     appointment_in(2 * DAY)
@@ -71,8 +73,9 @@ def test_password_tag_carries_the_one_time_password(before_rule, appointment_in,
     assert "March 4, 2026" in body
 
 
-def test_patient_with_own_password_gets_masked_credentials(before_rule, appointment_in, mailoutbox,
-                                                           complete_patient):
+def test_patient_with_own_password_gets_masked_credentials(
+    before_rule, appointment_in, mailoutbox, complete_patient
+):
     access_provide(patient=complete_patient, actor=Actor.system("t"))
     PortalAccount.objects.update(require_password_change=False, username="Mariana4242")
     before_rule.mode = "every_appointment"
@@ -80,19 +83,22 @@ def test_patient_with_own_password_gets_masked_credentials(before_rule, appointm
     before_rule.save()
     appointment_in(2 * DAY)
     run()
-    assert mailoutbox[0].body == ("User M*******2 Password ******* Link "
-                                  "https://portal.harbordental.example/")
+    assert mailoutbox[0].body == ("User M*******2 Password ******* Link https://portal.harbordental.example/")
 
 
-@pytest.mark.parametrize(("setup", "reason"), [
-    (lambda p, s: s.__class__.objects.update(portal_enabled=False), "Patient Portal is not enabled"),
-    (lambda p, s: s.__class__.objects.update(practice_email=""), "no practice email"),
-    (lambda p, s: p.__class__.objects.filter(pk=p.pk).update(email=""), "no email"),
-    (lambda p, s: p.__class__.objects.filter(pk=p.pk).update(address1=""), "missing address line 1"),
-    (lambda p, s: p.__class__.objects.filter(pk=p.pk).update(status="archived"), "patient is archived"),
-])
-def test_skipped_invites_say_why(before_rule, appointment_in, complete_patient, practice, mailoutbox,
-                                 setup, reason):
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [
+        (lambda p, s: s.__class__.objects.update(portal_enabled=False), "Patient Portal is not enabled"),
+        (lambda p, s: s.__class__.objects.update(practice_email=""), "no practice email"),
+        (lambda p, s: p.__class__.objects.filter(pk=p.pk).update(email=""), "no email"),
+        (lambda p, s: p.__class__.objects.filter(pk=p.pk).update(address1=""), "missing address line 1"),
+        (lambda p, s: p.__class__.objects.filter(pk=p.pk).update(status="archived"), "patient is archived"),
+    ],
+)
+def test_skipped_invites_say_why(
+    before_rule, appointment_in, complete_patient, practice, mailoutbox, setup, reason
+):
     appointment_in(2 * DAY)
     setup(complete_patient, practice)
     run()
@@ -101,8 +107,9 @@ def test_skipped_invites_say_why(before_rule, appointment_in, complete_patient, 
     assert mailoutbox == []
 
 
-def test_until_visit_mode_stops_after_a_portal_visit(before_rule, appointment_in, complete_patient,
-                                                     mailoutbox):
+def test_until_visit_mode_stops_after_a_portal_visit(
+    before_rule, appointment_in, complete_patient, mailoutbox
+):
     access_provide(patient=complete_patient, actor=Actor.system("t"))
     PortalAccount.objects.update(last_login=NOW - DAY)
     appointment_in(2 * DAY)
@@ -124,8 +131,7 @@ def test_no_visit_in_days_mode(before_rule, appointment_in, complete_patient, ma
     assert Invite.objects.filter(status="sent").count() == 1
 
 
-def test_access_removed_by_staff_is_not_regranted(before_rule, appointment_in, complete_patient,
-                                                   mailoutbox):
+def test_access_removed_by_staff_is_not_regranted(before_rule, appointment_in, complete_patient, mailoutbox):
     access_provide(patient=complete_patient, actor=Actor.system("t"))
     access_remove(patient=complete_patient, actor=Actor.system("t"))
     appointment_in(2 * DAY)
@@ -134,8 +140,7 @@ def test_access_removed_by_staff_is_not_regranted(before_rule, appointment_in, c
     assert not PortalAccount.objects.get().has_access
 
 
-def test_family_sharing_an_address_gets_one_email(before_rule, appointment_in, make_patient,
-                                                  mailoutbox):
+def test_family_sharing_an_address_gets_one_email(before_rule, appointment_in, make_patient, mailoutbox):
     mother = make_patient(first_name="Maria", email="family@example.com")
     son = make_patient(first_name="Leo", email="FAMILY@example.com")
     appointment_in(2 * DAY, patient=mother)
@@ -148,8 +153,9 @@ def test_family_sharing_an_address_gets_one_email(before_rule, appointment_in, m
     assert body.count("/activate/") == 2
 
 
-def test_smtp_failure_is_retried_with_growing_delays_then_failed(before_rule, appointment_in,
-                                                                 mailoutbox, monkeypatch):
+def test_smtp_failure_is_retried_with_growing_delays_then_failed(
+    before_rule, appointment_in, mailoutbox, monkeypatch
+):
     from django.core.mail import EmailMessage
 
     def broken(self, fail_silently=False):
@@ -195,9 +201,9 @@ def test_permanent_refusal_fails_at_once(before_rule, appointment_in, monkeypatc
     assert invite.status == "failed" and invite.reason.startswith("refused by the mail server")
 
 
-def test_an_unexpected_error_fails_one_invite_and_the_queue_goes_on(before_rule, appointment_in,
-                                                                    make_patient, mailoutbox,
-                                                                    monkeypatch):
+def test_an_unexpected_error_fails_one_invite_and_the_queue_goes_on(
+    before_rule, appointment_in, make_patient, mailoutbox, monkeypatch
+):
     from molar.invites import delivery
 
     broken = make_patient(first_name="Broken", email="broken@example.com")

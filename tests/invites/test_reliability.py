@@ -151,9 +151,17 @@ def mail_server(email_in_memory, settings):
 
 def patient_fields(number: int) -> dict:
     """Every P3 field filled; a distinct email each."""
-    return dict(first_name="Maria", last_name=f"Lopez{number}", address1="12 Harbor Lane",
-                city="Portland", state="ME", zip="04101", birth_date=datetime.date(1984, 3, 12),
-                wireless_phone="207-555-0101", email=f"patient{number}@example.test")
+    return dict(
+        first_name="Maria",
+        last_name=f"Lopez{number}",
+        address1="12 Harbor Lane",
+        city="Portland",
+        state="ME",
+        zip="04101",
+        birth_date=datetime.date(1984, 3, 12),
+        wireless_phone="207-555-0101",
+        email=f"patient{number}@example.test",
+    )
 
 
 def due_invites(count: int) -> set[str]:
@@ -179,7 +187,8 @@ def attempts() -> list[int]:
 
 
 def test_mail_server_down_at_first_then_each_invite_arrives_exactly_once(
-        mail_server, before_rule, appointment_in, make_patient):
+    mail_server, before_rule, appointment_in, make_patient
+):
     singles = [make_patient(first_name=name) for name in ("Ana", "Ben", "Cleo")]
     family = [make_patient(first_name=name, email="family@example.test") for name in ("Dora", "Eli")]
     for patient in [*singles, *family]:
@@ -215,8 +224,9 @@ def test_mail_server_down_at_first_then_each_invite_arrives_exactly_once(
         assert len(tokens) == 5 and all(activation_find(token) for token in tokens)
 
 
-def test_reply_to_data_lost_in_a_timeout_is_not_sent_again(mail_server, before_rule, appointment_in,
-                                                          settings):
+def test_reply_to_data_lost_in_a_timeout_is_not_sent_again(
+    mail_server, before_rule, appointment_in, settings
+):
     # The server has the whole message but its "250" comes after the client
     # gave up: delivery is unknown, as after a crash mid-send (SPEC I4).
     settings.EMAIL_TIMEOUT = 0.5
@@ -233,7 +243,8 @@ def test_reply_to_data_lost_in_a_timeout_is_not_sent_again(mail_server, before_r
 
 
 def test_mail_server_that_hangs_up_after_each_message_gets_every_invite_once(
-        mail_server, before_rule, appointment_in, make_patient):
+    mail_server, before_rule, appointment_in, make_patient
+):
     # A connection kept open from the previous email would fail at MAIL FROM
     # and count as "delivery unknown" although nothing went out.
     mail_server.up()
@@ -260,15 +271,28 @@ def start_molar(mail_server, settings, tmp_path):
     returns the process (output in tmp_path). Stopped at the end whatever happens."""
     started = []
     env = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "TZ") if name in os.environ}
-    env.update(DJANGO_SETTINGS_MODULE="molar.settings", MOLAR_HOME=str(tmp_path),
-               SECRET_KEY=settings.SECRET_KEY, DATABASE_URL=database_url(), LOG_LEVEL="WARNING",
-               EMAIL_HOST=HOST, EMAIL_PORT=str(mail_server.port), PYTHONUNBUFFERED="1")
+    env.update(
+        DJANGO_SETTINGS_MODULE="molar.settings",
+        MOLAR_HOME=str(tmp_path),
+        SECRET_KEY=settings.SECRET_KEY,
+        DATABASE_URL=database_url(),
+        LOG_LEVEL="WARNING",
+        EMAIL_HOST=HOST,
+        EMAIL_PORT=str(mail_server.port),
+        PYTHONUNBUFFERED="1",
+    )
 
     def start(*args: str) -> subprocess.Popen:
         number = len(started)
         with open(tmp_path / f"{number}.out", "w") as out, open(tmp_path / f"{number}.err", "w") as err:
-            process = subprocess.Popen([sys.executable, "-c", MOLAR, *args], cwd=PROJECT, env=env,
-                                       stdin=subprocess.DEVNULL, stdout=out, stderr=err)
+            process = subprocess.Popen(
+                [sys.executable, "-c", MOLAR, *args],
+                cwd=PROJECT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+            )
         process.number = number
         started.append(process)
         return process
@@ -290,8 +314,9 @@ def finished(process: subprocess.Popen, tmp_path: Path) -> str:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_send_a_thousand_due_invites_exactly_once(mail_server, before_rule,
-                                                              start_molar, tmp_path):
+def test_two_workers_send_a_thousand_due_invites_exactly_once(
+    mail_server, before_rule, start_molar, tmp_path
+):
     mail_server.up()
     addresses = due_invites(1000)
 
@@ -311,8 +336,9 @@ def test_two_workers_send_a_thousand_due_invites_exactly_once(mail_server, befor
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_worker_killed_mid_send_the_next_sends_the_rest_none_twice(mail_server, before_rule,
-                                                                   start_molar, tmp_path):
+def test_worker_killed_mid_send_the_next_sends_the_rest_none_twice(
+    mail_server, before_rule, start_molar, tmp_path
+):
     mail_server.up()
     addresses = due_invites(300)
     killed = []

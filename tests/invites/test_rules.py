@@ -19,14 +19,18 @@ def test_add_before_and_after_create_spec_defaults(admin_client, practice):
 def test_mode_labels_are_spec_words(admin_client, practice):
     admin_client.submit("/staff/invites/rules/add/before/")
     page = admin_client.get(f"/staff/invites/rules/{InviteRule.objects.get().pk}/").content.decode()
-    for label in ("Invite until patient visits Portal", "Invite once per appointment",
-                  "Invite once per appointment if patient has not visited Portal in N days"):
+    for label in (
+        "Invite until patient visits Portal",
+        "Invite once per appointment",
+        "Invite once per appointment if patient has not visited Portal in N days",
+    ):
         assert label in page
 
 
 def form(rule, **changes):
-    data = {f: getattr(rule, f) for f in ("timing", "days", "hours", "mode", "revisit_days",
-                                           "subject", "body")}
+    data = {
+        f: getattr(rule, f) for f in ("timing", "days", "hours", "mode", "revisit_days", "subject", "body")
+    }
     data["enabled"] = "on" if rule.enabled else ""
     data.update(changes)
     return {k: v for k, v in data.items() if v != ""}
@@ -38,12 +42,15 @@ def rule(admin_client, practice):
     return InviteRule.objects.get()
 
 
-@pytest.mark.parametrize(("changes", "message"), [
-    ({"days": "366"}, "Days must be less than 366."),
-    ({"subject": "   "}, "This field is required."),
-    ({"body": ""}, "This field is required."),
-    ({"hours": "-1"}, "Ensure this value is greater than or equal to 0."),
-])
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"days": "366"}, "Days must be less than 366."),
+        ({"subject": "   "}, "This field is required."),
+        ({"body": ""}, "This field is required."),
+        ({"hours": "-1"}, "Ensure this value is greater than or equal to 0."),
+    ],
+)
 def test_bad_rule_input_is_refused_with_a_message(admin_client, rule, changes, message):
     page = admin_client.submit(f"/staff/invites/rules/{rule.pk}/", form(rule, **changes))
     assert message in page.content.decode()
@@ -67,8 +74,9 @@ def test_enabling_needs_the_portal_switch(admin_client, rule, practice):
 
 
 def test_unknown_tags_are_flagged_when_saved(admin_client, rule):
-    response = admin_client.submit(f"/staff/invites/rules/{rule.pk}/",
-                                   form(rule, body="Hello [NameF] [FirstName]"), follow=True)
+    response = admin_client.submit(
+        f"/staff/invites/rules/{rule.pk}/", form(rule, body="Hello [NameF] [FirstName]"), follow=True
+    )
     assert "Unknown tag [FirstName] will be sent as typed." in response.content.decode()
     rule.refresh_from_db()
     assert rule.body == "Hello [NameF] [FirstName]"
@@ -107,8 +115,14 @@ def test_api_lists_invites_by_status_and_patient(desk_api, rule, complete_patien
     when = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
     for patient, status in ((complete_patient, "sent"), (other, "skipped")):
         appointment = Appointment.objects.create(patient=patient, start=when)
-        Invite.objects.create(rule=rule, appointment=appointment, patient=patient, status=status,
-                              next_attempt_at=when, reason="no email" if status == "skipped" else "")
+        Invite.objects.create(
+            rule=rule,
+            appointment=appointment,
+            patient=patient,
+            status=status,
+            next_attempt_at=when,
+            reason="no email" if status == "skipped" else "",
+        )
     assert len(desk_api.get("/invites").json()) == 2
     assert [i["status"] for i in desk_api.get("/invites?status=skipped").json()] == ["skipped"]
     assert [i["patient_id"] for i in desk_api.get(f"/invites?patient={other.pk}").json()] == [other.pk]
@@ -121,11 +135,19 @@ def test_staff_invite_page_filters_and_shows_reasons(desk_client, rule, complete
 
     when = datetime.datetime(2026, 3, 1, tzinfo=datetime.UTC)
     appointment = Appointment.objects.create(patient=complete_patient, start=when)
-    Invite.objects.create(rule=rule, appointment=appointment, patient=complete_patient,
-                          status="skipped", reason="missing address line 1", next_attempt_at=when)
+    Invite.objects.create(
+        rule=rule,
+        appointment=appointment,
+        patient=complete_patient,
+        status="skipped",
+        reason="missing address line 1",
+        next_attempt_at=when,
+    )
     page = desk_client.get("/staff/invites/", {"status": "skipped"}).content.decode()
     assert "missing address line 1" in page
-    assert "missing address line 1" not in desk_client.get(
-        "/staff/invites/", {"status": "sent"}).content.decode()
+    assert (
+        "missing address line 1"
+        not in desk_client.get("/staff/invites/", {"status": "sent"}).content.decode()
+    )
     access_page = desk_client.get(f"/staff/patients/{complete_patient.pk}/portal-access/")
     assert "missing address line 1" in access_page.content.decode()

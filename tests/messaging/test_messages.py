@@ -22,8 +22,9 @@ def start(client, subject=SUBJECT, body=BODY):
 @pytest.fixture
 def child(make_patient, complete_patient):
     kid = make_patient(first_name="Sofía", email="")
-    GuardianLink.objects.create(patient=kid, guardian=complete_patient, relationship="Mother",
-                                is_guardian=True)
+    GuardianLink.objects.create(
+        patient=kid, guardian=complete_patient, relationship="Mother", is_guardian=True
+    )
     return kid
 
 
@@ -56,8 +57,9 @@ def test_patient_replies_in_the_thread(patient_client, complete_patient):
     assert "Also a slight fever." in patient_client.get(f"/portal/messages/{thread.pk}/").content.decode()
 
 
-def test_notice_email_has_no_message_text_and_no_subject(patient_client, desk_client, complete_patient,
-                                                          mailoutbox, send_outbox):
+def test_notice_email_has_no_message_text_and_no_subject(
+    patient_client, desk_client, complete_patient, mailoutbox, send_outbox
+):
     start(patient_client)
     thread = Thread.objects.get()
     desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": ANSWER})
@@ -65,8 +67,10 @@ def test_notice_email_has_no_message_text_and_no_subject(patient_client, desk_cl
     send_outbox()
     [mail] = mailoutbox
     assert mail.to == [complete_patient.email]
-    assert mail.body == ("You have a new message from Harbor Family Dental. "
-                         "Sign in to read it: https://portal.harbordental.example/\n")
+    assert mail.body == (
+        "You have a new message from Harbor Family Dental. "
+        "Sign in to read it: https://portal.harbordental.example/\n"
+    )
     for secret in (SUBJECT, ANSWER, BODY, "extraction", complete_patient.last_name):
         assert secret not in mail.body and secret not in mail.subject
 
@@ -78,8 +82,9 @@ def test_audit_rows_hold_ids_never_text(patient_client, desk_client):
         assert "extraction" not in str(event.detail) and "salt" not in str(event.detail)
 
 
-def test_representative_writes_for_a_child_after_switching(patient_client, desk_client, complete_patient,
-                                                           child, mailoutbox, send_outbox):
+def test_representative_writes_for_a_child_after_switching(
+    patient_client, desk_client, complete_patient, child, mailoutbox, send_outbox
+):
     patient_client.submit("/portal/switch/", {"patient": child.pk})
     start(patient_client, subject="Sofía's loose tooth", body="Her front tooth is loose.")
     thread = Thread.objects.get()
@@ -90,8 +95,10 @@ def test_representative_writes_for_a_child_after_switching(patient_client, desk_
     event = AuditEvent.objects.filter(action="message_sent").get()
     assert event.patient_id == child.pk and event.actor_id == complete_patient.pk
     assert event.actor_type == "representative" and event.detail["representative_id"] == complete_patient.pk
-    assert f"{complete_patient.full_name} (for Sofía)" in desk_client.get(
-        f"/staff/messages/{thread.pk}/").content.decode()
+    assert (
+        f"{complete_patient.full_name} (for Sofía)"
+        in desk_client.get(f"/staff/messages/{thread.pk}/").content.decode()
+    )
 
     # The child has no email: the notice goes to the representative who wrote.
     desk_client.submit(f"/staff/messages/{thread.pk}/", {"body": "Bring her in on Monday."})
@@ -153,13 +160,16 @@ def test_clerk_gets_403_on_the_inbox(clerk_client, patient_client):
     assert event.patient_id is None  # a thread id is not a patient id
 
 
-@pytest.mark.parametrize(("subject", "body", "problem"), [
-    (SUBJECT, "", "Write a message before sending."),
-    (SUBJECT, "   \n  ", "Write a message before sending."),
-    (SUBJECT, "x" * 5001, "A message can be at most 5,000 characters; this one has 5,001."),
-    ("", BODY, "Give your message a subject."),
-    ("s" * 201, BODY, "The subject can be at most 200 characters; this one has 201."),
-])
+@pytest.mark.parametrize(
+    ("subject", "body", "problem"),
+    [
+        (SUBJECT, "", "Write a message before sending."),
+        (SUBJECT, "   \n  ", "Write a message before sending."),
+        (SUBJECT, "x" * 5001, "A message can be at most 5,000 characters; this one has 5,001."),
+        ("", BODY, "Give your message a subject."),
+        ("s" * 201, BODY, "The subject can be at most 200 characters; this one has 201."),
+    ],
+)
 def test_bad_new_message_is_refused_and_nothing_saved(patient_client, subject, body, problem):
     response = start(patient_client, subject=subject, body=body)
     assert response.status_code == 200 and problem in response.content.decode()
@@ -169,8 +179,10 @@ def test_bad_new_message_is_refused_and_nothing_saved(patient_client, subject, b
 def test_bad_replies_are_refused_on_both_sides(patient_client, desk_client):
     start(patient_client)
     thread = Thread.objects.get()
-    for client, url in ((patient_client, f"/portal/messages/{thread.pk}/"),
-                        (desk_client, f"/staff/messages/{thread.pk}/")):
+    for client, url in (
+        (patient_client, f"/portal/messages/{thread.pk}/"),
+        (desk_client, f"/staff/messages/{thread.pk}/"),
+    ):
         assert "Write a message before sending." in client.submit(url, {"body": ""}).content.decode()
         too_long = client.submit(url, {"body": "y" * 5001}).content.decode()
         assert "at most 5,000 characters" in too_long
@@ -202,9 +214,14 @@ def _history(patient, n: int) -> Thread:
     """A thread with n messages, alternating sides, plus n // 5 other threads."""
     thread = Thread.objects.create(patient=patient, subject="Long one")
     Message.objects.bulk_create(
-        Message(thread=thread, body=f"Message {i}", author_kind="staff" if i % 2 else "patient",
-                author_label="Front desk" if i % 2 else patient.full_name)
-        for i in range(n))
+        Message(
+            thread=thread,
+            body=f"Message {i}",
+            author_kind="staff" if i % 2 else "patient",
+            author_label="Front desk" if i % 2 else patient.full_name,
+        )
+        for i in range(n)
+    )
     for i in range(n // 5):
         other = Thread.objects.create(patient=patient, subject=f"Other {i}")
         Message.objects.create(thread=other, body="hi", author_kind="patient", author_label="x")
@@ -218,14 +235,19 @@ def _queries(client, url: str) -> int:
     return len(captured)
 
 
-def test_message_pages_make_the_same_number_of_queries_for_5_and_50(patient_client, desk_client,
-                                                                    complete_patient):
+def test_message_pages_make_the_same_number_of_queries_for_5_and_50(
+    patient_client, desk_client, complete_patient
+):
     counts = []
     for n in (5, 50):
         Thread.objects.all().delete()
         thread = _history(complete_patient, n)
-        urls = [(patient_client, "/portal/messages/"), (patient_client, f"/portal/messages/{thread.pk}/"),
-                (desk_client, "/staff/messages/"), (desk_client, f"/staff/messages/{thread.pk}/")]
+        urls = [
+            (patient_client, "/portal/messages/"),
+            (patient_client, f"/portal/messages/{thread.pk}/"),
+            (desk_client, "/staff/messages/"),
+            (desk_client, f"/staff/messages/{thread.pk}/"),
+        ]
         counts.append([_queries(client, url) for client, url in urls])
     assert counts[0] == counts[1]
 
@@ -248,8 +270,7 @@ def test_unknown_thread_is_404_for_staff(desk_client, practice):
     assert desk_client.get("/staff/messages/999999/").status_code == 404
 
 
-def test_refused_notice_is_audited_and_the_answer_kept(patient_client, desk_client, monkeypatch,
-                                                       send_outbox):
+def test_refused_notice_is_audited_and_the_answer_kept(patient_client, desk_client, monkeypatch, send_outbox):
     import smtplib
 
     from django.core.mail import EmailMessage

@@ -15,8 +15,9 @@ from molar.portal.services import SignInFailed, portal_sign_in
 from tests.conftest import CsrfClient, signed_in
 
 # Open Dental's own test (schema file): password " " with an empty salt.
-OD_VECTOR = ("SHA3_512$$J3k3VWdgC8ffI5EhDVNr8aNfrtYZqm+bwUDFSbTb"
-             "ArOodGBxByKJC8S1gRmJwNKO0omhhpjb6DWp8nBMlfm4cA==")
+OD_VECTOR = (
+    "SHA3_512$$J3k3VWdgC8ffI5EhDVNr8aNfrtYZqm+bwUDFSbTbArOodGBxByKJC8S1gRmJwNKO0omhhpjb6DWp8nBMlfm4cA=="
+)
 PASSWORD = "Harbor#Smile2019"
 
 
@@ -146,8 +147,9 @@ def test_an_account_the_sync_manages_follows_open_dental(od, sync):
     num = od.patient(FName="Ana")
     row = od.userweb(num, "Ana4821", sha3(PASSWORD, new_salt()))
     sync()
-    od.update("userweb", row, UserName="Ana5000", Password=sha3("Other#Pass1", new_salt()),
-              RequirePasswordChange=1)
+    od.update(
+        "userweb", row, UserName="Ana5000", Password=sha3("Other#Pass1", new_salt()), RequirePasswordChange=1
+    )
     assert sync().accounts == 1
     followed = account(num)
     assert followed.username == "Ana5000" and followed.check_password("Other#Pass1")
@@ -178,8 +180,7 @@ def test_a_username_clash_is_reported_not_resolved(od, sync, make_patient, front
     assert PortalAccount.objects.get(patient=other).username == "Ana4821"
 
 
-def test_an_unresolved_clash_stays_reported_when_userweb_is_unchanged(od, sync, make_patient,
-                                                                      monkeypatch):
+def test_an_unresolved_clash_stays_reported_when_userweb_is_unchanged(od, sync, make_patient, monkeypatch):
     import datetime
 
     from molar.opendental.models import SyncState

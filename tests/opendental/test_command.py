@@ -20,8 +20,10 @@ from tests.opendental.conftest import SERVER
 
 
 def snapshot():
-    return [list(m.objects.order_by("pk").values()) for m in (
-        Patient, Appointment, PortalAccount, AccessEvent, AuditEvent)]
+    return [
+        list(m.objects.order_by("pk").values())
+        for m in (Patient, Appointment, PortalAccount, AccessEvent, AuditEvent)
+    ]
 
 
 def refused(url: str, settings) -> str:
@@ -35,11 +37,20 @@ def refused(url: str, settings) -> str:
     return message
 
 
-@pytest.mark.parametrize("url", ["postgres://db/od", "mysql://127.0.0.1:3306/od", "mysql://root@/od",
-                                 "mysql://root@127.0.0.1:3306/", "mysql://root@127.0.0.1:notaport/od"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgres://db/od",
+        "mysql://127.0.0.1:3306/od",
+        "mysql://root@/od",
+        "mysql://root@127.0.0.1:3306/",
+        "mysql://root@127.0.0.1:notaport/od",
+    ],
+)
 def test_a_wrong_url_is_one_line_and_changes_nothing(url, settings, practice):
-    assert refused(url, settings) == ("OPENDENTAL_DATABASE_URL must look like "
-                                      "mysql://USER:PASSWORD@HOST:3306/DATABASE.")
+    assert refused(url, settings) == (
+        "OPENDENTAL_DATABASE_URL must look like mysql://USER:PASSWORD@HOST:3306/DATABASE."
+    )
 
 
 def test_without_a_url_the_command_says_what_to_set(settings, practice):
@@ -77,7 +88,8 @@ def test_missing_select_rights_are_one_line_and_change_nothing(od, user_without_
     url, name, _ = user_without_grants
     message = refused(url, settings)
     assert message.startswith(f"User {name} may not read ") or message.startswith(
-        "The Open Dental database at")
+        "The Open Dental database at"
+    )
     assert "grant SELECT" in message or "refused user" in message
 
 
@@ -88,8 +100,10 @@ def test_select_on_some_tables_only_names_the_first_missing_one(od, user_without
         for host in ("%", "localhost"):
             cursor.execute(f"GRANT SELECT ON `{database}`.preference TO %s@%s", (name, host))
     message = refused(url, settings)
-    assert message == (f"User {name} may not read table clinic in 127.0.0.1:3306/{database}: grant "
-                       "SELECT on the Open Dental tables the README lists.")
+    assert message == (
+        f"User {name} may not read table clinic in 127.0.0.1:3306/{database}: grant "
+        "SELECT on the Open Dental tables the README lists."
+    )
 
 
 def test_a_wrong_password_is_one_line(od, user_without_grants, settings):
@@ -115,7 +129,8 @@ def test_status_before_any_pass(db, settings, capsys):
     call_command("opendental", "status")
     assert capsys.readouterr().out.splitlines() == [
         "OPENDENTAL_DATABASE_URL is not set: the worker does not sync.",
-        "No Open Dental sync pass has run yet."]
+        "No Open Dental sync pass has run yet.",
+    ]
 
 
 def test_status_page_shows_the_last_pass(od, sync, front_desk):
@@ -218,7 +233,8 @@ def test_dashboard_does_not_offer_provide_access_to_a_patient_online_in_open_den
 
 
 def test_dashboard_says_online_instead_of_offering_access_to_a_patient_with_an_open_dental_account(
-        od, sync, front_desk):
+    od, sync, front_desk
+):
     ana = od.patient(FName="Ana")
     od.appointment(ana, AptStatus=2, AptDateTime="2025-01-06 09:00:00")
     od.userweb(ana, "Ana4821", "MD5$$" + "A" * 22 + "==")  # online, but no measure event in Open Dental

@@ -39,7 +39,8 @@ def test_api_refuses_changes_to_synced_fields(synced, desk_api):
     assert response.status_code == 422
     assert sorted(response.json()["errors"]) == [
         "city: Managed in Open Dental: change it there; the next sync brings it here.",
-        "first_name: Managed in Open Dental: change it there; the next sync brings it here."]
+        "first_name: Managed in Open Dental: change it there; the next sync brings it here.",
+    ]
     body = desk_api.get(f"/patients/{synced.pk}").json()
     assert body["managed_in_opendental"] and body["opendental_patnum"] == synced.od_pat_num
     assert body["first_name"] == "Leo"
@@ -51,8 +52,10 @@ def test_api_and_page_refuse_changes_to_synced_appointments(synced, desk_api, de
     appointment = Appointment.objects.get(patient=synced)
     response = desk_api.patch(f"/appointments/{appointment.pk}", json={"duration_minutes": 90})
     assert response.status_code == 422 and "Managed in Open Dental" in response.json()["errors"][0]
-    page = desk_client.submit(f"/staff/patients/{synced.pk}/appointments/{appointment.pk}/",
-                              {"start": "2027-01-01T09:00", "duration_minutes": "90", "status": "scheduled"})
+    page = desk_client.submit(
+        f"/staff/patients/{synced.pk}/appointments/{appointment.pk}/",
+        {"start": "2027-01-01T09:00", "duration_minutes": "90", "status": "scheduled"},
+    )
     assert "Managed in Open Dental" in page.content.decode()
     appointment.refresh_from_db()
     assert appointment.duration_minutes == 30

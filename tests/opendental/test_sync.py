@@ -21,34 +21,95 @@ OLD = "2025-01-02 03:04:05"  # a DateTStamp long before any pass (UTC)
 def family(od):
     """A practice with one clinic, two providers, a family of three and a guardian."""
     od.pref("EasyNoClinics", "0")
-    clinic = od.insert("clinic", Description="Harbor Downtown", Abbr="DT", Address="1 Main St",
-                       City="Portland", State="ME", Zip="04101", Phone="2075550199")
+    clinic = od.insert(
+        "clinic",
+        Description="Harbor Downtown",
+        Abbr="DT",
+        Address="1 Main St",
+        City="Portland",
+        State="ME",
+        Zip="04101",
+        Phone="2075550199",
+    )
     doc = od.provider(Abbr="DOC1", FName="Dana", LName="Reyes", Suffix="DDS")
     hyg = od.provider(Abbr="HYG1", FName="Hal", LName="Young", IsSecondary=1)
-    mom = od.patient(FName="Ana", LName="Ortega", MiddleI="L", Preferred="Annie", Gender=1,
-                     Birthdate="1980-05-06", Address="4 Pier Rd", Address2="Apt 2", City="Bath",
-                     State="ME", Zip="04530", HmPhone="2075550110", WkPhone="2075550112",
-                     WirelessPhone="2075550111", Email="ana@example.com", PriProv=doc,
-                     ClinicNum=clinic, Language="spa")
-    kid = od.patient(FName="Leo", LName="Ortega", Gender=0, Birthdate="2015-09-01", Guarantor=mom,
-                     ResponsParty=mom, PriProv=doc, ClinicNum=clinic, Language="eng")
-    grandpa = od.patient(FName="Raul", LName="Ortega", Gender=0, Birthdate="0001-01-01",
-                         Language="Klingon", Email=None, HmPhone=None)
+    mom = od.patient(
+        FName="Ana",
+        LName="Ortega",
+        MiddleI="L",
+        Preferred="Annie",
+        Gender=1,
+        Birthdate="1980-05-06",
+        Address="4 Pier Rd",
+        Address2="Apt 2",
+        City="Bath",
+        State="ME",
+        Zip="04530",
+        HmPhone="2075550110",
+        WkPhone="2075550112",
+        WirelessPhone="2075550111",
+        Email="ana@example.com",
+        PriProv=doc,
+        ClinicNum=clinic,
+        Language="spa",
+    )
+    kid = od.patient(
+        FName="Leo",
+        LName="Ortega",
+        Gender=0,
+        Birthdate="2015-09-01",
+        Guarantor=mom,
+        ResponsParty=mom,
+        PriProv=doc,
+        ClinicNum=clinic,
+        Language="eng",
+    )
+    grandpa = od.patient(
+        FName="Raul",
+        LName="Ortega",
+        Gender=0,
+        Birthdate="0001-01-01",
+        Language="Klingon",
+        Email=None,
+        HmPhone=None,
+    )
     od.insert("guardian", PatNumChild=kid, PatNumGuardian=grandpa, Relationship=4, IsGuardian=1)
     od.insert("guardian", PatNumChild=kid, PatNumGuardian=mom, Relationship=1, IsGuardian=0)
     visits = {
-        "scheduled": od.appointment(kid, AptStatus=1, Pattern="//XXXX//", ProvNum=doc,
-                                    AptDateTime="2026-12-01 09:30:00", ClinicNum=clinic),
-        "complete": od.appointment(kid, AptStatus=2, Pattern="XXX", ProvNum=doc, ProvHyg=hyg,
-                                   IsHygiene=1, AptDateTime="2026-07-01 14:00:00", ClinicNum=clinic),
-        "broken": od.appointment(mom, AptStatus=5, Pattern="XX", ProvNum=doc,
-                                 AptDateTime="2026-03-08 02:30:00"),
+        "scheduled": od.appointment(
+            kid,
+            AptStatus=1,
+            Pattern="//XXXX//",
+            ProvNum=doc,
+            AptDateTime="2026-12-01 09:30:00",
+            ClinicNum=clinic,
+        ),
+        "complete": od.appointment(
+            kid,
+            AptStatus=2,
+            Pattern="XXX",
+            ProvNum=doc,
+            ProvHyg=hyg,
+            IsHygiene=1,
+            AptDateTime="2026-07-01 14:00:00",
+            ClinicNum=clinic,
+        ),
+        "broken": od.appointment(
+            mom, AptStatus=5, Pattern="XX", ProvNum=doc, AptDateTime="2026-03-08 02:30:00"
+        ),
         "unscheduled": od.appointment(mom, AptStatus=3, AptDateTime="0001-01-01 00:00:00"),
         "planned": od.appointment(mom, AptStatus=6),
         "note": od.appointment(mom, AptStatus=7),
     }
-    return {"clinic": clinic, "doc": doc, "hyg": hyg, "mom": mom, "kid": kid, "grandpa": grandpa,
-            "visits": visits}
+    return {
+        "clinic": clinic,
+        "doc": doc,
+        "hyg": hyg,
+        "mom": mom,
+        "kid": kid,
+        "grandpa": grandpa,
+        "visits": visits,
+    }
 
 
 def patient(num: int) -> Patient:
@@ -59,12 +120,20 @@ def test_first_pass_brings_patients_with_every_field(family, sync):
     sync()
     mom = patient(family["mom"])
     assert (mom.first_name, mom.middle_name, mom.last_name, mom.preferred_name) == (
-        "Ana", "L", "Ortega", "Annie")
+        "Ana",
+        "L",
+        "Ortega",
+        "Annie",
+    )
     assert mom.birth_date == datetime.date(1980, 5, 6)
     assert (mom.address1, mom.address2, mom.city, mom.state, mom.zip) == (
-        "4 Pier Rd", "Apt 2", "Bath", "ME", "04530")
-    assert (mom.home_phone, mom.wireless_phone, mom.work_phone) == (
-        "2075550110", "2075550111", "2075550112")
+        "4 Pier Rd",
+        "Apt 2",
+        "Bath",
+        "ME",
+        "04530",
+    )
+    assert (mom.home_phone, mom.wireless_phone, mom.work_phone) == ("2075550110", "2075550111", "2075550112")
     assert mom.email == "ana@example.com"
     assert (mom.status, mom.gender, mom.language) == ("patient", "female", "es")
     assert mom.primary_provider.abbreviation == "DOC1"
@@ -153,8 +222,9 @@ def test_incremental_pass_reads_only_rows_stamped_since_the_last_pass(family, od
     _age_rows(od)
     # A change made behind the stamp's back (as if it had been synced before)
     # is not read by an incremental pass, but a pass with --full finds it.
-    od.execute("UPDATE patient SET FName = 'Anita', DateTStamp = DateTStamp WHERE PatNum = %s",
-               (family["mom"],))
+    od.execute(
+        "UPDATE patient SET FName = 'Anita', DateTStamp = DateTStamp WHERE PatNum = %s", (family["mom"],)
+    )
     od.update("patient", family["kid"], FName="Leonardo")  # stamped now
     record = sync()
     assert (record.changed, record.added) == (1, 0)
@@ -177,8 +247,9 @@ def test_a_row_committed_late_inside_the_overlap_window_is_still_read(family, od
     since = SyncState.objects.get().since
     late = (since - datetime.timedelta(minutes=4)).replace(tzinfo=None)
     # A transaction that stamped the row before the pass but committed after it.
-    od.execute("UPDATE patient SET FName = 'Late', DateTStamp = %s WHERE PatNum = %s",
-               (late, family["grandpa"]))
+    od.execute(
+        "UPDATE patient SET FName = 'Late', DateTStamp = %s WHERE PatNum = %s", (late, family["grandpa"])
+    )
     sync()
     assert patient(family["grandpa"]).first_name == "Late"
 
@@ -244,8 +315,9 @@ def test_a_deleted_patient_is_archived_and_loses_portal_access(family, od, sync)
     assert raul.status == Patient.Status.ARCHIVED and record.archived == 1
     account = PortalAccount.objects.get(patient=raul)
     assert not account.has_access and account.username == "Raul123"
-    assert AuditEvent.objects.filter(action="access_removed", patient_id=raul.pk,
-                                     actor_label="opendental").exists()
+    assert AuditEvent.objects.filter(
+        action="access_removed", patient_id=raul.pk, actor_label="opendental"
+    ).exists()
     # The next pass leaves it so, though userweb still holds the hash.
     sync()
     assert not PortalAccount.objects.get(patient=raul).has_access
@@ -263,8 +335,9 @@ def test_full_pass_reconciles_rows_gone_without_history(family, od, sync):
     assert SyncState.objects.get().last_full_at is not None
 
 
-def test_guardian_rows_deleted_in_open_dental_are_removed_and_molar_links_stay(family, od, sync,
-                                                                            make_patient):
+def test_guardian_rows_deleted_in_open_dental_are_removed_and_molar_links_stay(
+    family, od, sync, make_patient
+):
     sync()
     kid = patient(family["kid"])
     aunt = make_patient(first_name="Molar-only aunt")
@@ -273,7 +346,9 @@ def test_guardian_rows_deleted_in_open_dental_are_removed_and_molar_links_stay(f
     record = sync()
     assert record.removed == 1
     assert set(kid.guardian_links.values_list("guardian__first_name", flat=True)) == {
-        "Ana", "Molar-only aunt"}
+        "Ana",
+        "Molar-only aunt",
+    }
 
 
 def test_a_patient_imported_earlier_by_patnum_is_taken_over_not_duplicated(family, sync, make_patient):

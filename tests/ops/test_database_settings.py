@@ -9,14 +9,16 @@ import sys
 import pytest
 from django.db import connection
 
-PRINT_OPTIONS = ("import json, molar.settings as s; "
-                 "print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))")
+PRINT_OPTIONS = (
+    "import json, molar.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
+)
 
 
 def options(tmp_path, **env) -> dict:
     environment = {"MOLAR_HOME": str(tmp_path), "SECRET_KEY": "test", "PATH": "/usr/bin:/bin", **env}
-    done = subprocess.run([sys.executable, "-c", PRINT_OPTIONS], env=environment, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PRINT_OPTIONS], env=environment, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     return json.loads(done.stdout)
 
@@ -27,16 +29,28 @@ def test_postgres_timeouts_default_to_5_seconds_and_30_seconds(tmp_path):
 
 
 def test_postgres_timeouts_come_from_the_environment(tmp_path):
-    found = options(tmp_path, DATABASE_URL="postgres://molar@db.example/molar",
-                    DB_CONNECT_TIMEOUT="2", DB_STATEMENT_TIMEOUT_MS="1500")
+    found = options(
+        tmp_path,
+        DATABASE_URL="postgres://molar@db.example/molar",
+        DB_CONNECT_TIMEOUT="2",
+        DB_STATEMENT_TIMEOUT_MS="1500",
+    )
     assert found == {"connect_timeout": 2, "options": "-c statement_timeout=1500"}
 
 
 def test_a_timeout_that_is_not_a_number_is_refused(tmp_path):
-    done = subprocess.run([sys.executable, "-c", PRINT_OPTIONS], capture_output=True, text=True,
-                          env={"MOLAR_HOME": str(tmp_path), "SECRET_KEY": "test",
-                               "DATABASE_URL": "postgres://molar@db.example/molar",
-                               "DB_STATEMENT_TIMEOUT_MS": "30s"}, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", PRINT_OPTIONS],
+        capture_output=True,
+        text=True,
+        env={
+            "MOLAR_HOME": str(tmp_path),
+            "SECRET_KEY": "test",
+            "DATABASE_URL": "postgres://molar@db.example/molar",
+            "DB_STATEMENT_TIMEOUT_MS": "30s",
+        },
+        timeout=60,
+    )
     assert done.returncode != 0
     assert "DB_STATEMENT_TIMEOUT_MS must be a whole number, not '30s'" in done.stderr
 

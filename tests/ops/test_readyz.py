@@ -73,16 +73,22 @@ def test_fails_when_the_database_does_not_answer(monkeypatch):
     status, body = readyz()
     assert status == 503 and body["status"] == "fail"
     assert body["checks"]["database"] == {
-        "status": "fail", "detail": "the database does not answer (OperationalError)"}
+        "status": "fail",
+        "detail": "the database does not answer (OperationalError)",
+    }
 
 
 def test_warning_checks_warn_without_failing(monkeypatch):
     beat(1)
-    monkeypatch.setattr(readiness, "WARNING_CHECKS", [
-        ("audit_sealing", "tests.ops.test_readyz.backlog_warning"),
-        ("quiet", "tests.ops.test_readyz.all_well"),
-        ("broken", "tests.ops.test_readyz.broken_check"),
-    ])
+    monkeypatch.setattr(
+        readiness,
+        "WARNING_CHECKS",
+        [
+            ("audit_sealing", "tests.ops.test_readyz.backlog_warning"),
+            ("quiet", "tests.ops.test_readyz.all_well"),
+            ("broken", "tests.ops.test_readyz.broken_check"),
+        ],
+    )
     status, body = readyz()
     assert status == 200 and body["status"] == "warning"
     assert body["checks"]["audit_sealing"] == {"status": "warning", "detail": backlog_warning()}
@@ -91,8 +97,9 @@ def test_warning_checks_warn_without_failing(monkeypatch):
 
 
 def test_a_warning_does_not_hide_a_failure(monkeypatch):
-    monkeypatch.setattr(readiness, "WARNING_CHECKS",
-                        [("audit_sealing", "tests.ops.test_readyz.backlog_warning")])
+    monkeypatch.setattr(
+        readiness, "WARNING_CHECKS", [("audit_sealing", "tests.ops.test_readyz.backlog_warning")]
+    )
     status, body = readyz()
     assert status == 503 and body["status"] == "fail"
 

@@ -25,8 +25,9 @@ def assert_try_again_page(response) -> None:
     assert "Please try again" in response.content.decode()
 
 
-@pytest.mark.parametrize("exc", [OperationalError("deadlock detected"),
-                                 InterfaceError("connection already closed")])
+@pytest.mark.parametrize(
+    "exc", [OperationalError("deadlock detected"), InterfaceError("connection already closed")]
+)
 def test_page_hitting_a_transient_error_answers_503(desk_client, monkeypatch, exc):
     monkeypatch.setattr(patient_views, "patients_search", raising(exc))
     assert_try_again_page(desk_client.get("/staff/patients/"))

@@ -57,18 +57,19 @@ def new_state() -> WorkerState:
 
 def due_invite(complete_patient) -> None:
     invite_rule_create(actor=Actor.system("test"), timing="before", enabled=True)
-    Appointment.objects.create(patient=complete_patient,
-                               start=timezone.now() + datetime.timedelta(days=2))
+    Appointment.objects.create(patient=complete_patient, start=timezone.now() + datetime.timedelta(days=2))
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_turn_beats_scans_sends_invites_and_emails_then_runs_jobs(practice, complete_patient,
-                                                                   mailoutbox, monkeypatch):
+def test_a_turn_beats_scans_sends_invites_and_emails_then_runs_jobs(
+    practice, complete_patient, mailoutbox, monkeypatch
+):
     monkeypatch.setattr(jobs, "PERIODIC_JOBS", [("probe", 3600, "tests.ops.test_worker.probe_job")])
     due_invite(complete_patient)
     with transaction.atomic():
-        outbox_enqueue(kind="new_message", to="maria@example.com", subject="New message",
-                       body="Sign in to read it.")
+        outbox_enqueue(
+            kind="new_message", to="maria@example.com", subject="New message", body="Sign in to read it."
+        )
     state = new_state()
 
     assert worker_turn(state, scan_every=60, batch=10) is True
@@ -83,13 +84,17 @@ def test_a_turn_beats_scans_sends_invites_and_emails_then_runs_jobs(practice, co
 
 def test_job_intervals_come_from_a_number_a_setting_or_a_callable(monkeypatch, settings):
     settings.PROBE_SECONDS = 30
-    monkeypatch.setattr(jobs, "PERIODIC_JOBS", [
-        ("every-10", 10, "tests.ops.test_worker.probe_job"),
-        ("from-setting", "PROBE_SECONDS", "tests.ops.test_worker.probe_job"),
-        ("from-callable", lambda: 20, "tests.ops.test_worker.probe_job"),
-        ("turned-off", lambda: None, "tests.ops.test_worker.broken_job"),
-        ("unset-setting", "NO_SUCH_SECONDS", "tests.ops.test_worker.broken_job"),
-    ])
+    monkeypatch.setattr(
+        jobs,
+        "PERIODIC_JOBS",
+        [
+            ("every-10", 10, "tests.ops.test_worker.probe_job"),
+            ("from-setting", "PROBE_SECONDS", "tests.ops.test_worker.probe_job"),
+            ("from-callable", lambda: 20, "tests.ops.test_worker.probe_job"),
+            ("turned-off", lambda: None, "tests.ops.test_worker.broken_job"),
+            ("unset-setting", "NO_SUCH_SECONDS", "tests.ops.test_worker.broken_job"),
+        ],
+    )
     now = [1000.0]
     schedule = JobSchedule(clock=lambda: now[0])
 
@@ -105,8 +110,14 @@ def test_job_intervals_come_from_a_number_a_setting_or_a_callable(monkeypatch, s
 
 
 def test_a_failing_job_is_logged_and_the_others_still_run(monkeypatch, caplog):
-    monkeypatch.setattr(jobs, "PERIODIC_JOBS", [("broken", 10, "tests.ops.test_worker.broken_job"),
-                                                ("probe", 10, "tests.ops.test_worker.probe_job")])
+    monkeypatch.setattr(
+        jobs,
+        "PERIODIC_JOBS",
+        [
+            ("broken", 10, "tests.ops.test_worker.broken_job"),
+            ("probe", 10, "tests.ops.test_worker.probe_job"),
+        ],
+    )
     now = [0.0]
     schedule = JobSchedule(clock=lambda: now[0])
     assert schedule.run_due() == ["broken", "probe"]
@@ -125,8 +136,9 @@ def test_a_transient_error_in_a_job_goes_to_the_loop_and_the_job_stays_due(monke
 
 
 @pytest.mark.django_db(transaction=True)
-def test_transient_error_while_issuing_credentials_leaves_the_invite_queued(practice, complete_patient,
-                                                                           mailoutbox, monkeypatch):
+def test_transient_error_while_issuing_credentials_leaves_the_invite_queued(
+    practice, complete_patient, mailoutbox, monkeypatch
+):
     # SPEC Q4: the claim rolls back whole; the next turn sends the invite.
     due_invite(complete_patient)
     real, calls = delivery.access_issue_for_delivery, []
@@ -151,8 +163,7 @@ def test_transient_error_while_issuing_credentials_leaves_the_invite_queued(prac
     assert invite.status == "sent" and invite.attempts == 1 and len(mailoutbox) == 1
 
 
-def test_a_non_transient_error_while_issuing_still_fails_only_that_invite(before_rule_and_visit,
-                                                                          monkeypatch):
+def test_a_non_transient_error_while_issuing_still_fails_only_that_invite(before_rule_and_visit, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("disk full")
 

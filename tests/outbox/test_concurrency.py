@@ -39,8 +39,12 @@ def unfinished() -> int:
 def test_several_workers_send_each_email_exactly_once(smtp, practice, make_patient):
     for n in range(NOTICES):
         with transaction.atomic():
-            outbox_enqueue(kind="new_message", to=f"notice{n}@example.test",
-                           subject="New message from Harbor", body="Sign in to read it.")
+            outbox_enqueue(
+                kind="new_message",
+                to=f"notice{n}@example.test",
+                subject="New message from Harbor",
+                body="Sign in to read it.",
+            )
     resetting = [make_patient(first_name="Reset", email=f"reset{n}@example.test") for n in range(RESETS)]
     for patient in resetting:
         portal_reset_request(username=access_provide(patient=patient, actor=Actor.system("test")).username)

@@ -31,9 +31,13 @@ def queue_invite(complete_patient) -> Invite:
 
 def queue_email(complete_patient) -> OutboxEmail:
     with transaction.atomic():
-        return outbox.outbox_enqueue(kind="new_message", to=complete_patient.email,
-                                     subject="New message from Harbor", body="Sign in to read it.",
-                                     patient_id=complete_patient.pk)
+        return outbox.outbox_enqueue(
+            kind="new_message",
+            to=complete_patient.email,
+            subject="New message from Harbor",
+            body="Sign in to read it.",
+            patient_id=complete_patient.pk,
+        )
 
 
 def send(kind: str):
@@ -78,8 +82,9 @@ def test_sent_is_recorded_through_transient_errors(kind, smtp, practice, complet
 
 
 @pytest.mark.parametrize("kind", CASES)
-def test_a_database_down_for_longer_leaves_the_row_to_the_lease(kind, smtp, practice, complete_patient,
-                                                                monkeypatch):
+def test_a_database_down_for_longer_leaves_the_row_to_the_lease(
+    kind, smtp, practice, complete_patient, monkeypatch
+):
     # Past the retry budget the error goes up to the worker loop; the row
     # stays `sending` and, after its lease, ends "delivery unknown", not resent.
     module, make = CASES[kind]
@@ -104,16 +109,23 @@ def cut_my_connection() -> None:
         cursor.execute("SELECT pg_backend_pid()")
         [pid] = cursor.fetchone()
     db = connection.settings_dict
-    with psycopg.connect(host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"],
-                         password=db["PASSWORD"] or None, dbname=db["NAME"], autocommit=True) as other:
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kind", CASES)
-def test_sent_is_recorded_after_the_database_cut_the_connection(kind, smtp, practice, complete_patient,
-                                                                monkeypatch):
+def test_sent_is_recorded_after_the_database_cut_the_connection(
+    kind, smtp, practice, complete_patient, monkeypatch
+):
     module, make = CASES[kind]
     item = make(complete_patient)
     calls = failing_first(monkeypatch, module, 1, fault=cut_my_connection)

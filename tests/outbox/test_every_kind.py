@@ -28,7 +28,13 @@ def kinds_by_status() -> dict[str, set[str]]:
 
 
 def test_every_kind_waits_in_the_outbox_until_the_worker_sends_it(
-        smtp, practice, complete_patient, patient_client, credentials, desk_client):  # noqa: F811
+    smtp,
+    practice,
+    complete_patient,
+    patient_client,  # noqa: F811 (the fixture, imported above)
+    credentials,  # noqa: F811
+    desk_client,
+):
     username = credentials[0]
     health(complete_patient)
     patient_client.submit("/portal/messages/", {"subject": "Swelling", "body": "Still swollen."})
@@ -56,8 +62,9 @@ def test_every_kind_waits_in_the_outbox_until_the_worker_sends_it(
 
     # The code from the mail works; the reset queues the "password changed" notice.
     code = CODE.search(code_mail.body).group()
-    reset = CsrfClient().submit("/portal/reset/", {"username": username, "code": code,
-                                                   "new": NEW_PASSWORD, "confirm": NEW_PASSWORD})
+    reset = CsrfClient().submit(
+        "/portal/reset/", {"username": username, "code": code, "new": NEW_PASSWORD, "confirm": NEW_PASSWORD}
+    )
     assert reset.status_code == 302 and len(smtp.mails) == 3
     assert PortalAccount.objects.get(patient=complete_patient).check_password(NEW_PASSWORD)
     with RunningWorker():
@@ -65,7 +72,6 @@ def test_every_kind_waits_in_the_outbox_until_the_worker_sends_it(
     assert changed.subject == "Harbor Family Dental: your portal password was changed"
     assert changed.to == [complete_patient.email] and not CODE.search(changed.body)
 
-    assert kinds_by_status() == {"sent": {"reset_code", "new_message", "health_summary",
-                                          "password_changed"}}
+    assert kinds_by_status() == {"sent": {"reset_code", "new_message", "health_summary", "password_changed"}}
     assert set(OutboxEmail.objects.values_list("attempts", flat=True)) == {1}
     assert len(smtp.mails) == 4 and GOOD_PASSWORD not in str([m.body for m in smtp.mails])

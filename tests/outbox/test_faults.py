@@ -21,8 +21,9 @@ MINUTE = datetime.timedelta(minutes=1)
 
 def queue(to: str = "maria@example.com", kind: str = "new_message", **extra) -> OutboxEmail:
     with transaction.atomic():
-        email = outbox_enqueue(kind=kind, to=to, subject="New message from Harbor",
-                               body="You have a new message.", **extra)
+        email = outbox_enqueue(
+            kind=kind, to=to, subject="New message from Harbor", body="You have a new message.", **extra
+        )
     OutboxEmail.objects.filter(pk=email.pk).update(next_attempt_at=T0)
     return email
 
@@ -45,8 +46,11 @@ def test_refused_recipient_fails_at_once_with_the_servers_reason(smtp, db):
     assert send_outbox(now=T0 + 2 * 60 * MINUTE).processed == 0  # never tried again
     assert smtp.mails == []
     failed = AuditEvent.objects.get(action="email_failed")
-    assert failed.detail == {"email": "new message", "outbox": email.pk,
-                             "error": "refused by the mail server"}
+    assert failed.detail == {
+        "email": "new message",
+        "outbox": email.pk,
+        "error": "refused by the mail server",
+    }
 
 
 def test_4xx_is_retried_after_the_backoff_then_sent_once(smtp, db):
@@ -117,8 +121,7 @@ def test_dropped_connection_during_data_is_delivery_unknown(db, monkeypatch, smt
 
 def test_row_left_sending_past_its_lease_fails_as_delivery_unknown(db):
     email = queue()
-    OutboxEmail.objects.filter(pk=email.pk).update(status="sending", claimed_until=T0 + LEASE,
-                                                   attempts=1)
+    OutboxEmail.objects.filter(pk=email.pk).update(status="sending", claimed_until=T0 + LEASE, attempts=1)
     assert outbox_recover(now=T0 + LEASE) == 0  # the lease has not passed yet
     assert outbox_recover(now=T0 + LEASE + datetime.timedelta(seconds=1)) == 1
     email = row(email)
@@ -131,8 +134,12 @@ def test_recording_is_retried_well_inside_the_lease():
 
 
 def test_the_health_summary_pdf_is_not_kept_once_sent(smtp, db, complete_patient):
-    email = queue(to="dr.smith@otherclinic.example", kind="health_summary", patient_id=complete_patient.pk,
-                  attachment=("health-summary.pdf", b"%PDF-1.4 Periodontitis", "application/pdf"))
+    email = queue(
+        to="dr.smith@otherclinic.example",
+        kind="health_summary",
+        patient_id=complete_patient.pk,
+        attachment=("health-summary.pdf", b"%PDF-1.4 Periodontitis", "application/pdf"),
+    )
     assert bytes(row(email).attachment) == b"%PDF-1.4 Periodontitis"
     send_outbox(now=T0)
     email = row(email)
@@ -141,8 +148,7 @@ def test_the_health_summary_pdf_is_not_kept_once_sent(smtp, db, complete_patient
     assert mail.attachments == [("health-summary.pdf", "application/pdf", b"%PDF-1.4 Periodontitis")]
 
 
-def test_reset_code_email_is_skipped_when_access_was_removed_before_sending(smtp, practice,
-                                                                            complete_patient):
+def test_reset_code_email_is_skipped_when_access_was_removed_before_sending(smtp, practice, complete_patient):
     from molar.access.services import access_provide, access_remove
     from molar.audit.services import Actor
     from molar.portal.services import portal_reset_request
@@ -175,9 +181,9 @@ def test_finished_rows_are_pruned_after_30_days(db):
     assert list(OutboxEmail.objects.values_list("pk", flat=True)) == [waiting.pk]
 
 
-def test_transient_error_while_issuing_a_reset_code_leaves_the_email_queued(smtp, practice,
-                                                                           complete_patient,
-                                                                           monkeypatch):
+def test_transient_error_while_issuing_a_reset_code_leaves_the_email_queued(
+    smtp, practice, complete_patient, monkeypatch
+):
     # SPEC Q4: the claim rolls back whole and the worker tries again; the
     # email is neither failed nor half-issued.
     from django.db import OperationalError

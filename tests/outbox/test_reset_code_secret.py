@@ -45,8 +45,11 @@ def test_reset_code_is_in_no_table_after_it_was_sent(smtp, practice, complete_pa
     code = CODE.search(mail.body).group()
     assert check_password(code, PortalAccount.objects.get().reset_code_hash)
     values = list(every_stored_value())
-    assert {table for table, _ in values} >= {"outbox_outboxemail", "access_portalaccount",
-                                              "audit_auditevent"}
+    assert {table for table, _ in values} >= {
+        "outbox_outboxemail",
+        "access_portalaccount",
+        "audit_auditevent",
+    }
     for secret in (code, code.replace("-", ""), code.lower()):
         found = [table for table, value in values if holds(value, secret)]
         assert found == [], (secret, found)

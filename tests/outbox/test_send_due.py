@@ -30,4 +30,3 @@ def test_stops_at_the_limit():
     send_next, _, calls = _rows(due=10)
     assert send_due(send_next, worker="w", limit=2, now=None, progress=None).sent == 2
     assert len(calls) == 2
-

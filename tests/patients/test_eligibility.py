@@ -28,15 +28,14 @@ def test_complete_patient_has_no_problems(complete_patient):
 def test_whitespace_only_fields_count_as_missing(make_patient):
     patient = make_patient(first_name="  ", city="\t")
     assert eligibility_problems(patient, country="US") == [
-        "Missing patient first name.", "Missing patient city."
+        "Missing patient first name.",
+        "Missing patient city.",
     ]
 
 
 def test_state_must_be_two_letters_only_in_the_us(make_patient):
     patient = make_patient(state="Maine")
-    assert eligibility_problems(patient, country="US") == [
-        "Invalid patient state. Must be two letters."
-    ]
+    assert eligibility_problems(patient, country="US") == ["Invalid patient state. Must be two letters."]
     assert eligibility_problems(patient, country="CA") == []
     assert eligibility_problems(make_patient(state="M1"), country="US") == [
         "Invalid patient state. Must be two letters."

@@ -13,11 +13,13 @@ from molar.patients.models import Patient
 
 URL = "/staff/patients/import/"
 HEADER = "PatNum,FName,LName,DOB,Email\n"
-MIXED = HEADER + ("1,Ana,Cruz,1990-02-03,ana@example.com\n"  # unchanged
-                  "2,Bo,Leigh,,\n"                            # updated
-                  "3,Cy,Park,12/31/1999,\n"                   # created
-                  "4,Old,Timer,1850-01-01,\n"                 # bad
-                  "5,Dee,Fox,,not-an-email\n")                # bad
+MIXED = HEADER + (
+    "1,Ana,Cruz,1990-02-03,ana@example.com\n"  # unchanged
+    "2,Bo,Leigh,,\n"  # updated
+    "3,Cy,Park,12/31/1999,\n"  # created
+    "4,Old,Timer,1850-01-01,\n"  # bad
+    "5,Dee,Fox,,not-an-email\n"
+)  # bad
 
 
 @pytest.fixture(autouse=True)
@@ -28,8 +30,13 @@ def molar_home(settings, tmp_path):
 
 @pytest.fixture
 def existing(make_patient):
-    make_patient(external_id="1", first_name="Ana", last_name="Cruz", email="ana@example.com",
-                 birth_date=datetime.date(1990, 2, 3))
+    make_patient(
+        external_id="1",
+        first_name="Ana",
+        last_name="Cruz",
+        email="ana@example.com",
+        birth_date=datetime.date(1990, 2, 3),
+    )
     make_patient(external_id="2", first_name="Bo", last_name="Lee", email="", birth_date=None)
 
 
@@ -37,8 +44,10 @@ def upload(client, text: str | bytes, name: str = "patients.csv"):
     """Post like a browser: the CSRF token comes before the file in the form."""
     client.get(URL)
     content = text.encode() if isinstance(text, str) else text
-    data = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value,
-            "file": SimpleUploadedFile(name, content, "text/csv")}
+    data = {
+        "csrfmiddlewaretoken": client.cookies["csrftoken"].value,
+        "file": SimpleUploadedFile(name, content, "text/csv"),
+    }
     return client.post(URL, data)
 
 
@@ -143,8 +152,9 @@ def test_staff_without_the_add_permission_get_403(clerk_client, db):
     assert clerk_client.get(URL).status_code == 403
     assert clerk_client.get("/staff/patients/import/preview/").status_code == 403
     assert clerk_client.submit("/staff/patients/import/run/").status_code == 403
-    assert AuditEvent.objects.filter(action="permission_denied",
-                                     detail__permission="patients.add_patient").exists()
+    assert AuditEvent.objects.filter(
+        action="permission_denied", detail__permission="patients.add_patient"
+    ).exists()
 
 
 def test_signed_out_visitors_are_sent_to_sign_in(browser_client, db):
@@ -153,6 +163,8 @@ def test_signed_out_visitors_are_sent_to_sign_in(browser_client, db):
 
 
 def test_patient_list_links_to_the_import_page_for_staff_who_may_import(desk_client, clerk_client):
-    assert 'href="/staff/patients/import/">Import patients</a>' in desk_client.get(
-        "/staff/patients/").content.decode()
+    assert (
+        'href="/staff/patients/import/">Import patients</a>'
+        in desk_client.get("/staff/patients/").content.decode()
+    )
     assert "Import patients" not in clerk_client.get("/staff/patients/").content.decode()

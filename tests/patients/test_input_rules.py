@@ -22,8 +22,10 @@ def test_an_empty_new_patient_form_is_refused_with_both_names(desk_client, db):
     response = desk_client.submit("/staff/patients/new/", EMPTY_FORM)
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"first_name": ["First name is required."],
-                                               "last_name": ["Last name is required."]}
+    assert response.context["form"].errors == {
+        "first_name": ["First name is required."],
+        "last_name": ["Last name is required."],
+    }
     assert not Patient.objects.exists()
 
 
@@ -36,22 +38,28 @@ def test_editing_away_a_last_name_is_refused(desk_client, complete_patient):
     assert complete_patient.last_name.startswith("Lopez")
 
 
-@pytest.mark.parametrize("start", ["9999-12-31T23:59", "0001-01-01T00:00", "1899-12-31T23:59",
-                                   "2101-01-01T00:00"])
+@pytest.mark.parametrize(
+    "start", ["9999-12-31T23:59", "0001-01-01T00:00", "1899-12-31T23:59", "2101-01-01T00:00"]
+)
 def test_the_appointment_form_refuses_visits_outside_1900_to_2100(desk_client, complete_patient, start):
-    response = desk_client.submit(f"/staff/patients/{complete_patient.pk}/appointments/new/",
-                                  {"start": start, "duration_minutes": "60", "status": "scheduled"})
+    response = desk_client.submit(
+        f"/staff/patients/{complete_patient.pk}/appointments/new/",
+        {"start": start, "duration_minutes": "60", "status": "scheduled"},
+    )
 
     assert response.context["form"].errors == {
-        "start": ["The visit must be between 1900-01-01 and 2100-12-31."]}
+        "start": ["The visit must be between 1900-01-01 and 2100-12-31."]
+    }
     assert not Appointment.objects.exists()
     assert desk_client.get(f"/staff/patients/{complete_patient.pk}/").status_code == 200
 
 
 @pytest.mark.parametrize("start", ["1900-01-01T00:00", "2100-12-31T23:59"])
 def test_the_appointment_form_takes_the_ends_of_the_window(desk_client, complete_patient, start):
-    response = desk_client.submit(f"/staff/patients/{complete_patient.pk}/appointments/new/",
-                                  {"start": start, "duration_minutes": "60", "status": "scheduled"})
+    response = desk_client.submit(
+        f"/staff/patients/{complete_patient.pk}/appointments/new/",
+        {"start": start, "duration_minutes": "60", "status": "scheduled"},
+    )
 
     assert response.status_code == 302
     assert desk_client.get(f"/staff/patients/{complete_patient.pk}/").status_code == 200
@@ -69,8 +77,9 @@ def test_the_api_refuses_a_visit_that_would_be_stored_as_year_10000(desk_api, co
 
 
 def test_the_api_refuses_moving_a_visit_out_of_the_window(desk_api, complete_patient):
-    created = desk_api.post(f"/patients/{complete_patient.pk}/appointments",
-                            json={"start": "2026-03-04T09:00:00-05:00"}).json()
+    created = desk_api.post(
+        f"/patients/{complete_patient.pk}/appointments", json={"start": "2026-03-04T09:00:00-05:00"}
+    ).json()
 
     response = desk_api.patch(f"/appointments/{created['id']}", json={"start": "0001-01-01T00:00:00+14:00"})
 
@@ -82,12 +91,15 @@ def test_services_hold_the_rules_for_every_caller(db):
     actor = Actor.system("test")
     with pytest.raises(Refused) as refused:
         patient_create(actor=actor, external_id="A-1")
-    assert refused.value.messages == ["first_name: First name is required.",
-                                      "last_name: Last name is required."]
+    assert refused.value.messages == [
+        "first_name: First name is required.",
+        "last_name: Last name is required.",
+    ]
     patient = patient_create(actor=actor, first_name="Ana", last_name="Cruz")
     with pytest.raises(Refused):
-        appointment_save(patient=patient, actor=actor,
-                         start=datetime.datetime(1899, 12, 31, 12, tzinfo=datetime.UTC))
+        appointment_save(
+            patient=patient, actor=actor, start=datetime.datetime(1899, 12, 31, 12, tzinfo=datetime.UTC)
+        )
     assert not Appointment.objects.exists()
 
 
@@ -96,8 +108,7 @@ def test_services_hold_the_rules_for_every_caller(db):
 
 def test_a_csv_row_with_only_an_external_id_is_a_bad_line(tmp_path, db, capsys):
     path = tmp_path / "patients.csv"
-    path.write_text("PatNum,FName,LName,Birthdate\n1,,,\n2,Bo,Lee,\n3,Cy,Dunn,1879-12-31\n",
-                    encoding="utf-8")
+    path.write_text("PatNum,FName,LName,Birthdate\n1,,,\n2,Bo,Lee,\n3,Cy,Dunn,1879-12-31\n", encoding="utf-8")
 
     call_command("import", "patients", str(path))
 
@@ -115,8 +126,12 @@ def test_a_csv_row_with_only_an_external_id_is_a_bad_line(tmp_path, db, capsys):
 
 def _bundle(tmp_path, *resources) -> str:
     path = tmp_path / "bundle.json"
-    path.write_text(json.dumps({"resourceType": "Bundle", "type": "collection",
-                                "entry": [{"resource": r} for r in resources]}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+        ),
+        encoding="utf-8",
+    )
     return str(path)
 
 
@@ -149,8 +164,10 @@ def test_a_nameless_fhir_entry_is_refused_by_index(tmp_path, db, capsys):
 
     err = capsys.readouterr().err.splitlines()
     assert err[0] == "entry[1]: first_name: First name is required. last_name: Last name is required."
-    assert err[1].startswith("entry[2]: not a valid FHIR R4 Patient: resource.name.0.family: "
-                             r"String should match pattern '[ \r\n\t\S]+'")
+    assert err[1].startswith(
+        "entry[2]: not a valid FHIR R4 Patient: resource.name.0.family: "
+        r"String should match pattern '[ \r\n\t\S]+'"
+    )
     assert len(err) == 2 and Patient.objects.count() == 1
 
 
@@ -162,8 +179,9 @@ def test_a_deeply_nested_json_file_is_refused_in_one_line(tmp_path, db, depth):
     with pytest.raises(CommandError) as refused:
         call_command("import", "fhir", str(path))
 
-    assert str(refused.value) == ("The file nests more than 64 levels deep; "
-                                  "it is not a FHIR Bundle of patients.")
+    assert str(refused.value) == (
+        "The file nests more than 64 levels deep; it is not a FHIR Bundle of patients."
+    )
 
 
 def test_a_huge_json_file_is_refused_before_it_is_read(tmp_path, db, monkeypatch):
@@ -173,8 +191,9 @@ def test_a_huge_json_file_is_refused_before_it_is_read(tmp_path, db, monkeypatch
     with pytest.raises(CommandError) as refused:
         call_command("import", "fhir", path)
 
-    assert str(refused.value) == ("The file is larger than 1 MB; split the Bundle into smaller "
-                                  "files and import each one.")
+    assert str(refused.value) == (
+        "The file is larger than 1 MB; split the Bundle into smaller files and import each one."
+    )
     assert not Patient.objects.exists()
 
 
@@ -184,8 +203,13 @@ def test_the_command_line_prints_one_line_and_no_traceback(tmp_path, db):
 
     path = tmp_path / "deep.json"
     path.write_text('{"a": ' * 50_000 + "1" + "}" * 50_000, encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "molar.cli", "import", "fhir", str(path)],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "molar.cli", "import", "fhir", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [
-        "CommandError: The file nests more than 64 levels deep; it is not a FHIR Bundle of patients."]
+        "CommandError: The file nests more than 64 levels deep; it is not a FHIR Bundle of patients."
+    ]

@@ -45,9 +45,11 @@ def test_an_abbreviation_names_one_provider_exactly(desk_api, make_patient, db):
     assert provider_by_abbreviation("DOC1") == doc
     assert provider_by_abbreviation("doc1") is None
     patient = make_patient()
-    made = desk_api.post(f"/patients/{patient.pk}/appointments",
-                         json={"start": "2026-12-01T09:30:00Z", "provider": "DOC1"})
+    made = desk_api.post(
+        f"/patients/{patient.pk}/appointments", json={"start": "2026-12-01T09:30:00Z", "provider": "DOC1"}
+    )
     assert made.status_code == 201 and made.json()["provider"] == "DOC1"
-    refused = desk_api.post(f"/patients/{patient.pk}/appointments",
-                            json={"start": "2026-12-01T09:30:00Z", "provider": "doc1"})
+    refused = desk_api.post(
+        f"/patients/{patient.pk}/appointments", json={"start": "2026-12-01T09:30:00Z", "provider": "doc1"}
+    )
     assert refused.json() == {"errors": ["provider: Unknown provider doc1."]}

@@ -13,11 +13,23 @@ from molar.patients.services import patient_save_with_guardians
 from molar.refusal import Refused
 
 FULL = {
-    "first_name": "Ana", "middle_name": "B", "last_name": "Cruz", "preferred_name": "Annie",
-    "address1": "1 Main St", "address2": "Apt 2", "city": "Portland", "state": "me",
-    "zip": "04101", "birth_date": "1990-02-03", "home_phone": "207-555-0111",
-    "wireless_phone": "", "work_phone": "", "email": "ana@example.com", "status": "patient",
-    "links-TOTAL_FORMS": "1", "links-INITIAL_FORMS": "0",
+    "first_name": "Ana",
+    "middle_name": "B",
+    "last_name": "Cruz",
+    "preferred_name": "Annie",
+    "address1": "1 Main St",
+    "address2": "Apt 2",
+    "city": "Portland",
+    "state": "me",
+    "zip": "04101",
+    "birth_date": "1990-02-03",
+    "home_phone": "207-555-0111",
+    "wireless_phone": "",
+    "work_phone": "",
+    "email": "ana@example.com",
+    "status": "patient",
+    "links-TOTAL_FORMS": "1",
+    "links-INITIAL_FORMS": "0",
 }
 
 
@@ -43,8 +55,13 @@ def test_bad_input_is_reported_and_nothing_is_saved(desk_client, db):
 
 def test_edit_patient_and_add_a_guardian_link(desk_client, make_patient):
     parent, child = make_patient(first_name="Pat"), make_patient(first_name="Kid")
-    data = {**FULL, "first_name": "Kiddo", "links-0-guardian": str(parent.pk),
-            "links-0-relationship": "Mother", "links-0-is_guardian": "on"}
+    data = {
+        **FULL,
+        "first_name": "Kiddo",
+        "links-0-guardian": str(parent.pk),
+        "links-0-relationship": "Mother",
+        "links-0-is_guardian": "on",
+    }
     response = desk_client.submit(f"/staff/patients/{child.pk}/edit/", data)
     assert response.status_code == 302
     child.refresh_from_db()
@@ -64,8 +81,9 @@ def test_guardian_link_to_unknown_patient_is_refused(desk_client, make_patient):
 
 
 def test_search_finds_by_name_email_phone_and_number(desk_client, make_patient):
-    ana = make_patient(first_name="Anastasia", last_name="Ivanova", email="ai@example.com",
-                       home_phone="207-555-0777")
+    ana = make_patient(
+        first_name="Anastasia", last_name="Ivanova", email="ai@example.com", home_phone="207-555-0777"
+    )
     make_patient(first_name="Bob", last_name="Smith")
     for query in ("anast", "Ivanova", "ai@example", "555-0777", str(ana.pk)):
         page = desk_client.get("/staff/patients/", {"q": query}).content.decode()
@@ -115,8 +133,7 @@ def test_a_refused_guardian_link_leaves_the_patient_unchanged(desk_client, make_
     """The page calls one service (patient_save_with_guardians) that saves the
     patient and the links together or not at all."""
     child = make_patient(first_name="Leo")
-    data = {**FULL, "first_name": "Kiddo", "links-0-guardian": str(child.pk),
-            "links-0-relationship": "Self"}
+    data = {**FULL, "first_name": "Kiddo", "links-0-guardian": str(child.pk), "links-0-relationship": "Self"}
     page = desk_client.submit(f"/staff/patients/{child.pk}/edit/", data).content.decode()
     assert "A patient cannot be their own guardian." in page
     child.refresh_from_db()
@@ -128,8 +145,9 @@ def test_the_service_saves_a_patient_with_links_or_nothing(make_patient):
     parent = make_patient(first_name="Ana")
     actor = Actor.system("test")
     links = [{"guardian": parent, "relationship": "Mother", "is_guardian": True}]
-    made = patient_save_with_guardians(patient=None, actor=actor, links=links,
-                                       first_name="Kid", last_name="Reyes")
+    made = patient_save_with_guardians(
+        patient=None, actor=actor, links=links, first_name="Kid", last_name="Reyes"
+    )
     assert [(g.guardian, g.is_guardian) for g in made.guardian_links.all()] == [(parent, True)]
     own = [*links, {"guardian": made, "relationship": "Self", "is_guardian": False}]
     with pytest.raises(Refused):

@@ -66,8 +66,9 @@ def test_letter_prints_the_username_exactly(practice, make_patient, script, tmp_
 def test_letter_keeps_a_mixed_script_username_whole(practice, complete_patient):
     access_provide(patient=complete_patient, actor=STAFF)
     account = access_rename(patient=complete_patient, actor=STAFF, username="Ольга李김Đức")
-    pdf = credentials_pdf(practice=practice, username=account.username, password="Ab3dEf7h",
-                          url=practice.patient_facing_url)
+    pdf = credentials_pdf(
+        practice=practice, username=account.username, password="Ab3dEf7h", url=practice.patient_facing_url
+    )
     assert "Ольга李김Đức" in pdftotext(pdf)
     assert PortalAccount.objects.get().username == "Ольга李김Đức"
 
@@ -75,20 +76,39 @@ def test_letter_keeps_a_mixed_script_username_whole(practice, complete_patient):
 def test_sheet_statement_and_health_summary_print_every_script(practice, make_patient, tmp_path):
     everyone = " ".join(NAMES.values())
     patient = make_patient(first_name=everyone, last_name="Nguyễn")
-    sheet = sheet_pdf(practice_name="Клиника 牙科", template_name="Welcome", created_at=timezone.now(),
-                      lines=[f"Dear {everyone}", "长" * 120])  # a line with no spaces to wrap
-    records.ledger_entry_add(patient=patient, date=timezone.localdate(), description="Ελένη 洗牙",
-                             kind="charge", amount=Decimal("95.00"), actor=STAFF)
+    sheet = sheet_pdf(
+        practice_name="Клиника 牙科",
+        template_name="Welcome",
+        created_at=timezone.now(),
+        lines=[f"Dear {everyone}", "长" * 120],
+    )  # a line with no spaces to wrap
+    records.ledger_entry_add(
+        patient=patient,
+        date=timezone.localdate(),
+        description="Ελένη 洗牙",
+        kind="charge",
+        amount=Decimal("95.00"),
+        actor=STAFF,
+    )
     today = timezone.localdate()
-    statement = records.statement_create(patient=patient, period_start=today - datetime.timedelta(days=30),
-                                         period_end=today, actor=STAFF)
-    records.allergy_save(patient=patient, actor=STAFF, substance="ペニシリン", reaction="Сыпь",
-                         severity="moderate", active=True)
+    statement = records.statement_create(
+        patient=patient, period_start=today - datetime.timedelta(days=30), period_end=today, actor=STAFF
+    )
+    records.allergy_save(
+        patient=patient,
+        actor=STAFF,
+        substance="ペニシリン",
+        reaction="Сыпь",
+        severity="moderate",
+        active=True,
+    )
     summary = health_summary_pdf(practice=practice, summary=health_summary_of(patient))
     bill = statement_pdf(practice=practice, lines=statement_lines(statement))
-    for pdf, expected in ((sheet, ["Клиника 牙科", "长" * 10]),
-                          (bill, ["Ελένη 洗牙", "Nguyễn"]),
-                          (summary, ["ペニシリン", "Сыпь", "Nguyễn"])):
+    for pdf, expected in (
+        (sheet, ["Клиника 牙科", "长" * 10]),
+        (bill, ["Ελένη 洗牙", "Nguyễn"]),
+        (summary, ["ペニシリン", "Сыпь", "Nguyễn"]),
+    ):
         text = pdftotext(pdf)
         for name in [*NAMES.values(), *expected]:
             assert name in text, (name, text)

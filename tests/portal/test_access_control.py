@@ -27,18 +27,45 @@ MARKER = "Zyxquor"  # appears in every piece of the victim's data
 
 # Open to anyone by design (sign-in, recovery, public information). They hold
 # no patient data; the test still checks the victim's marker never shows.
-PUBLIC = {"sign_in", "forgot", "reset", "contact", "activate", "activate_link", "sign_out",
-          "second_factor", "logo"}
+PUBLIC = {
+    "sign_in",
+    "forgot",
+    "reset",
+    "contact",
+    "activate",
+    "activate_link",
+    "sign_out",
+    "second_factor",
+    "logo",
+}
 # Signed-in pages that are about the person's own account, not a subject's data.
-OWN = {"new_password", "username_offer", "home", "profile", "switch", "add_totp", "add_passkey",
-       "remove_factor", "new_codes"}
+OWN = {
+    "new_password",
+    "username_offer",
+    "home",
+    "profile",
+    "switch",
+    "add_totp",
+    "add_passkey",
+    "remove_factor",
+    "new_codes",
+}
 # Pages that show a subject's data; the id-less ones show the viewer's own.
-SUBJECT_PAGES = {"appointments", "api_appointments", "account", "treatment_plan", "messages",
-                 "health_summary", "health_summary_pdf", "health_summary_json", "documents",
-                 "history", "health_summary_send"}
+SUBJECT_PAGES = {
+    "appointments",
+    "api_appointments",
+    "account",
+    "treatment_plan",
+    "messages",
+    "health_summary",
+    "health_summary_pdf",
+    "health_summary_json",
+    "documents",
+    "history",
+    "health_summary_send",
+}
 # Pages that take an id of the victim's object.
-BY_ID = {"statement_pdf": "statement", "document_download": "document",
-         "message_thread": "thread"}
+BY_ID = {"statement_pdf": "statement", "document_download": "document", "message_thread": "thread"}
 ROUTES = PUBLIC | OWN | SUBJECT_PAGES | set(BY_ID)
 POST_ONLY = {"switch", "sign_out", "health_summary_send", "remove_factor", "new_codes"}
 
@@ -60,8 +87,8 @@ def portal_route_names() -> set[str]:
 
 def test_every_portal_route_is_covered_here():
     assert portal_route_names() == ROUTES, (
-        "A portal route is missing from (or stale in) this test: "
-        f"{sorted(portal_route_names() ^ ROUTES)}")
+        f"A portal route is missing from (or stale in) this test: {sorted(portal_route_names() ^ ROUTES)}"
+    )
 
 
 @pytest.fixture
@@ -71,24 +98,42 @@ def victim(make_patient, practice, settings, tmp_path):
     patient = make_patient(first_name=f"{MARKER}Anne")
     when = datetime.datetime(2031, 5, 6, 15, tzinfo=datetime.UTC)
     Appointment.objects.create(patient=patient, start=when)
-    LedgerEntry.objects.create(patient=patient, date=when.date(), description=f"{MARKER} crown",
-                               amount=100, kind="charge")
-    statement = Statement.objects.create(patient=patient, date=when.date(),
-                                         period_start=when.date(), period_end=when.date())
+    LedgerEntry.objects.create(
+        patient=patient, date=when.date(), description=f"{MARKER} crown", amount=100, kind="charge"
+    )
+    statement = Statement.objects.create(
+        patient=patient, date=when.date(), period_start=when.date(), period_end=when.date()
+    )
     Problem.objects.create(patient=patient, name=f"{MARKER} gingivitis")
     Medication.objects.create(patient=patient, name=f"{MARKER}cillin")
     Allergy.objects.create(patient=patient, substance=f"{MARKER} latex")
     document = Document.objects.create(
-        patient=patient, title=f"{MARKER} x-ray", show_in_portal=True, content_type="text/plain",
-        size=6, file=SimpleUploadedFile("a.txt", f"{MARKER}\n".encode()))
+        patient=patient,
+        title=f"{MARKER} x-ray",
+        show_in_portal=True,
+        content_type="text/plain",
+        size=6,
+        file=SimpleUploadedFile("a.txt", f"{MARKER}\n".encode()),
+    )
     thread = Thread.objects.create(patient=patient, subject=f"{MARKER} question")
-    Message.objects.create(thread=thread, body=f"{MARKER} body", author_kind="patient",
-                           author_label="Anne", author_patient=patient)
+    Message.objects.create(
+        thread=thread,
+        body=f"{MARKER} body",
+        author_kind="patient",
+        author_label="Anne",
+        author_patient=patient,
+    )
     access_provide(patient=patient, actor=Actor.system("t"))
-    factor = SecondFactor.objects.create(account=patient.portal_account, kind="totp", name=f"{MARKER} phone",
-                                         secret="not-used")
-    return {"patient": patient, "statement": statement, "document": document, "thread": thread,
-            "factor": factor}
+    factor = SecondFactor.objects.create(
+        account=patient.portal_account, kind="totp", name=f"{MARKER} phone", secret="not-used"
+    )
+    return {
+        "patient": patient,
+        "statement": statement,
+        "document": document,
+        "thread": thread,
+        "factor": factor,
+    }
 
 
 def signed_in_as(make_patient, **fields) -> tuple[CsrfClient, object]:
@@ -107,8 +152,9 @@ def signed_in_as(make_patient, **fields) -> tuple[CsrfClient, object]:
 def personas(make_patient, victim):
     other, _ = signed_in_as(make_patient, first_name="Other")
     unlinked, rep = signed_in_as(make_patient, first_name="Aunt")
-    GuardianLink.objects.create(patient=victim["patient"], guardian=rep, relationship="Aunt",
-                                is_guardian=False)
+    GuardianLink.objects.create(
+        patient=victim["patient"], guardian=rep, relationship="Aunt", is_guardian=False
+    )
     return {"stranger": CsrfClient(), "other patient": other, "representative without link": unlinked}
 
 
@@ -151,8 +197,9 @@ def test_nobody_outside_the_family_gets_the_victims_data(name, victim, personas)
         before = refusals_recorded()
         response = call(client, name, url)
         assert MARKER.encode() not in body_of(response), (persona, name)
-        refused = (response.status_code in (401, 403, 404, 410)
-                   or (response.status_code == 302 and "/portal/?next=" in response["Location"]))
+        refused = response.status_code in (401, 403, 404, 410) or (
+            response.status_code == 302 and "/portal/?next=" in response["Location"]
+        )
         if persona == "stranger" and name not in PUBLIC:
             assert refused, (persona, name, response.status_code)
         if name in BY_ID or name == "switch":

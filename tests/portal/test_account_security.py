@@ -24,8 +24,9 @@ LOCKED = "Too many wrong passwords"
 
 
 def change_password(client, current: str, new: str = "Fresh8Water"):
-    return client.submit("/portal/profile/", {"form": "password", "pw-current": current, "pw-new": new,
-                                              "pw-confirm": new})
+    return client.submit(
+        "/portal/profile/", {"form": "password", "pw-current": current, "pw-new": new, "pw-confirm": new}
+    )
 
 
 # --- K3: forgot password -------------------------------------------------------------
@@ -42,9 +43,12 @@ def work_of_forgot(username: str) -> dict:
     before = {"outbox": OutboxEmail.objects.count(), "audit": AuditEvent.objects.count()}
     page = CsrfClient().submit("/portal/forgot/", {"username": username}, follow=True)
     assert "If that user name has an account with an email address" in page.content.decode()
-    return {"hashes": len(hashing.CALLS), "sent": len(mail.outbox),
-            "outbox rows": OutboxEmail.objects.count() - before["outbox"],
-            "audit rows": AuditEvent.objects.count() - before["audit"]}
+    return {
+        "hashes": len(hashing.CALLS),
+        "sent": len(mail.outbox),
+        "outbox rows": OutboxEmail.objects.count() - before["outbox"],
+        "audit rows": AuditEvent.objects.count() - before["audit"],
+    }
 
 
 @pytest.mark.real_hasher
@@ -97,10 +101,13 @@ def test_current_password_guesses_lock_like_sign_in(patient_client, credentials)
 def test_the_username_change_password_is_throttled_too(patient_client):
     with time_machine.travel(START, tick=False):
         for _ in range(10):
-            patient_client.submit("/portal/profile/", {"form": "username", "un-username": "Newname55",
-                                                       "un-password": "Wrong7Pass"})
-        page = patient_client.submit("/portal/profile/", {"form": "username", "un-username": "Newname55",
-                                                          "un-password": GOOD_PASSWORD}).content.decode()
+            patient_client.submit(
+                "/portal/profile/",
+                {"form": "username", "un-username": "Newname55", "un-password": "Wrong7Pass"},
+            )
+        page = patient_client.submit(
+            "/portal/profile/", {"form": "username", "un-username": "Newname55", "un-password": GOOD_PASSWORD}
+        ).content.decode()
     assert LOCKED in page and PortalAccount.objects.get().username != "Newname55"
 
 
@@ -142,10 +149,12 @@ def test_printout_guesses_count_toward_the_lock(credentials, complete_patient):
     assert AuditEvent.objects.filter(action="lock", detail__scope="username").count() == 1
 
 
-def test_the_api_printout_answers_422_for_the_patients_own_password(patient_client, complete_patient,
-                                                                      desk_api):
-    response = desk_api.post(f"/patients/{complete_patient.pk}/portal-access/printout",
-                             json={"password": GOOD_PASSWORD})
+def test_the_api_printout_answers_422_for_the_patients_own_password(
+    patient_client, complete_patient, desk_api
+):
+    response = desk_api.post(
+        f"/patients/{complete_patient.pk}/portal-access/printout", json={"password": GOOD_PASSWORD}
+    )
     assert response.status_code == 422 and "never printed" in response.json()["errors"][0]
 
 

@@ -12,14 +12,22 @@ from tests.conftest import CsrfClient
 
 
 def settings_with(env: dict) -> dict:
-    code = ("import json, django; from django.conf import settings; django.setup(); "
-            "print(json.dumps({k: getattr(settings, k) for k in ('SESSION_COOKIE_NAME', 'CSRF_COOKIE_NAME', "
-            "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', "
-            "'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SAMESITE', 'SESSION_COOKIE_DOMAIN', "
-            "'CSRF_COOKIE_DOMAIN', 'SESSION_COOKIE_PATH', 'CSRF_COOKIE_PATH')}))")
+    code = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps({k: getattr(settings, k) for k in ('SESSION_COOKIE_NAME', 'CSRF_COOKIE_NAME', "
+        "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SESSION_COOKIE_HTTPONLY', "
+        "'SESSION_COOKIE_SAMESITE', 'CSRF_COOKIE_SAMESITE', 'SESSION_COOKIE_DOMAIN', "
+        "'CSRF_COOKIE_DOMAIN', 'SESSION_COOKIE_PATH', 'CSRF_COOKIE_PATH')}))"
+    )
     base = {k: v for k, v in os.environ.items() if k not in ("HTTPS", "SECURE_COOKIES", "DEBUG")}
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
-                            env={**base, "DJANGO_SETTINGS_MODULE": "molar.settings", **env}, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**base, "DJANGO_SETTINGS_MODULE": "molar.settings", **env},
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
@@ -50,9 +58,12 @@ def test_the_cookies_sent_over_https_meet_the_host_prefix_rules(https, credentia
     client = CsrfClient()
     client.get("/portal/", secure=True)
     token = client.cookies["__Host-csrftoken"].value
-    response = client.post("/portal/", {"username": credentials[0], "password": credentials[1],
-                                        "csrfmiddlewaretoken": token}, secure=True,
-                           headers={"Referer": "https://testserver/portal/"})
+    response = client.post(
+        "/portal/",
+        {"username": credentials[0], "password": credentials[1], "csrfmiddlewaretoken": token},
+        secure=True,
+        headers={"Referer": "https://testserver/portal/"},
+    )
     assert response.status_code == 302
     for name in ("__Host-sessionid", "__Host-csrftoken"):
         cookie = client.cookies[name]

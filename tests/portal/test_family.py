@@ -28,8 +28,9 @@ def kids(make_patient, parent):
 
 def family_names(client) -> list[str]:
     page = client.get("/portal/appointments/").content.decode()
-    return [name for name in ("Guarded", "Guaranteed", "Responsible", "Linked", "Hidden")
-            if f">{name} " in page]
+    return [
+        name for name in ("Guarded", "Guaranteed", "Responsible", "Linked", "Hidden") if f">{name} " in page
+    ]
 
 
 def test_representative_sees_exactly_the_people_spec_lists(patient_client, kids):
@@ -92,8 +93,6 @@ def test_access_history_lists_grants_and_sign_ins(patient_client):
     page = patient_client.get("/portal/history/").content.decode()
     assert "Signed in" in page and "Online access provided" in page
     assert "Password changed" in page
-
-
 
 
 def test_family_lookup_is_one_query_per_part_without_an_or_across_a_join(db, make_patient):

@@ -17,8 +17,9 @@ PAGES = ["/portal/home/", "/portal/appointments/", "/portal/profile/", "/portal/
 
 
 def test_one_time_password_reaches_only_set_password(credentials, complete_patient):
-    Appointment.objects.create(patient=complete_patient, start=datetime.datetime(
-        2030, 1, 2, 9, tzinfo=datetime.UTC))
+    Appointment.objects.create(
+        patient=complete_patient, start=datetime.datetime(2030, 1, 2, 9, tzinfo=datetime.UTC)
+    )
     client = CsrfClient()
     assert sign_in(client, *credentials)["Location"] == "/portal/home/"
     for page in PAGES:

@@ -8,8 +8,10 @@ from .conftest import GOOD_PASSWORD, sign_in
 
 
 def change_password(client, current, new, confirm=None):
-    return client.submit("/portal/profile/", {
-        "form": "password", "pw-current": current, "pw-new": new, "pw-confirm": confirm or new})
+    return client.submit(
+        "/portal/profile/",
+        {"form": "password", "pw-current": current, "pw-new": new, "pw-confirm": confirm or new},
+    )
 
 
 def test_change_password_needs_the_current_one(patient_client):
@@ -37,8 +39,10 @@ def test_change_username_needs_password_and_is_unique(patient_client, make_patie
     form = {"form": "username", "un-username": "NewName", "un-password": "Wrong7Pass"}
     assert "The password is not correct." in patient_client.submit("/portal/profile/", form).content.decode()
     form = {"form": "username", "un-username": other.username.upper(), "un-password": GOOD_PASSWORD}
-    assert "That user name is already taken. Choose another one." in patient_client.submit(
-        "/portal/profile/", form).content.decode()
+    assert (
+        "That user name is already taken. Choose another one."
+        in patient_client.submit("/portal/profile/", form).content.decode()
+    )
     form["un-username"] = "NewName"
     assert patient_client.submit("/portal/profile/", form).status_code == 302
     account = PortalAccount.objects.get(username="NewName")

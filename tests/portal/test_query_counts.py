@@ -20,19 +20,28 @@ from molar.records.models import (
     TreatmentPlan,
 )
 
-PAGES = ["/portal/appointments/", "/portal/account/", "/portal/treatment-plan/", "/portal/messages/",
-         "/portal/health-summary/", "/portal/documents/", "/portal/history/",
-         "/portal/api/appointments"]
+PAGES = [
+    "/portal/appointments/",
+    "/portal/account/",
+    "/portal/treatment-plan/",
+    "/portal/messages/",
+    "/portal/health-summary/",
+    "/portal/documents/",
+    "/portal/history/",
+    "/portal/api/appointments",
+]
 
 
 def add_history(patient, n: int) -> None:
     provider, _ = Provider.objects.get_or_create(abbreviation="QC", defaults={"name": "Dr. Q"})
     now, today = timezone.now(), timezone.localdate()
     for i in range(n):
-        Appointment.objects.create(patient=patient, provider=provider,
-                                   start=now + datetime.timedelta(days=i - n // 2))
-        LedgerEntry.objects.create(patient=patient, date=today, description=f"e{i}",
-                                   amount=Decimal("10.00"), kind="charge")
+        Appointment.objects.create(
+            patient=patient, provider=provider, start=now + datetime.timedelta(days=i - n // 2)
+        )
+        LedgerEntry.objects.create(
+            patient=patient, date=today, description=f"e{i}", amount=Decimal("10.00"), kind="charge"
+        )
         Statement.objects.create(patient=patient, date=today, period_start=today, period_end=today)
         plan = TreatmentPlan.objects.create(patient=patient, name=f"p{i}", status="active")
         PlannedProcedure.objects.create(plan=plan, code="D1110", description="x", fee=Decimal("1"))
@@ -40,8 +49,9 @@ def add_history(patient, n: int) -> None:
         Medication.objects.create(patient=patient, name=f"m{i}")
         Allergy.objects.create(patient=patient, substance=f"a{i}")
         thread = Thread.objects.create(patient=patient, subject=f"t{i}")
-        Message.objects.create(thread=thread, body="b", author_kind="patient", author_label="p",
-                               author_patient=patient)
+        Message.objects.create(
+            thread=thread, body="b", author_kind="patient", author_label="p", author_patient=patient
+        )
 
 
 def counts(client) -> dict[str, int]:
@@ -53,8 +63,7 @@ def counts(client) -> dict[str, int]:
     return result
 
 
-def test_every_tab_makes_the_same_number_of_queries_for_a_long_history(patient_client,
-                                                                       complete_patient):
+def test_every_tab_makes_the_same_number_of_queries_for_a_long_history(patient_client, complete_patient):
     add_history(complete_patient, 2)
     counts(patient_client)  # warm (session renewal, first-time caches)
     small = counts(patient_client)
@@ -65,8 +74,8 @@ def test_every_tab_makes_the_same_number_of_queries_for_a_long_history(patient_c
 def test_appointments_tab_shows_the_50_most_recent_past_visits(patient_client, complete_patient):
     now = timezone.now()
     Appointment.objects.bulk_create(
-        Appointment(patient=complete_patient, start=now - datetime.timedelta(days=n + 1))
-        for n in range(60))
+        Appointment(patient=complete_patient, start=now - datetime.timedelta(days=n + 1)) for n in range(60)
+    )
     page = patient_client.get("/portal/appointments/").content.decode()
     past = page.split('id="past-h"')[1]
     assert past.count('<tr><td data-label="Date"><time') == 50
@@ -88,8 +97,7 @@ def test_a_settings_change_reaches_the_pages_of_this_process_at_once(patient_cli
     assert patient_client.get("/portal/account/").status_code == 404
 
 
-def test_a_change_made_by_another_process_is_read_after_the_cache_time(patient_client, practice,
-                                                                       settings):
+def test_a_change_made_by_another_process_is_read_after_the_cache_time(patient_client, practice, settings):
     from molar.practice.models import PracticeSettings
 
     assert patient_client.get("/portal/account/").status_code == 200

@@ -52,8 +52,9 @@ def forgot(client: CsrfClient, username: str):
 
 
 def reset(client: CsrfClient, username: str, code: str, new: str = RESET_TO):
-    response = client.submit("/portal/reset/", {"username": username, "code": code,
-                                                "new": new, "confirm": new})
+    response = client.submit(
+        "/portal/reset/", {"username": username, "code": code, "new": new, "confirm": new}
+    )
     send_outbox()
     return response
 
@@ -89,8 +90,12 @@ def refused(response) -> bool:
 def test_code_from_the_mail_resets_once_without_signing_in(smtp, account):
     patient = account.patient
     provider = Provider.objects.create(name="Dr. Ana Reyes", abbreviation="AR")
-    visit = appointment_save(patient=patient, actor=Actor.system("test"), provider=provider,
-                             start=timezone.now() + datetime.timedelta(days=3))
+    visit = appointment_save(
+        patient=patient,
+        actor=Actor.system("test"),
+        provider=provider,
+        start=timezone.now() + datetime.timedelta(days=3),
+    )
     client = CsrfClient()
 
     page = forgot(client, account.username)
@@ -109,9 +114,17 @@ def test_code_from_the_mail_resets_once_without_signing_in(smtp, account):
     assert notice.to == [patient.email]
     assert "password" in notice.subject.lower()
     visit_day = timezone.localtime(visit.start)
-    for secret_or_health in (code, code.replace("-", ""), RESET_TO, OWN_PASSWORD,
-                             provider.name, patient.last_name, f"{visit_day:%B} {visit_day.day}",
-                             f"{visit_day:%Y-%m-%d}", f"{patient.birth_date:%Y-%m-%d}"):
+    for secret_or_health in (
+        code,
+        code.replace("-", ""),
+        RESET_TO,
+        OWN_PASSWORD,
+        provider.name,
+        patient.last_name,
+        f"{visit_day:%B} {visit_day.day}",
+        f"{visit_day:%Y-%m-%d}",
+        f"{patient.birth_date:%Y-%m-%d}",
+    ):
         assert secret_or_health not in notice.body
         assert secret_or_health not in notice.subject
     assert not CODE.search(notice.body)
@@ -132,9 +145,7 @@ def _page(response) -> tuple:
 
 
 @pytest.mark.parametrize("case", ["unknown user", "no email", "no access"])
-def test_same_page_and_no_mail_without_an_account_with_email(
-    smtp, account, make_patient, case
-):
+def test_same_page_and_no_mail_without_an_account_with_email(smtp, account, make_patient, case):
     real = _page(forgot(CsrfClient(), account.username))
     assert len(smtp.mails) == 1
     if case == "unknown user":
@@ -188,10 +199,13 @@ def test_ten_wrong_codes_void_the_code(smtp, account, wrong_tries, works):
         assert len(smtp.mails) == 1  # no "password changed" notice
 
 
-@pytest.mark.parametrize(("later", "works"), [
-    (datetime.timedelta(hours=24), True),
-    (datetime.timedelta(hours=24, seconds=1), False),
-])
+@pytest.mark.parametrize(
+    ("later", "works"),
+    [
+        (datetime.timedelta(hours=24), True),
+        (datetime.timedelta(hours=24, seconds=1), False),
+    ],
+)
 def test_code_is_valid_for_24_hours(smtp, account, later, works):
     with time_machine.travel(T0, tick=False) as clock:
         code = request_code(smtp, account.username)
@@ -220,8 +234,7 @@ def test_completed_reset_ends_other_sessions(smtp, account):
     assert fresh and not signed_out(fresh)
 
 
-def test_mail_server_down_gives_the_same_page_and_the_worker_tries_again(smtp, account, settings,
-                                                                         caplog):
+def test_mail_server_down_gives_the_same_page_and_the_worker_tries_again(smtp, account, settings, caplog):
     unknown = _page(forgot(CsrfClient(), "Nobody4242"))
     settings.EMAIL_PORT = free_port()  # nothing listens there
     with caplog.at_level(logging.WARNING):

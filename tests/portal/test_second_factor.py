@@ -25,8 +25,9 @@ def signed_in(client) -> bool:
 
 def add_authenticator(client) -> tuple[str, list[str]]:
     secret = shown_secret(client.get("/portal/profile/authenticator/").content.decode())
-    page = client.submit("/portal/profile/authenticator/",
-                         {"code": pyotp.TOTP(secret).now(), "name": "Phone"})
+    page = client.submit(
+        "/portal/profile/authenticator/", {"code": pyotp.TOTP(secret).now(), "name": "Phone"}
+    )
     return secret, shown_codes(page.content.decode())
 
 
@@ -49,16 +50,21 @@ def test_an_authenticator_app_is_asked_at_every_sign_in(patient_client, credenti
         response = sign_in(client, credentials[0], GOOD_PASSWORD)
         assert response["Location"] == "/portal/sign-in/second-step/"
         assert not signed_in(client)
-        assert not AuditEvent.objects.filter(action="sign_in", outcome="success",
-                                             created_at__gte=start).exists()
+        assert not AuditEvent.objects.filter(
+            action="sign_in", outcome="success", created_at__gte=start
+        ).exists()
         page = client.submit("/portal/sign-in/second-step/", {"code": "999999"}).content.decode()
         assert "not accepted" in page and not signed_in(client)
         client.submit("/portal/sign-in/second-step/", {"code": pyotp.TOTP(secret).at(start)})
         assert signed_in(client)
     success = AuditEvent.objects.filter(action="sign_in", outcome="success").order_by("id").last()
     assert success.detail == {"second_factor": "totp"}
-    assert AuditEvent.objects.filter(action="sign_in", outcome="failure",
-                                     detail__reason="wrong second factor").count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="sign_in", outcome="failure", detail__reason="wrong second factor"
+        ).count()
+        == 1
+    )
 
 
 def test_a_recovery_code_works_once(patient_client, credentials):
@@ -70,8 +76,9 @@ def test_a_recovery_code_works_once(patient_client, credentials):
         assert signed_in(client) is expected
 
 
-def test_staff_clear_a_patients_factors_and_it_is_audited(patient_client, credentials, complete_patient,
-                                                          desk_client):
+def test_staff_clear_a_patients_factors_and_it_is_audited(
+    patient_client, credentials, complete_patient, desk_client
+):
     enrolled(patient_client)
     page = desk_client.get(f"/staff/patients/{complete_patient.pk}/portal-access/").content.decode()
     assert "Clear Two-Step Sign-In" in page and "Authenticator app (Phone)" in page
@@ -111,8 +118,10 @@ def test_a_one_time_password_session_cannot_add_a_factor(credentials):
 def test_patients_and_staff_confirm_the_secret_last_shown(patient_client, desk_client):
     """One rule (factors.totp.totp_enrolling_secret) for both pages: the secret
     shown is kept for the confirming POST; showing the page again replaces it."""
-    for client, url in ((patient_client, "/portal/profile/authenticator/"),
-                        (desk_client, "/staff/security/authenticator/")):
+    for client, url in (
+        (patient_client, "/portal/profile/authenticator/"),
+        (desk_client, "/staff/security/authenticator/"),
+    ):
         first = shown_secret(client.get(url).content.decode())
         second = shown_secret(client.get(url).content.decode())
         assert first != second

@@ -52,9 +52,15 @@ def test_password_change_ends_other_sessions_but_not_this_one(patient_client, cr
     other = CsrfClient()
     sign_in(other, credentials[0], GOOD_PASSWORD)
     assert not signed_out(other)
-    patient_client.submit("/portal/profile/", {
-        "form": "password", "pw-current": GOOD_PASSWORD, "pw-new": "Fresh8Water",
-        "pw-confirm": "Fresh8Water"})
+    patient_client.submit(
+        "/portal/profile/",
+        {
+            "form": "password",
+            "pw-current": GOOD_PASSWORD,
+            "pw-new": "Fresh8Water",
+            "pw-confirm": "Fresh8Water",
+        },
+    )
     assert signed_out(other)
     assert not signed_out(patient_client)
 

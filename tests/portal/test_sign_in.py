@@ -17,8 +17,7 @@ from .conftest import GOOD_PASSWORD, page_errors, set_new_password, sign_in
 
 def test_sign_in_page_has_every_labelled_control(db):
     page = CsrfClient().get("/portal/").content.decode()
-    for label in ("User Name", "Password", "Remember User Name", "Sign In", "Forgot Password",
-                  "Contact Us"):
+    for label in ("User Name", "Password", "Remember User Name", "Sign In", "Forgot Password", "Contact Us"):
         assert label in page
 
 
@@ -114,8 +113,7 @@ def verifies_for(calls: list, username: str, password: str, address: str | None 
 
 
 @pytest.mark.real_hasher
-def test_every_refusal_spends_one_argon2_verify_like_a_real_check(credentials, make_patient,
-                                                                  argon2_verifies):
+def test_every_refusal_spends_one_argon2_verify_like_a_real_check(credentials, make_patient, argon2_verifies):
     """SPEC L1, L6: a stranger cannot tell real, locked or removed usernames
     by the response time: each refusal verifies one Argon2id hash, as the
     real check does. Counting the verifies, not timing them, holds on a busy
@@ -127,14 +125,20 @@ def test_every_refusal_spends_one_argon2_verify_like_a_real_check(credentials, m
 
     username, password = credentials
     removed = access_provide(patient=make_patient(first_name="Removed"), actor=Actor.system("t"))
-    access_remove(patient=PortalAccount.objects.get(username=removed.username).patient,
-                  actor=Actor.system("t"))
+    access_remove(
+        patient=PortalAccount.objects.get(username=removed.username).patient, actor=Actor.system("t")
+    )
     assert verifies_for(argon2_verifies, username, "Wrong7Pass") == 1
     assert verifies_for(argon2_verifies, "nobody-here", "Wrong7Pass") == 1
     assert verifies_for(argon2_verifies, removed.username, removed.password) == 1
     now = timezone.now()
-    SignInLock.objects.create(scope="address", key="203.0.113.7", reason="test", created_at=now,
-                              locked_until=now + datetime.timedelta(minutes=15))
+    SignInLock.objects.create(
+        scope="address",
+        key="203.0.113.7",
+        reason="test",
+        created_at=now,
+        locked_until=now + datetime.timedelta(minutes=15),
+    )
     assert verifies_for(argon2_verifies, username, password, address="203.0.113.7") == 1
     PortalAccount.objects.filter(username=username).update(hard_locked_at=now)
     assert verifies_for(argon2_verifies, username, password) == 1

@@ -122,11 +122,19 @@ def test_client_address_comes_from_the_connection_not_a_header(credentials, sett
 
     username, password = credentials
     client = CsrfClient()
-    client.submit("/portal/", {"username": username, "password": WRONG},
-                  HTTP_X_FORWARDED_FOR="1.2.3.4", REMOTE_ADDR="198.51.100.20")
+    client.submit(
+        "/portal/",
+        {"username": username, "password": WRONG},
+        HTTP_X_FORWARDED_FOR="1.2.3.4",
+        REMOTE_ADDR="198.51.100.20",
+    )
     assert AuditEvent.objects.get(action="sign_in").client_ip == "198.51.100.20"
     settings.MOLAR_TRUSTED_PROXY_COUNT = 1
-    client.submit("/portal/", {"username": username, "password": WRONG},
-                  HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.77", REMOTE_ADDR="10.0.0.2")
+    client.submit(
+        "/portal/",
+        {"username": username, "password": WRONG},
+        HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.77",
+        REMOTE_ADDR="10.0.0.2",
+    )
     latest = AuditEvent.objects.filter(action="sign_in").order_by("-id").first()
     assert latest.client_ip == "203.0.113.77"

@@ -24,8 +24,9 @@ def image(kind: str, size=(120, 60)) -> bytes:
 
 
 def upload(client, data: bytes, name="logo.png", content_type="image/png"):
-    return client.submit("/staff/settings/", {"form": "logo",
-                                              "logo": SimpleUploadedFile(name, data, content_type)})
+    return client.submit(
+        "/staff/settings/", {"form": "logo", "logo": SimpleUploadedFile(name, data, content_type)}
+    )
 
 
 @pytest.mark.parametrize("kind, content_type", [("PNG", "image/png"), ("JPEG", "image/jpeg")])
@@ -39,11 +40,14 @@ def test_logo_shows_on_the_sign_in_page_and_is_served_by_a_view(admin_client, pr
     assert AuditEvent.objects.filter(action="settings_changed", detail__fields=["logo"]).exists()
 
 
-@pytest.mark.parametrize("data, name", [
-    (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "logo.png"),  # not what its name says
-    (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "logo.gif"),
-    (image("GIF"), "logo.png"),
-])
+@pytest.mark.parametrize(
+    "data, name",
+    [
+        (b"<svg xmlns='http://www.w3.org/2000/svg'></svg>", "logo.png"),  # not what its name says
+        (b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", "logo.gif"),
+        (image("GIF"), "logo.png"),
+    ],
+)
 def test_only_png_or_jpeg_content_is_accepted(admin_client, practice, data, name):
     page = upload(admin_client, data, name=name).content.decode()
     assert "The logo must be a PNG or JPEG image." in page

@@ -12,8 +12,7 @@ from tests.conftest import CsrfClient
 def test_outbox_shows_mail_written_by_the_file_backend(admin_client, settings, tmp_path):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = tmp_path
-    send_mail("Harbor: password reset code", "Your reset code: ABCDE-FGHJK", None,
-              ["maria@example.com"])
+    send_mail("Harbor: password reset code", "Your reset code: ABCDE-FGHJK", None, ["maria@example.com"])
     page = admin_client.get("/staff/outbox/").content.decode()
     assert "Harbor: password reset code" in page and "maria@example.com" in page
     assert "ABCDE-FGHJK" in page
@@ -41,8 +40,9 @@ def test_front_desk_may_not_read_the_outbox(desk_client, settings, tmp_path):
     assert 'href="/staff/outbox/"' not in desk_client.get("/staff/patients/").content.decode()
 
 
-def test_outbox_shows_the_mail_the_worker_sent(admin_client, settings, tmp_path, practice,
-                                                complete_patient, send_outbox):
+def test_outbox_shows_the_mail_the_worker_sent(
+    admin_client, settings, tmp_path, practice, complete_patient, send_outbox
+):
     settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     settings.EMAIL_FILE_PATH = tmp_path
     username = access_provide(patient=complete_patient, actor=Actor.system("test")).username

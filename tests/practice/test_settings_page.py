@@ -4,10 +4,19 @@ from molar.audit.models import AuditEvent
 from molar.practice.models import PracticeSettings
 
 FORM = {
-    "form": "practice", "practice_name": "Harbor", "practice_phone": "207-555-0100",
-    "practice_email": "desk@example.com", "address1": "", "address2": "", "city": "",
-    "state": "", "zip": "", "country": "us", "portal_enabled": "on",
-    "patient_facing_url": "https://portal.example.com/", "password_policy": "seed",
+    "form": "practice",
+    "practice_name": "Harbor",
+    "practice_phone": "207-555-0100",
+    "practice_email": "desk@example.com",
+    "address1": "",
+    "address2": "",
+    "city": "",
+    "state": "",
+    "zip": "",
+    "country": "us",
+    "portal_enabled": "on",
+    "patient_facing_url": "https://portal.example.com/",
+    "password_policy": "seed",
     "otp_max_age_days": "",
 }
 
@@ -29,7 +38,8 @@ def test_admin_saves_settings_and_it_is_audited(admin_client, db):
 
 def test_http_url_refused_outside_localhost(admin_client, db):
     response = admin_client.submit(
-        "/staff/settings/", {**FORM, "patient_facing_url": "http://portal.example.com/"})
+        "/staff/settings/", {**FORM, "patient_facing_url": "http://portal.example.com/"}
+    )
     assert "Patient Facing URL must start with https://" in response.content.decode()
     assert PracticeSettings.load().patient_facing_url == ""
 
@@ -46,8 +56,7 @@ def test_display_fields_chosen_and_ordered(admin_client, db):
     for key, order in (("patient_portal", 1), ("email", 2), ("name", 3)):
         data[f"show_{key}"] = "on"
         data[f"order_{key}"] = str(order)
-    for key in ("preferred_name", "birth_date", "age", "address", "phone", "status", "provider",
-                "guarantor"):
+    for key in ("preferred_name", "birth_date", "age", "address", "phone", "status", "provider", "guarantor"):
         data[f"order_{key}"] = "9"
     admin_client.submit("/staff/settings/", data)
     assert PracticeSettings.load().display_fields == ["patient_portal", "email", "name"]

@@ -29,8 +29,9 @@ def pdf_text(content: bytes) -> str:
 
 
 def ledger(patient, *, amount="100.00", kind="charge", description="Exam", date=datetime.date(2026, 3, 2)):
-    return services.ledger_entry_add(patient=patient, date=date, description=description, kind=kind,
-                                     amount=Decimal(amount), actor=STAFF)
+    return services.ledger_entry_add(
+        patient=patient, date=date, description=description, kind=kind, amount=Decimal(amount), actor=STAFF
+    )
 
 
 def statement(patient, start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 31)):
@@ -38,26 +39,48 @@ def statement(patient, start=datetime.date(2026, 3, 1), end=datetime.date(2026, 
 
 
 def plan(patient, name="Crowns", fees=("95.00", "1200.00")):
-    procedures = [{"code": f"D27{n}0", "description": f"Procedure {n}", "tooth": str(n + 2),
-                   "fee": Decimal(fee)} for n, fee in enumerate(fees, start=1)]
-    return services.treatment_plan_save(patient=patient, name=name, status="active",
-                                        procedures=procedures, actor=STAFF)
+    procedures = [
+        {"code": f"D27{n}0", "description": f"Procedure {n}", "tooth": str(n + 2), "fee": Decimal(fee)}
+        for n, fee in enumerate(fees, start=1)
+    ]
+    return services.treatment_plan_save(
+        patient=patient, name=name, status="active", procedures=procedures, actor=STAFF
+    )
 
 
 def health(patient, tag=""):
-    services.problem_save(patient=patient, actor=STAFF, name=f"Periodontitis{tag}", code="K05.30",
-                          onset=datetime.date(2024, 5, 1), status="active")
-    services.medication_save(patient=patient, actor=STAFF, name=f"Chlorhexidine{tag}",
-                             instructions="Rinse 15 ml twice daily", start=datetime.date(2026, 1, 5),
-                             stop=None, active=True)
-    services.allergy_save(patient=patient, actor=STAFF, substance=f"Penicillin{tag}", reaction="Hives",
-                          severity="moderate", active=True)
+    services.problem_save(
+        patient=patient,
+        actor=STAFF,
+        name=f"Periodontitis{tag}",
+        code="K05.30",
+        onset=datetime.date(2024, 5, 1),
+        status="active",
+    )
+    services.medication_save(
+        patient=patient,
+        actor=STAFF,
+        name=f"Chlorhexidine{tag}",
+        instructions="Rinse 15 ml twice daily",
+        start=datetime.date(2026, 1, 5),
+        stop=None,
+        active=True,
+    )
+    services.allergy_save(
+        patient=patient,
+        actor=STAFF,
+        substance=f"Penicillin{tag}",
+        reaction="Hives",
+        severity="moderate",
+        active=True,
+    )
 
 
 def document(patient, *, title="X-ray report", show=True, content=PDF_BYTES, name="report.pdf"):
     upload = SimpleUploadedFile(name, content, content_type="application/octet-stream")
-    return services.document_upload(patient=patient, title=title, upload=upload, show_in_portal=show,
-                                    actor=STAFF)
+    return services.document_upload(
+        patient=patient, title=title, upload=upload, show_in_portal=show, actor=STAFF
+    )
 
 
 @pytest.fixture

@@ -46,8 +46,9 @@ def test_fhir_json_is_a_valid_r4_collection_with_the_four_resource_types(patient
     condition = next(e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Condition")
     assert condition["subject"]["reference"] == patient_url
     assert condition["code"]["text"] == "Periodontitis"
-    allergy = next(e["resource"] for e in data["entry"]
-                   if e["resource"]["resourceType"] == "AllergyIntolerance")
+    allergy = next(
+        e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "AllergyIntolerance"
+    )
     assert allergy["reaction"][0]["severity"] == "moderate"
     assert AuditEvent.objects.filter(action="phi_download", detail__format="fhir_json").count() == 1
 
@@ -57,18 +58,18 @@ def test_empty_summary_is_still_a_valid_bundle(patient_client, me):
     assert [e.resource.__resource_type__ for e in bundle.entry] == ["Patient"]
 
 
-def test_send_emails_the_pdf_to_the_typed_address_and_audits_it(patient_client, me, mailoutbox,
-                                                                send_outbox):
+def test_send_emails_the_pdf_to_the_typed_address_and_audits_it(patient_client, me, mailoutbox, send_outbox):
     health(me)
-    response = patient_client.submit("/portal/health-summary/send/",
-                                     {"email": "dr.smith@otherclinic.example"}, follow=True)
+    response = patient_client.submit(
+        "/portal/health-summary/send/", {"email": "dr.smith@otherclinic.example"}, follow=True
+    )
     assert "on its way to dr.smith@otherclinic.example" in response.content.decode()
     assert mailoutbox == []  # queued (SPEC Q2); the worker sends it
     send_outbox()
     assert len(mailoutbox) == 1
     message = mailoutbox[0]
     assert message.to == ["dr.smith@otherclinic.example"]
-    (filename, content, mimetype), = message.attachments
+    ((filename, content, mimetype),) = message.attachments
     assert filename.endswith(".pdf") and mimetype == "application/pdf"
     assert "Periodontitis" in pdf_text(content)
     # The subject and body carry no health information and no name.
@@ -78,10 +79,8 @@ def test_send_emails_the_pdf_to_the_typed_address_and_audits_it(patient_client, 
     assert event.patient_id == me.pk and event.detail["to"] == "dr.smith@otherclinic.example"
 
 
-def test_send_to_a_bad_address_shows_a_message_and_sends_nothing(patient_client, me, mailoutbox,
-                                                                  send_outbox):
-    response = patient_client.submit("/portal/health-summary/send/", {"email": "not an address"},
-                                     follow=True)
+def test_send_to_a_bad_address_shows_a_message_and_sends_nothing(patient_client, me, mailoutbox, send_outbox):
+    response = patient_client.submit("/portal/health-summary/send/", {"email": "not an address"}, follow=True)
     send_outbox()
     assert "Enter a valid email address." in response.content.decode()
     assert mailoutbox == []
@@ -101,8 +100,7 @@ def test_sends_per_hour_are_limited(patient_client, me, mailoutbox, send_outbox)
     assert len(mailoutbox) == 10
 
 
-def test_representative_downloads_and_sends_the_childs_summary(as_child, me, child, mailoutbox,
-                                                                send_outbox):
+def test_representative_downloads_and_sends_the_childs_summary(as_child, me, child, mailoutbox, send_outbox):
     health(child, tag="-kid")
     health(me, tag="-parent")
     text = pdf_text(as_child.get("/portal/health-summary.pdf").content)

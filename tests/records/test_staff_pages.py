@@ -22,10 +22,14 @@ def test_chart_links_to_the_records_page(desk_client, me):
 
 
 def test_staff_add_charge_and_payment_and_see_the_balance(desk_client, me):
-    desk_client.submit(f"{records(me)}ledger/", {"date": "2026-03-02", "kind": "charge",
-                                                  "description": "Crown", "amount": "900.00"})
-    response = desk_client.submit(f"{records(me)}ledger/", {"date": "2026-03-09", "kind": "payment",
-                                                             "description": "Insurance", "amount": "600"})
+    desk_client.submit(
+        f"{records(me)}ledger/",
+        {"date": "2026-03-02", "kind": "charge", "description": "Crown", "amount": "900.00"},
+    )
+    response = desk_client.submit(
+        f"{records(me)}ledger/",
+        {"date": "2026-03-09", "kind": "payment", "description": "Insurance", "amount": "600"},
+    )
     assert response.status_code == 302
     assert sorted(LedgerEntry.objects.values_list("amount", flat=True)) == [Decimal("-600"), Decimal("900")]
     page = desk_client.get(records(me)).content.decode()
@@ -33,12 +37,15 @@ def test_staff_add_charge_and_payment_and_see_the_balance(desk_client, me):
     assert AuditEvent.objects.filter(action="ledger_entry_added", patient_id=me.pk).count() == 2
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"kind": "charge", "amount": "-5"}, "Amount must be more than zero"),
-    ({"kind": "adjustment", "amount": "0"}, "Amount of an adjustment cannot be zero."),
-    ({"kind": "charge", "amount": "lots"}, "Enter a number."),
-    ({"kind": "charge", "amount": "5", "description": ""}, "This field is required."),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "charge", "amount": "-5"}, "Amount must be more than zero"),
+        ({"kind": "adjustment", "amount": "0"}, "Amount of an adjustment cannot be zero."),
+        ({"kind": "charge", "amount": "lots"}, "Enter a number."),
+        ({"kind": "charge", "amount": "5", "description": ""}, "This field is required."),
+    ],
+)
 def test_bad_ledger_input_is_shown_and_nothing_is_written(desk_client, me, data, message):
     fields = {"date": "2026-03-02", "description": "Exam", **data}
     response = desk_client.submit(f"{records(me)}ledger/", fields)
@@ -48,8 +55,9 @@ def test_bad_ledger_input_is_shown_and_nothing_is_written(desk_client, me, data,
 
 def test_staff_create_a_statement_and_download_it(desk_client, me):
     ledger(me, description="Crown prep")
-    response = desk_client.submit(f"{records(me)}statements/",
-                                  {"period_start": "2026-03-01", "period_end": "2026-03-31"})
+    response = desk_client.submit(
+        f"{records(me)}statements/", {"period_start": "2026-03-01", "period_end": "2026-03-31"}
+    )
     assert response.status_code == 302
     created = Statement.objects.get()
     text = pdf_text(desk_client.get(f"{records(me)}statements/{created.pk}.pdf").content)
@@ -57,24 +65,32 @@ def test_staff_create_a_statement_and_download_it(desk_client, me):
 
 
 def test_statement_period_backwards_is_refused(desk_client, me):
-    response = desk_client.submit(f"{records(me)}statements/",
-                                  {"period_start": "2026-03-31", "period_end": "2026-03-01"})
+    response = desk_client.submit(
+        f"{records(me)}statements/", {"period_start": "2026-03-31", "period_end": "2026-03-01"}
+    )
     assert "The period must start on or before the day it ends." in response.content.decode()
     assert not Statement.objects.exists()
 
 
 def plan_post(name="Crowns", rows=()):
-    data = {"name": name, "status": "active", "procedures-TOTAL_FORMS": str(len(rows)),
-            "procedures-INITIAL_FORMS": "0", "procedures-MIN_NUM_FORMS": "0",
-            "procedures-MAX_NUM_FORMS": "100"}
+    data = {
+        "name": name,
+        "status": "active",
+        "procedures-TOTAL_FORMS": str(len(rows)),
+        "procedures-INITIAL_FORMS": "0",
+        "procedures-MIN_NUM_FORMS": "0",
+        "procedures-MAX_NUM_FORMS": "100",
+    }
     for n, row in enumerate(rows):
         data.update({f"procedures-{n}-{k}": v for k, v in row.items()})
     return data
 
 
 def test_staff_save_a_plan_with_procedures_and_replace_them(desk_client, me):
-    rows = [{"order": "1", "code": "d2391", "description": "Resin filling", "tooth": "14", "fee": "180"},
-            {"order": "", "code": "D2740", "description": "Porcelain crown", "tooth": "3", "fee": "1200.50"}]
+    rows = [
+        {"order": "1", "code": "d2391", "description": "Resin filling", "tooth": "14", "fee": "180"},
+        {"order": "", "code": "D2740", "description": "Porcelain crown", "tooth": "3", "fee": "1200.50"},
+    ]
     assert desk_client.submit(f"{records(me)}plans/new/", plan_post(rows=rows)).status_code == 302
     plan = TreatmentPlan.objects.get()
     assert [(p.order, p.code) for p in plan.procedures.all()] == [(1, "D2391"), (2, "D2740")]
@@ -87,20 +103,28 @@ def test_staff_save_a_plan_with_procedures_and_replace_them(desk_client, me):
 
 
 def test_a_bad_procedure_row_saves_no_plan(desk_client, me):
-    rows = [{"order": "1", "code": "D2391", "description": "Resin filling", "fee": "180"},
-            {"order": "2", "code": "D2740", "description": "Crown", "fee": ""}]
+    rows = [
+        {"order": "1", "code": "D2391", "description": "Resin filling", "fee": "180"},
+        {"order": "2", "code": "D2740", "description": "Crown", "fee": ""},
+    ]
     response = desk_client.submit(f"{records(me)}plans/new/", plan_post(rows=rows))
     assert response.status_code == 200 and "This field is required." in response.content.decode()
     assert not TreatmentPlan.objects.exists()
 
 
 def test_staff_add_and_edit_problem_medication_allergy(desk_client, me):
-    desk_client.submit(f"{records(me)}problems/new/", {"name": "Bruxism", "code": "f45.8",
-                                                        "onset": "2025-01-02", "status": "active"})
-    desk_client.submit(f"{records(me)}medications/new/", {"name": "Ibuprofen", "instructions": "400 mg",
-                                                           "start": "2026-01-01", "active": "on"})
-    desk_client.submit(f"{records(me)}allergies/new/", {"substance": "Latex", "reaction": "Rash",
-                                                         "severity": "mild", "active": "on"})
+    desk_client.submit(
+        f"{records(me)}problems/new/",
+        {"name": "Bruxism", "code": "f45.8", "onset": "2025-01-02", "status": "active"},
+    )
+    desk_client.submit(
+        f"{records(me)}medications/new/",
+        {"name": "Ibuprofen", "instructions": "400 mg", "start": "2026-01-01", "active": "on"},
+    )
+    desk_client.submit(
+        f"{records(me)}allergies/new/",
+        {"substance": "Latex", "reaction": "Rash", "severity": "mild", "active": "on"},
+    )
     problem = Problem.objects.get()
     assert problem.code == "F45.8" and Medication.objects.get().active
     assert Allergy.objects.get().severity == "mild"
@@ -113,8 +137,9 @@ def test_staff_add_and_edit_problem_medication_allergy(desk_client, me):
 
 
 def test_medication_stopping_before_it_starts_is_refused(desk_client, me):
-    response = desk_client.submit(f"{records(me)}medications/new/",
-                                  {"name": "Ibuprofen", "start": "2026-02-01", "stop": "2026-01-01"})
+    response = desk_client.submit(
+        f"{records(me)}medications/new/", {"name": "Ibuprofen", "start": "2026-02-01", "stop": "2026-01-01"}
+    )
     assert "The stop date cannot be before the start date." in response.content.decode()
     assert not Medication.objects.exists()
 
@@ -145,17 +170,25 @@ def test_staff_cannot_reach_another_patients_items_through_this_patient(desk_cli
     doc, s = document(other), statement(other)
     assert desk_client.get(f"{records(me)}documents/{doc.pk}/").status_code == 404
     assert desk_client.get(f"{records(me)}statements/{s.pk}.pdf").status_code == 404
-    assert desk_client.submit(f"{records(me)}documents/{doc.pk}/visibility/",
-                              {"show_in_portal": "0"}).status_code == 404
+    assert (
+        desk_client.submit(
+            f"{records(me)}documents/{doc.pk}/visibility/", {"show_in_portal": "0"}
+        ).status_code
+        == 404
+    )
 
 
 def test_clerk_may_read_but_not_write(clerk_client, me):
     assert clerk_client.get(records(me)).status_code == 200
-    writes = [("ledger/", {"date": "2026-03-02", "kind": "charge", "description": "X", "amount": "1"}),
-              ("statements/", {"period_start": "2026-03-01", "period_end": "2026-03-31"}),
-              ("plans/new/", plan_post()), ("problems/new/", {"name": "X", "status": "active"}),
-              ("medications/new/", {"name": "X"}), ("allergies/new/", {"substance": "X"}),
-              ("documents/", {"title": "X"})]
+    writes = [
+        ("ledger/", {"date": "2026-03-02", "kind": "charge", "description": "X", "amount": "1"}),
+        ("statements/", {"period_start": "2026-03-01", "period_end": "2026-03-31"}),
+        ("plans/new/", plan_post()),
+        ("problems/new/", {"name": "X", "status": "active"}),
+        ("medications/new/", {"name": "X"}),
+        ("allergies/new/", {"substance": "X"}),
+        ("documents/", {"title": "X"}),
+    ]
     for path, data in writes:
         assert clerk_client.submit(f"{records(me)}{path}", data).status_code == 403, path
     assert clerk_client.get(f"{records(me)}plans/new/").status_code == 403

@@ -27,8 +27,7 @@ def printed_password(pdf: bytes) -> str:
 @pytest.fixture
 def make_template(db):
     def make(*texts_or_fields, name="Welcome letter", kind="letter"):
-        fields = [f if isinstance(f, dict) else {"kind": "static_text", "text": f}
-                  for f in texts_or_fields]
+        fields = [f if isinstance(f, dict) else {"kind": "static_text", "text": f} for f in texts_or_fields]
         return sheet_template_create(actor=Actor.system("test"), name=name, kind=kind, fields=fields)
 
     return make

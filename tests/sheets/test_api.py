@@ -53,28 +53,37 @@ def test_dashboard_refusal_text(admin_api):
     assert refusal(response, 422) == [MSG_TAG_IN_DASHBOARD]
     tid = admin_api.post("/sheet-templates", LETTER).json()["id"]
     assert refusal(admin_api.patch(f"/sheet-templates/{tid}", {"kind": "dashboard"}), 422) == [
-        MSG_TAG_IN_DASHBOARD]
+        MSG_TAG_IN_DASHBOARD
+    ]
     assert SheetTemplate.objects.get().kind == "letter"
 
 
 def test_dashboard_accepts_the_words_in_another_case(admin_api):
-    response = admin_api.post("/sheet-templates", {
-        "name": "Board", "kind": "dashboard",
-        "fields": [{"kind": "static_text", "text": "[PatientPortalCredentials]"}]})
+    response = admin_api.post(
+        "/sheet-templates",
+        {
+            "name": "Board",
+            "kind": "dashboard",
+            "fields": [{"kind": "static_text", "text": "[PatientPortalCredentials]"}],
+        },
+    )
     assert response.status_code == 201
 
 
-@pytest.mark.parametrize("body", [
-    {"name": "", "fields": []},
-    {"name": "x" * 101},
-    {"name": "Letter", "kind": "memo"},
-    {"name": "Letter", "fields": [{"kind": "patient_field", "field_name": "password"}]},
-    {"name": "Letter", "fields": [{"kind": "static_text", "text": "   "}]},
-    {"name": "Letter", "fields": [{"kind": "memo"}]},
-    {"name": "Letter", "fields": "not a list"},
-    {"name": "Letter", "fields": [{"kind": "static_text", "text": "x"}] * 201},
-    {"fields": []},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": "", "fields": []},
+        {"name": "x" * 101},
+        {"name": "Letter", "kind": "memo"},
+        {"name": "Letter", "fields": [{"kind": "patient_field", "field_name": "password"}]},
+        {"name": "Letter", "fields": [{"kind": "static_text", "text": "   "}]},
+        {"name": "Letter", "fields": [{"kind": "memo"}]},
+        {"name": "Letter", "fields": "not a list"},
+        {"name": "Letter", "fields": [{"kind": "static_text", "text": "x"}] * 201},
+        {"fields": []},
+    ],
+)
 def test_bad_template_input_is_422_with_messages(admin_api, body):
     messages = refusal(admin_api.post("/sheet-templates", body), 422)
     assert messages and all(isinstance(m, str) and m for m in messages)
@@ -84,7 +93,8 @@ def test_bad_template_input_is_422_with_messages(admin_api, body):
 def test_patch_with_null_is_422(admin_api):
     tid = admin_api.post("/sheet-templates", LETTER).json()["id"]
     assert refusal(admin_api.patch(f"/sheet-templates/{tid}", {"name": None}), 422) == [
-        "name: must not be null."]
+        "name: must not be null."
+    ]
 
 
 def test_front_desk_reads_templates_but_may_not_change_them(desk_api, admin_api):
@@ -107,8 +117,7 @@ def test_clerk_gets_403_and_an_audit_row(clerk_api, admin_api, practice, complet
     assert not Sheet.objects.exists() and not PortalAccount.objects.exists()
 
 
-def test_create_sheet_returns_the_pdf_and_grants_access(desk_api, admin_api, practice,
-                                                        complete_patient):
+def test_create_sheet_returns_the_pdf_and_grants_access(desk_api, admin_api, practice, complete_patient):
     tid = admin_api.post("/sheet-templates", LETTER).json()["id"]
     response = desk_api.post(f"/patients/{complete_patient.pk}/sheets", {"template_id": tid})
     assert response.status_code == 201 and response["Content-Type"] == "application/pdf"
@@ -126,8 +135,9 @@ def test_create_sheet_returns_the_pdf_and_grants_access(desk_api, admin_api, pra
     assert password not in listed.content.decode()
 
 
-def test_reprint_shows_asterisks_and_the_database_holds_no_password(desk_api, admin_api, practice,
-                                                                    complete_patient):
+def test_reprint_shows_asterisks_and_the_database_holds_no_password(
+    desk_api, admin_api, practice, complete_patient
+):
     tid = admin_api.post("/sheet-templates", LETTER).json()["id"]
     made = desk_api.post(f"/patients/{complete_patient.pk}/sheets", {"template_id": tid})
     password = printed_password(made.content)
@@ -157,8 +167,9 @@ def test_unknown_things_are_404_or_422(desk_api, admin_api, practice, complete_p
     assert refusal(desk_api.post("/patients/999999/sheets", {"template_id": tid}), 404)
     assert refusal(desk_api.get("/patients/999999/sheets"), 404)
     assert refusal(desk_api.get("/sheets/999999/pdf"), 404) == ["Sheet not found."]
-    assert refusal(desk_api.post(f"/patients/{complete_patient.pk}/sheets", {"template_id": 999999}),
-                   422) == ["template_id: no sheet template has the id 999999."]
+    assert refusal(
+        desk_api.post(f"/patients/{complete_patient.pk}/sheets", {"template_id": 999999}), 422
+    ) == ["template_id: no sheet template has the id 999999."]
     assert refusal(desk_api.post(f"/patients/{complete_patient.pk}/sheets", {}), 422)
     assert refusal(desk_api.post(f"/patients/{complete_patient.pk}/sheets", {"template_id": "x"}), 422)
     assert not Sheet.objects.exists() and not PortalAccount.objects.exists()
@@ -166,6 +177,10 @@ def test_unknown_things_are_404_or_422(desk_api, admin_api, practice, complete_p
 
 def test_openapi_lists_the_sheet_routes(anonymous_api):
     paths = anonymous_api.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/sheet-templates", "/api/v1/sheet-templates/{template_id}",
-                 "/api/v1/patients/{patient_id}/sheets", "/api/v1/sheets/{sheet_id}/pdf"):
+    for path in (
+        "/api/v1/sheet-templates",
+        "/api/v1/sheet-templates/{template_id}",
+        "/api/v1/patients/{patient_id}/sheets",
+        "/api/v1/sheets/{sheet_id}/pdf",
+    ):
         assert path in paths

@@ -43,8 +43,12 @@ def test_tag_becomes_three_lines_and_grants_access(practice, complete_patient, w
     account = PortalAccount.objects.get(patient=complete_patient)
     password = printed_password(pdf)
     assert pdf_text(pdf).splitlines()[3:] == [
-        "Dear Maria", "Welcome to our patient portal.", "Patient Portal Login",
-        f"UserName: {account.username}", f"Password: {password}", "Questions? Call 207-555-0100",
+        "Dear Maria",
+        "Welcome to our patient portal.",
+        "Patient Portal Login",
+        f"UserName: {account.username}",
+        f"Password: {password}",
+        "Questions? Call 207-555-0100",
     ]
     assert len(password) == 8 and account.check_password(password)
     assert account.has_access and account.require_password_change
@@ -53,8 +57,7 @@ def test_tag_becomes_three_lines_and_grants_access(practice, complete_patient, w
     assert sheet.credentials == Sheet.Credentials.ISSUED
 
 
-def test_credentials_issued_are_audited_without_the_password(practice, complete_patient,
-                                                             welcome_letter):
+def test_credentials_issued_are_audited_without_the_password(practice, complete_patient, welcome_letter):
     sheet, pdf = create(welcome_letter, complete_patient)
     event = AuditEvent.objects.get(action="sheet_credentials_issued")
     assert event.patient_id == complete_patient.pk and event.detail["sheet_id"] == sheet.pk
@@ -64,7 +67,8 @@ def test_credentials_issued_are_audited_without_the_password(practice, complete_
 
 
 def test_unchanged_one_time_password_is_replaced_without_a_new_access_event(
-        practice, complete_patient, welcome_letter):
+    practice, complete_patient, welcome_letter
+):
     first = access_provide(patient=complete_patient, actor=ACTOR)
     _, pdf = create(welcome_letter, complete_patient)
     account = PortalAccount.objects.get(patient=complete_patient)
@@ -73,8 +77,7 @@ def test_unchanged_one_time_password_is_replaced_without_a_new_access_event(
     assert AccessEvent.objects.filter(patient=complete_patient).count() == 1
 
 
-def test_patient_with_own_password_gets_no_credential_lines(practice, complete_patient,
-                                                            welcome_letter):
+def test_patient_with_own_password_gets_no_credential_lines(practice, complete_patient, welcome_letter):
     account = own_password(complete_patient)
     sheet, pdf = create(welcome_letter, complete_patient)
     text = pdf_text(pdf)
@@ -87,8 +90,7 @@ def test_patient_with_own_password_gets_no_credential_lines(practice, complete_p
     assert not AuditEvent.objects.filter(action="sheet_credentials_issued").exists()
 
 
-def test_ineligible_patient_gets_no_credential_lines_and_no_account(practice, make_patient,
-                                                                     welcome_letter):
+def test_ineligible_patient_gets_no_credential_lines_and_no_account(practice, make_patient, welcome_letter):
     patient = make_patient(email="", city="")
     sheet, pdf = create(welcome_letter, patient)
     assert "Patient Portal Login" not in pdf_text(pdf) and "Password" not in pdf_text(pdf)
@@ -98,8 +100,7 @@ def test_ineligible_patient_gets_no_credential_lines_and_no_account(practice, ma
 
 
 @pytest.mark.parametrize("change", [{"portal_enabled": False}, {"patient_facing_url": ""}])
-def test_portal_off_or_no_url_gives_no_credential_lines(practice, complete_patient,
-                                                        welcome_letter, change):
+def test_portal_off_or_no_url_gives_no_credential_lines(practice, complete_patient, welcome_letter, change):
     for name, value in change.items():
         setattr(practice, name, value)
     practice.save()
@@ -121,8 +122,15 @@ def test_text_around_the_tag_stays_on_its_own_lines(practice, complete_patient, 
     template = make_template(f"Your login: {TAG} Keep it safe.\n\nSee you soon.")
     sheet, _ = create(template, complete_patient)
     username = PortalAccount.objects.get().username
-    assert sheet.content == ["Your login:", "Patient Portal Login", f"UserName: {username}",
-                             "Password: ********", "Keep it safe.", "", "See you soon."]
+    assert sheet.content == [
+        "Your login:",
+        "Patient Portal Login",
+        f"UserName: {username}",
+        "Password: ********",
+        "Keep it safe.",
+        "",
+        "See you soon.",
+    ]
 
 
 def test_template_without_the_tag_grants_nothing(practice, complete_patient, make_template):
@@ -135,18 +143,37 @@ def test_template_without_the_tag_grants_nothing(practice, complete_patient, mak
 def test_patient_and_practice_fields_fill_in(practice, make_patient, make_template):
     practice.address1, practice.city, practice.state, practice.zip = "1 Main St", "Portland", "ME", "04101"
     practice.save()
-    patient = make_patient(first_name="Zoë", middle_name="A", last_name="Brun", preferred_name="",
-                           address2="Apt 2")
-    template = make_template(*[
-        {"kind": "patient_field", "field_name": name, "text": label}
-        for name, label in (("full_name", ""), ("address", ""), ("preferred_name", "Goes by"),
-                            ("birth_date", "Born"), ("phone", "Phone"), ("email", ""))
-    ], {"kind": "practice_field", "field_name": "practice_name"},
-        {"kind": "practice_field", "field_name": "practice_address"})
+    patient = make_patient(
+        first_name="Zoë", middle_name="A", last_name="Brun", preferred_name="", address2="Apt 2"
+    )
+    template = make_template(
+        *[
+            {"kind": "patient_field", "field_name": name, "text": label}
+            for name, label in (
+                ("full_name", ""),
+                ("address", ""),
+                ("preferred_name", "Goes by"),
+                ("birth_date", "Born"),
+                ("phone", "Phone"),
+                ("email", ""),
+            )
+        ],
+        {"kind": "practice_field", "field_name": "practice_name"},
+        {"kind": "practice_field", "field_name": "practice_address"},
+    )
     sheet, pdf = create(template, patient)
     assert sheet.content == [
-        "Zoë A Brun", "12 Harbor Lane", "Apt 2", "Portland, ME 04101", "Goes by", "Born 1984-03-12",
-        "Phone 207-555-0101", patient.email, "Harbor Family Dental", "1 Main St", "Portland, ME 04101",
+        "Zoë A Brun",
+        "12 Harbor Lane",
+        "Apt 2",
+        "Portland, ME 04101",
+        "Goes by",
+        "Born 1984-03-12",
+        "Phone 207-555-0101",
+        patient.email,
+        "Harbor Family Dental",
+        "1 Main St",
+        "Portland, ME 04101",
     ]
     assert "Zoë A Brun" in pdf_text(pdf)
 
@@ -174,8 +201,7 @@ def test_letter_holding_the_tag_cannot_become_a_dashboard(practice, welcome_lett
 def test_tag_cannot_be_added_to_a_dashboard(practice, make_template):
     dashboard = make_template("Hello", kind="dashboard")
     with pytest.raises(Refused) as refused:
-        sheet_template_update(template=dashboard, actor=ACTOR,
-                              fields=[{"kind": "static_text", "text": TAG}])
+        sheet_template_update(template=dashboard, actor=ACTOR, fields=[{"kind": "static_text", "text": TAG}])
     assert refused.value.messages == [MSG_TAG_IN_DASHBOARD]
     assert [f.text for f in dashboard.fields.all()] == ["Hello"]
 
@@ -191,7 +217,8 @@ def test_dashboard_holding_the_tag_anyway_makes_no_sheet(practice, complete_pati
 
 
 def test_stored_sheet_never_holds_the_password_and_reprint_shows_asterisks(
-        practice, complete_patient, welcome_letter):
+    practice, complete_patient, welcome_letter
+):
     sheet, pdf = create(welcome_letter, complete_patient)
     password = printed_password(pdf)
     sheet.refresh_from_db()
@@ -214,8 +241,14 @@ def test_deleted_template_leaves_its_sheets_printable(practice, complete_patient
 
 def test_every_template_problem_is_listed(practice, make_template):
     with pytest.raises(Refused) as refused:
-        make_template(" ", {"kind": "patient_field", "field_name": "password"},
-                      {"kind": "practice_field"}, {"kind": "nonsense"}, name=" ", kind="memo")
+        make_template(
+            " ",
+            {"kind": "patient_field", "field_name": "password"},
+            {"kind": "practice_field"},
+            {"kind": "nonsense"},
+            name=" ",
+            kind="memo",
+        )
     assert refused.value.messages == [
         "Name cannot be blank.",
         "Kind must be letter, form or dashboard.",

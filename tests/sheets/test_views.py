@@ -23,8 +23,14 @@ def errors(response) -> list[str]:
 
 
 def template_post(name="Welcome letter", kind="letter", rows=()) -> dict:
-    data = {"name": name, "kind": kind, "fields-TOTAL_FORMS": str(len(rows)),
-            "fields-INITIAL_FORMS": "0", "fields-MIN_NUM_FORMS": "0", "fields-MAX_NUM_FORMS": "1000"}
+    data = {
+        "name": name,
+        "kind": kind,
+        "fields-TOTAL_FORMS": str(len(rows)),
+        "fields-INITIAL_FORMS": "0",
+        "fields-MIN_NUM_FORMS": "0",
+        "fields-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         for key, value in {"kind": "static_text", "field_name": "", "text": "", "order": "", **row}.items():
             data[f"fields-{i}-{key}"] = value
@@ -52,18 +58,28 @@ def test_front_desk_may_not_edit_templates(desk_client, welcome_letter):
     response = desk_client.submit(f"{TEMPLATES}{welcome_letter.pk}/", template_post(kind="form"))
     assert response.status_code == 403
     assert SheetTemplate.objects.get().kind == "letter"
-    assert AuditEvent.objects.filter(action="permission_denied",
-                                     detail__permission="practice.manage_settings").count() == 2
+    assert (
+        AuditEvent.objects.filter(
+            action="permission_denied", detail__permission="practice.manage_settings"
+        ).count()
+        == 2
+    )
 
 
 def test_admin_creates_a_template_with_its_fields_in_order(admin_client):
-    rows = [{"text": "Welcome.", "order": "2"},
-            {"kind": "patient_field", "field_name": "first_name", "text": "Dear", "order": "1"},
-            {"text": TAG, "order": "3"}, {"text": "dropped", "DELETE": "on"}]
+    rows = [
+        {"text": "Welcome.", "order": "2"},
+        {"kind": "patient_field", "field_name": "first_name", "text": "Dear", "order": "1"},
+        {"text": TAG, "order": "3"},
+        {"text": "dropped", "DELETE": "on"},
+    ]
     response = admin_client.submit(f"{TEMPLATES}new/", template_post(rows=rows), follow=True)
     template = SheetTemplate.objects.get()
     assert [(f.kind, f.field_name, f.text) for f in template.fields.all()] == [
-        ("patient_field", "first_name", "Dear"), ("static_text", "", "Welcome."), ("static_text", "", TAG)]
+        ("patient_field", "first_name", "Dear"),
+        ("static_text", "", "Welcome."),
+        ("static_text", "", TAG),
+    ]
     assert "Sheet template “Welcome letter” saved." in response.content.decode()
     assert admin_client.get(TEMPLATES).content.decode().count("Welcome letter") == 1
 
@@ -84,29 +100,32 @@ def test_dashboard_refusal_is_shown_on_the_page(admin_client, welcome_letter):
     assert SheetTemplate.objects.count() == 1
     page = admin_client.get(f"{TEMPLATES}{welcome_letter.pk}/")
     rows = [f.initial for f in page.context["formset"].forms if f.initial]
-    response = admin_client.submit(f"{TEMPLATES}{welcome_letter.pk}/",
-                                   template_post(kind="dashboard", rows=rows))
+    response = admin_client.submit(
+        f"{TEMPLATES}{welcome_letter.pk}/", template_post(kind="dashboard", rows=rows)
+    )
     assert errors(response) == [MSG_TAG_IN_DASHBOARD]
     welcome_letter.refresh_from_db()
     assert welcome_letter.kind == "letter"
 
 
-@pytest.mark.parametrize("data", [
-    template_post(rows=[{"kind": "patient_field", "field_name": "password"}]),
-    template_post(rows=[{"kind": "memo"}, {"order": "x"}]),
-    template_post(name="", kind="memo"),
-    template_post(rows=[{"kind": "practice_field"}]),
-    {"name": "No management form"},
-    {},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        template_post(rows=[{"kind": "patient_field", "field_name": "password"}]),
+        template_post(rows=[{"kind": "memo"}, {"order": "x"}]),
+        template_post(name="", kind="memo"),
+        template_post(rows=[{"kind": "practice_field"}]),
+        {"name": "No management form"},
+        {},
+    ],
+)
 def test_bad_template_input_gives_messages_not_500(admin_client, data):
     response = admin_client.submit(f"{TEMPLATES}new/", data)
     assert response.status_code == 200 and errors(response)
     assert not SheetTemplate.objects.exists()
 
 
-def test_delete_asks_first_and_keeps_made_sheets(admin_client, practice, complete_patient,
-                                                 welcome_letter):
+def test_delete_asks_first_and_keeps_made_sheets(admin_client, practice, complete_patient, welcome_letter):
     admin_client.submit(sheets_url(complete_patient, "new/"), {"template": welcome_letter.pk})
     confirm = admin_client.get(f"{TEMPLATES}{welcome_letter.pk}/delete/")
     assert "Delete template" in confirm.content.decode() and SheetTemplate.objects.exists()
@@ -115,8 +134,9 @@ def test_delete_asks_first_and_keeps_made_sheets(admin_client, practice, complet
     assert Sheet.objects.get().template_name == "Welcome letter"
 
 
-def test_create_sheet_downloads_the_pdf_with_credentials(desk_client, practice, complete_patient,
-                                                         welcome_letter):
+def test_create_sheet_downloads_the_pdf_with_credentials(
+    desk_client, practice, complete_patient, welcome_letter
+):
     page = desk_client.get(sheets_url(complete_patient))
     assert "Create sheet" in page.content.decode() and "Welcome letter" in page.content.decode()
     response = desk_client.submit(sheets_url(complete_patient, "new/"), {"template": welcome_letter.pk})
@@ -138,8 +158,9 @@ def test_print_again_shows_asterisks(desk_client, practice, complete_patient, we
     assert printed_password(reprint.content) == "********" and password not in pdf_text(reprint.content)
 
 
-def test_sheet_without_credentials_says_why_on_the_next_page(desk_client, practice, make_patient,
-                                                             welcome_letter):
+def test_sheet_without_credentials_says_why_on_the_next_page(
+    desk_client, practice, make_patient, welcome_letter
+):
     patient = make_patient(email="")
     response = desk_client.submit(sheets_url(patient, "new/"), {"template": welcome_letter.pk})
     assert "Password" not in pdf_text(response.content)
@@ -162,8 +183,9 @@ def test_unknown_patient_is_404(desk_client, welcome_letter):
 
 
 @pytest.mark.parametrize("template", ["", "999999", "abc"])
-def test_bad_template_choice_gives_a_message(desk_client, practice, complete_patient,
-                                             welcome_letter, template):
+def test_bad_template_choice_gives_a_message(
+    desk_client, practice, complete_patient, welcome_letter, template
+):
     response = desk_client.submit(sheets_url(complete_patient, "new/"), {"template": template})
     assert response.status_code == 200 and errors(response)
     assert not Sheet.objects.exists()
@@ -176,13 +198,18 @@ def test_post_without_csrf_token_is_refused(desk_client, practice, complete_pati
 
 
 def test_pages_work_without_javascript(admin_client, complete_patient, welcome_letter):
-    for url in (TEMPLATES, f"{TEMPLATES}new/", f"{TEMPLATES}{welcome_letter.pk}/",
-                sheets_url(complete_patient)):
+    for url in (
+        TEMPLATES,
+        f"{TEMPLATES}new/",
+        f"{TEMPLATES}{welcome_letter.pk}/",
+        sheets_url(complete_patient),
+    ):
         response = admin_client.get(url)
         # The one script is the idle-timeout dialog (SPEC V4), an addition
         # the page's forms do not depend on.
         scripts = re.findall(r"<script[^>]*>", response.content.decode())
-        assert response.status_code == 200 and scripts == [
-            '<script src="/static/molar/session.js" defer>'], scripts
+        assert response.status_code == 200 and scripts == ['<script src="/static/molar/session.js" defer>'], (
+            scripts
+        )
     form_page = admin_client.get(sheets_url(complete_patient)).content.decode()
     assert form_page.count('name="csrfmiddlewaretoken"') >= 2  # sign-out and Create sheet

@@ -11,8 +11,7 @@ ADDRESS = "198.51.100.20"
 
 
 def sign_in(client: CsrfClient, username: str, password: str, address: str = ADDRESS):
-    return client.submit("/staff/login/", {"username": username, "password": password},
-                         REMOTE_ADDR=address)
+    return client.submit("/staff/login/", {"username": username, "password": password}, REMOTE_ADDR=address)
 
 
 def signed_in(client: CsrfClient) -> bool:
@@ -30,8 +29,11 @@ def shown_codes(page: str) -> list[str]:
 def enroll_totp(client: CsrfClient, address: str = ADDRESS) -> tuple[str, list[str]]:
     """Add an authenticator app on /staff/security/authenticator/: (secret, recovery codes)."""
     secret = shown_secret(client.get("/staff/security/authenticator/").content.decode())
-    page = client.submit("/staff/security/authenticator/", {"code": pyotp.TOTP(secret).now(),
-                                                           "name": "Phone"}, REMOTE_ADDR=address)
+    page = client.submit(
+        "/staff/security/authenticator/",
+        {"code": pyotp.TOTP(secret).now(), "name": "Phone"},
+        REMOTE_ADDR=address,
+    )
     assert page.status_code == 200, page.content.decode()
     return secret, shown_codes(page.content.decode())
 

@@ -184,8 +184,12 @@ def test_one_user_cannot_remove_another_users_factor(admin_password, desk_passwo
 
 def test_security_pages_need_a_signed_in_user(db):
     client = CsrfClient()
-    for path in ("/staff/security/", "/staff/security/authenticator/", "/staff/security/passkey/",
-                 "/staff/login/verify/"):
+    for path in (
+        "/staff/security/",
+        "/staff/security/authenticator/",
+        "/staff/security/passkey/",
+        "/staff/login/verify/",
+    ):
         response = client.get(path)
         assert response.status_code == 302 and response["Location"] == "/staff/login/"
     for path in ("/staff/security/1/remove/", "/staff/security/recovery-codes/"):

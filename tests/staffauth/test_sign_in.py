@@ -22,8 +22,9 @@ def events(action: str, **filters):
     return AuditEvent.objects.filter(action=action, **filters).order_by("id")
 
 
-def test_the_11th_sign_in_within_15_minutes_is_refused_even_with_the_right_password(desk_password,
-                                                                                   two_factor_off):
+def test_the_11th_sign_in_within_15_minutes_is_refused_even_with_the_right_password(
+    desk_password, two_factor_off
+):
     client = CsrfClient()
     with time_machine.travel(START, tick=False) as clock:
         for i in range(10):
@@ -148,6 +149,7 @@ def test_a_disabled_user_cannot_sign_in(desk_password, two_factor_off):
 
 def test_next_goes_only_to_our_own_pages(desk_password, two_factor_off):
     client = CsrfClient()
-    response = client.submit("/staff/login/", {"username": "frontdesk", "password": desk_password,
-                                               "next": "https://evil.example/"})
+    response = client.submit(
+        "/staff/login/", {"username": "frontdesk", "password": desk_password, "next": "https://evil.example/"}
+    )
     assert response["Location"] == "/staff/patients/"

@@ -18,26 +18,33 @@ READ_FROM_STDIN = "-"  # `--password -`: keeps the password out of ps and shell 
 
 
 class Command(BaseCommand):
-    help = ("Patient portal access: show, provide, remove, new-password, print, unlock, "
-            "clear-factors, unlock-address.")
+    help = (
+        "Patient portal access: show, provide, remove, new-password, print, unlock, "
+        "clear-factors, unlock-address."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         unblock = sub.add_parser("unlock-address", help="lift a sign-in block on a client address")
         unblock.add_argument("address")
-        for verb, text in (("show", "show the account (never the password)"),
-                           ("provide", "provide access; prints the one-time password"),
-                           ("remove", "remove access"),
-                           ("new-password", "generate a new one-time password"),
-                           ("print", "write the credentials letter as PDF"),
-                           ("unlock", "lift the sign-in lock on the patient's username"),
-                           ("clear-factors", "remove the patient's second factors and recovery codes")):
+        for verb, text in (
+            ("show", "show the account (never the password)"),
+            ("provide", "provide access; prints the one-time password"),
+            ("remove", "remove access"),
+            ("new-password", "generate a new one-time password"),
+            ("print", "write the credentials letter as PDF"),
+            ("unlock", "lift the sign-in lock on the patient's username"),
+            ("clear-factors", "remove the patient's second factors and recovery codes"),
+        ):
             cmd = sub.add_parser(verb, help=text)
             cmd.add_argument("patient_id", type=int)
             if verb == "print":
-                cmd.add_argument("--password", required=True,
-                                 help="the one-time password on record; '-' reads it "
-                                      "from standard input (keeps it out of ps and history)")
+                cmd.add_argument(
+                    "--password",
+                    required=True,
+                    help="the one-time password on record; '-' reads it "
+                    "from standard input (keeps it out of ps and history)",
+                )
                 cmd.add_argument("--output", "-o", required=True, help="PDF file to write")
 
     def handle(self, *args: Any, verb: str, **options: Any) -> None:
@@ -53,8 +60,10 @@ class Command(BaseCommand):
                 self._show(patient)
             elif verb == "provide":
                 creds = services.access_provide(patient=patient, actor=actor, source="cli")
-                self.stdout.write(f"Username: {creds.username}\nPassword: {creds.password}\n"
-                                  f"Website: {creds.patient_facing_url}")
+                self.stdout.write(
+                    f"Username: {creds.username}\nPassword: {creds.password}\n"
+                    f"Website: {creds.patient_facing_url}"
+                )
             elif verb == "remove":
                 services.access_remove(patient=patient, actor=actor)
                 self.stdout.write(f"Online access removed for patient {patient_id}.")

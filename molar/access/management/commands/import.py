@@ -27,21 +27,26 @@ ACCOUNTS_FORMATS = (
     "kept with no access). RequirePasswordChange=1 makes the password one-time; "
     "RequireUserNameChange=1 offers a new username at the next sign-in. The patient is found by "
     "the PatNum a sync or an import gave it. Hashes keep working and become Argon2id at the first "
-    "sign-in.")
+    "sign-in."
+)
 
 
 class Command(BaseCommand):
-    help = ("Import records: `molar import patients FILE.csv`, `molar import fhir FILE.json`, "
-            "`molar import opendental-accounts FILE` (Molar's CSV or a raw userweb export; "
-            "see `molar import opendental-accounts --help`).")
+    help = (
+        "Import records: `molar import patients FILE.csv`, `molar import fhir FILE.json`, "
+        "`molar import opendental-accounts FILE` (Molar's CSV or a raw userweb export; "
+        "see `molar import opendental-accounts --help`)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
         for kind, text in KINDS.items():
             description = ACCOUNTS_FORMATS if kind == "opendental-accounts" else text
             sub.add_parser(kind, help=text, description=description).add_argument(
-                "file", help="the file to import" + (" (either format described above)"
-                                                     if kind == "opendental-accounts" else ""))
+                "file",
+                help="the file to import"
+                + (" (either format described above)" if kind == "opendental-accounts" else ""),
+            )
 
     def handle(self, *args: Any, kind: str, file: str, **options: Any) -> None:
         if kind == "opendental-accounts":
@@ -67,8 +72,7 @@ class Command(BaseCommand):
             self.stderr.write(f"{where}: {message}")
 
         try:
-            summary = importer(path=file, actor=Actor.cli("import"), progress=progress,
-                               on_problem=problem)
+            summary = importer(path=file, actor=Actor.cli("import"), progress=progress, on_problem=problem)
         except Refused as exc:
             raise CommandError(str(exc)) from None
         if tty:
@@ -91,8 +95,6 @@ class Command(BaseCommand):
                 raise CommandError(f"{file} is not UTF-8 text.") from None
         for line, problem in report.problems:
             self.stderr.write(f"line {line}: {problem}")
-        self.stdout.write(f"Imported {report.imported} account(s); "
-                          f"{len(report.problems)} row(s) refused.")
+        self.stdout.write(f"Imported {report.imported} account(s); {len(report.problems)} row(s) refused.")
         if report.problems and not report.imported:
             raise CommandError("No rows imported.")
-

@@ -15,8 +15,10 @@ def _when(value: datetime.datetime | None) -> str:
 
 
 class Command(BaseCommand):
-    help = ("API keys: `molar apikey create NAME` prints a new key that acts for the "
-            "staff user NAME, with that user's permissions; `list`; `revoke PREFIX`.")
+    help = (
+        "API keys: `molar apikey create NAME` prints a new key that acts for the "
+        "staff user NAME, with that user's permissions; `list`; `revoke PREFIX`."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
@@ -31,9 +33,11 @@ class Command(BaseCommand):
         if verb == "list":
             for key in apikey_list():
                 state = f"revoked {_when(key.revoked_at)}" if key.revoked_at else "active"
-                self.stdout.write(f"{key.prefix}\t{key.name}\t{key.user.get_username()}\t"
-                                  f"created {_when(key.created_at)}\tlast used {_when(key.last_used_at)}\t"
-                                  f"{state}")
+                self.stdout.write(
+                    f"{key.prefix}\t{key.name}\t{key.user.get_username()}\t"
+                    f"created {_when(key.created_at)}\tlast used {_when(key.last_used_at)}\t"
+                    f"{state}"
+                )
         elif verb == "revoke":
             prefix = options["prefix"].strip().removeprefix("molar_").split("_")[0]
             try:
@@ -47,7 +51,5 @@ class Command(BaseCommand):
     def _create(self, name: str, label: str) -> None:
         user = get_user_model().objects.filter(username=name, is_active=True).first()
         if user is None:
-            raise CommandError(
-                f"No active staff user {name}; create one with `molar staff add {name}`."
-            )
+            raise CommandError(f"No active staff user {name}; create one with `molar staff add {name}`.")
         self.stdout.write(apikey_create(user=user, name=label or name, actor=Actor.cli()))

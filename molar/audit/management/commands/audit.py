@@ -10,17 +10,22 @@ from molar.audit.verify import audit_verify, latest_head
 
 
 class Command(BaseCommand):
-    help = ("The audit trail (SPEC T4, T5): `seal` seals committed events now, `checkpoint` prints "
-            "the latest signed checkpoint as one JSON line to keep outside the database, `verify "
-            "[--checkpoint FILE]` checks the chain and the checkpoints and names the first problem.")
+    help = (
+        "The audit trail (SPEC T4, T5): `seal` seals committed events now, `checkpoint` prints "
+        "the latest signed checkpoint as one JSON line to keep outside the database, `verify "
+        "[--checkpoint FILE]` checks the chain and the checkpoints and names the first problem."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         sub.add_parser("seal", help="seal every committed event now (the worker does this continually)")
         sub.add_parser("checkpoint", help="print the latest signed checkpoint as one line of JSON")
         verify = sub.add_parser("verify", help="check the chain; `molar audit -v 2 verify` shows progress")
-        verify.add_argument("--checkpoint", metavar="FILE",
-                            help="a line printed earlier by `molar audit checkpoint` to check against")
+        verify.add_argument(
+            "--checkpoint",
+            metavar="FILE",
+            help="a line printed earlier by `molar audit checkpoint` to check against",
+        )
 
     def handle(self, *args: Any, verb: str, verbosity: int, **options: Any) -> None:
         getattr(self, f"_{verb}")(verbosity=verbosity, **options)

@@ -13,8 +13,10 @@ from molar.staffauth.accounts import staff_add
 
 
 class Command(BaseCommand):
-    help = ("Set up the demo practice (SQLite under MOLAR_HOME) and run the web server and the "
-            "worker (invites, email, periodic jobs).")
+    help = (
+        "Set up the demo practice (SQLite under MOLAR_HOME) and run the web server and the "
+        "worker (invites, email, periodic jobs)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--port", type=int, default=8000)
@@ -28,8 +30,11 @@ class Command(BaseCommand):
         front = staff_add(username="frontdesk", admin=False, actor=Actor.cli("demo"))
         admin = staff_add(username="admin", admin=True, actor=Actor.cli("demo"))
         base = f"http://127.0.0.1:{port}"
-        mail = ("" if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend") else
-                f"  Email outbox:    {base}/staff/outbox/ (no EMAIL_HOST: mail is kept here)\n")
+        mail = (
+            ""
+            if settings.EMAIL_BACKEND.endswith("smtp.EmailBackend")
+            else f"  Email outbox:    {base}/staff/outbox/ (no EMAIL_HOST: mail is kept here)\n"
+        )
         self.stdout.write(
             "\nMolar demo is ready.\n"
             f"  Staff app:       {base}/staff/login/\n"

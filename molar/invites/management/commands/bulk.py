@@ -28,8 +28,10 @@ def _date(text: str) -> datetime.date:
 
 
 class Command(BaseCommand):
-    help = ("Bulk: `molar bulk invite|grant --from D --to D [--no-access-only] [--rule ID] "
-            "[--dry-run] [-o letters.pdf]`.")
+    help = (
+        "Bulk: `molar bulk invite|grant --from D --to D [--no-access-only] [--rule ID] "
+        "[--dry-run] [-o letters.pdf]`."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("action", choices=["invite", "grant"])
@@ -42,8 +44,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, start, end, no_access_only, rule, dry_run, output, **options):
         criteria = Criteria(_date(start), _date(end), no_access_only)
-        refusal = bulk_window_refusal(criteria.start, criteria.end,
-                                      reversed_text="--to is before --from.", most_days=None)
+        refusal = bulk_window_refusal(
+            criteria.start, criteria.end, reversed_text="--to is before --from.", most_days=None
+        )
         if refusal:
             raise CommandError(refusal)
         template = self._rule(action, rule)
@@ -55,8 +58,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Bulk run {run.pk}: {run.total} invite(s) recorded; sending.")
         invites_send_due(worker=worker_name(), progress=lambda s: self._bar(s.processed, run.total))
         counts = bulk_progress(run)
-        self.stdout.write(f"\nSent {counts['sent']}, skipped {counts['skipped']}, "
-                          f"failed {counts['failed']}, waiting {counts['queued']}.")
+        self.stdout.write(
+            f"\nSent {counts['sent']}, skipped {counts['skipped']}, "
+            f"failed {counts['failed']}, waiting {counts['queued']}."
+        )
 
     def _rule(self, action: str, rule_id: int | None) -> InviteRule | None:
         if action != BulkRun.Action.INVITE:
@@ -86,17 +91,19 @@ class Command(BaseCommand):
         with letters:
             buffer = io.BytesIO()
             try:
-                summary = bulk_grant(criteria=criteria, actor=Actor.cli(), target=buffer,
-                                     progress=self._bar)
+                summary = bulk_grant(criteria=criteria, actor=Actor.cli(), target=buffer, progress=self._bar)
             except Refused as exc:
                 raise CommandError(str(exc)) from None
             letters.write(buffer.getvalue())
         for row in summary.skipped:
             self.stderr.write(f"{row.patient.pk}\t{row.patient}\tskipped: {row.reason}")
-        reissued = (f" ({summary.reissued} owed by an earlier run, with new passwords)"
-                    if summary.reissued else "")
-        self.stdout.write(f"\nGranted {summary.granted}{reissued}; skipped {len(summary.skipped)}. "
-                          f"{summary.letters} letter(s) in {letters.target}.")
+        reissued = (
+            f" ({summary.reissued} owed by an earlier run, with new passwords)" if summary.reissued else ""
+        )
+        self.stdout.write(
+            f"\nGranted {summary.granted}{reissued}; skipped {len(summary.skipped)}. "
+            f"{summary.letters} letter(s) in {letters.target}."
+        )
 
     def _bar(self, done: int, total: int) -> None:
         if not sys.stdout.isatty() or not total:

@@ -28,4 +28,5 @@ class Command(BaseCommand):
             self.stdout.write("")
         self.stdout.write(
             f"{created} new invite(s) due; sent {summary.sent} in {summary.emails} email(s), "
-            f"skipped {summary.skipped}, retrying {summary.retried}, failed {summary.failed}.")
+            f"skipped {summary.skipped}, retrying {summary.retried}, failed {summary.failed}."
+        )

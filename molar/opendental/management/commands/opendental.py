@@ -8,22 +8,31 @@ from molar.opendental.models import SyncState
 from molar.opendental.services import last_pass, opendental_sync, pass_summary
 from molar.refusal import Refused
 
-PHASE_NAMES = {"patients": "patients", "appointments": "appointments", "accounts": "portal accounts",
-               "events": "access events"}
+PHASE_NAMES = {
+    "patients": "patients",
+    "appointments": "appointments",
+    "accounts": "portal accounts",
+    "events": "access events",
+}
 
 
 class Command(BaseCommand):
-    help = ("Read-only sync from the practice's Open Dental database (OPENDENTAL_DATABASE_URL): "
-            "`molar opendental sync [--full]` runs one pass and prints what changed; "
-            "`molar opendental status` prints the last pass.")
+    help = (
+        "Read-only sync from the practice's Open Dental database (OPENDENTAL_DATABASE_URL): "
+        "`molar opendental sync [--full]` runs one pass and prints what changed; "
+        "`molar opendental status` prints the last pass."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         sync = sub.add_parser("sync", help="run one pass now and print its counts")
-        sync.add_argument("--full", action="store_true",
-                          help="read every row, not only those changed since the last pass, and "
-                               "reconcile deletions (deleted patients archived, deleted appointments "
-                               "removed)")
+        sync.add_argument(
+            "--full",
+            action="store_true",
+            help="read every row, not only those changed since the last pass, and "
+            "reconcile deletions (deleted patients archived, deleted appointments "
+            "removed)",
+        )
         sub.add_parser("status", help="the last pass, its counts, problems and username clashes")
 
     def handle(self, *args, action, **options):
@@ -68,8 +77,10 @@ class Command(BaseCommand):
         self.stdout.write(pass_summary(record))
         state = SyncState.objects.filter(pk=1).first()
         if state and state.since:
-            self.stdout.write("Next pass reads changes since "
-                              f"{timezone.localtime(state.since):%Y-%m-%d %H:%M:%S} (less 10 minutes).")
+            self.stdout.write(
+                "Next pass reads changes since "
+                f"{timezone.localtime(state.since):%Y-%m-%d %H:%M:%S} (less 10 minutes)."
+            )
         if state and state.checkpoint:
             self.stdout.write(f"An interrupted pass will resume at {state.checkpoint.get('phase')}.")
         self._lists(record)

@@ -26,8 +26,21 @@ def granian_args(host: str, port: int, workers: int, threads: int | None = None)
     granian = shutil.which("granian", path=here) or shutil.which("granian")
     if granian is None:
         raise CommandError("granian is not installed; run `pip install granian`.")
-    return [granian, "--interface", "wsgi", "--no-ws", "--host", host, "--port", str(port),
-            "--workers", str(workers), "--blocking-threads", str(threads), "molar.wsgi:application"]
+    return [
+        granian,
+        "--interface",
+        "wsgi",
+        "--no-ws",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "molar.wsgi:application",
+    ]
 
 
 class Command(BaseCommand):
