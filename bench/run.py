@@ -332,6 +332,7 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
             rows += speed.sign_in_rows(db, port, accounts, raw)
             progress(f"{db}: a PATCH and a sign-in during a {speed.BULK_PATIENTS:,}-patient bulk grant")
             molar = str(Path(sys.executable).with_name("molar"))
+            grant_log = open(run.home / "grant.log", "w")  # noqa: SIM115 (closed below)
             grant = subprocess.Popen(  # noqa: S603 (our own command)
                 [
                     molar,
@@ -347,10 +348,13 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
                 cwd=PROJECT,
                 env=run.env,
                 stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stderr=grant_log,
             )
             try:
                 time.sleep(2)  # under way
+                if grant.poll() is not None:
+                    said = (run.home / "grant.log").read_text().strip()
+                    raise BenchError(f"{db}: the bulk grant ended at once: {said[-500:]}")
                 samples = speed.during_bulk_grant(
                     port,
                     data["api_key"],
@@ -361,6 +365,7 @@ def speed_rows(target: Target) -> tuple[list[Row], list[str]]:
             finally:
                 grant.terminate()
                 grant.wait(timeout=60)
+                grant_log.close()
             granted = json.loads(run_python(run.env, "-m", "bench.speed_seed", "granted").splitlines()[-1])
             rows += speed.bulk_rows(db, samples, granted["granted"])
     return rows, notes
