@@ -130,7 +130,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": MOLAR_HOME / "molar.sqlite3",
+            "NAME": str(MOLAR_HOME / "molar.sqlite3"),
             "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 600),
         }
     }

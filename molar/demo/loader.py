@@ -90,7 +90,7 @@ PATIENTS = [
 ]
 
 
-def _date(value):
+def _date(value: str | datetime.date) -> datetime.date:
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 

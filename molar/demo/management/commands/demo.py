@@ -1,10 +1,11 @@
 import signal
 import subprocess
 import sys
+from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from molar.audit.services import Actor
 from molar.demo.loader import demo_load
@@ -18,11 +19,11 @@ class Command(BaseCommand):
         "worker (invites, email, periodic jobs)."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--no-serve", action="store_true", help="load data and exit")
 
-    def handle(self, *args, port, no_serve, **options):
+    def handle(self, *args: Any, port: int, no_serve: bool, **options: Any) -> None:
         if not 0 < port < 65536:
             raise CommandError("--port must be between 1 and 65535.")
         call_command("migrate", interactive=False, verbosity=0)

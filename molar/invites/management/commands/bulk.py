@@ -1,8 +1,9 @@
 import datetime
 import io
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from molar.audit.services import Actor
 from molar.invites.bulk import (
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         "[--dry-run] [-o letters.pdf]`."
     )
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("action", choices=["invite", "grant"])
         parser.add_argument("--from", dest="start", required=True, help="first appointment day")
         parser.add_argument("--to", dest="end", required=True, help="last appointment day")
@@ -42,7 +43,18 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="list who would be skipped, and why")
         parser.add_argument("--output", "-o", help="letters PDF to write (grant)")
 
-    def handle(self, *args, action, start, end, no_access_only, rule, dry_run, output, **options):
+    def handle(
+        self,
+        *args: Any,
+        action: str,
+        start: str,
+        end: str,
+        no_access_only: bool,
+        rule: int | None,
+        dry_run: bool,
+        output: str | None,
+        **options: Any,
+    ) -> None:
         criteria = Criteria(_date(start), _date(end), no_access_only)
         refusal = bulk_window_refusal(
             criteria.start, criteria.end, reversed_text="--to is before --from.", most_days=None
@@ -54,6 +66,7 @@ class Command(BaseCommand):
             return self._dry_run(action, criteria, template)
         if action == "grant":
             return self._grant(criteria, output)
+        assert template is not None  # _rule refuses an invite without its rule
         run = bulk_invite(criteria=criteria, rule=template, actor=Actor.cli())
         self.stdout.write(f"Bulk run {run.pk}: {run.total} invite(s) recorded; sending.")
         invites_send_due(worker=worker_name(), progress=lambda s: self._bar(s.processed, run.total))
@@ -73,7 +86,7 @@ class Command(BaseCommand):
             raise CommandError(f"No invite rule {rule_id}.")
         return rule
 
-    def _dry_run(self, action, criteria, rule) -> None:
+    def _dry_run(self, action: str, criteria: Criteria, rule: InviteRule | None) -> None:
         rows = bulk_plan(action=action, criteria=criteria, rule=rule)
         for row in rows:
             result = f"skipped: {row.reason}" if row.reason else "will be processed"
@@ -81,7 +94,7 @@ class Command(BaseCommand):
         ready = sum(1 for row in rows if not row.reason)
         self.stdout.write(f"{ready} of {len(rows)} patient(s) would be processed.")
 
-    def _grant(self, criteria, output: str | None) -> None:
+    def _grant(self, criteria: Criteria, output: str | None) -> None:
         if not output:
             raise CommandError("--output FILE.pdf is required for grant: the letters.")
         try:

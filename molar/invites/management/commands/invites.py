@@ -1,24 +1,26 @@
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 
 from molar.invites.delivery import invites_recover, invites_scan, invites_send_due
 from molar.leases import worker_name
+from molar.outbox.sending import SendSummary
 
 
 class Command(BaseCommand):
     help = "Invites: `molar invites run` scans once, sends what is due, and exits."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
         sub.add_parser("run", help="scan once, send what is due, exit")
 
-    def handle(self, *args, verb, **options):
+    def handle(self, *args: Any, verb: str, **options: Any) -> None:
         created = invites_scan()
         invites_recover()
         show = sys.stdout.isatty()
 
-        def progress(summary):
+        def progress(summary: SendSummary) -> None:
             if show:
                 self.stdout.write(f"\rprocessed {summary.processed}", ending="")
                 self.stdout.flush()
