@@ -1,30 +1,11 @@
 from django import forms
 
 from .models import Appointment, GuardianLink, Patient
+from .services import EDITABLE_FIELDS
 
-PATIENT_FIELDS = [
-    "first_name",
-    "middle_name",
-    "last_name",
-    "preferred_name",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "zip",
-    "birth_date",
-    "home_phone",
-    "wireless_phone",
-    "work_phone",
-    "email",
-    "status",
-    "guarantor",
-    "responsible_party",
-    "primary_provider",
-    "gender",
-    "language",
-    "clinic",
-]
+# The edit form shows every field the service lets staff change, except the
+# external id, which only imports set (SPEC P2).
+PATIENT_FIELDS = [name for name in EDITABLE_FIELDS if name != "external_id"]
 
 
 class PatientForm(forms.ModelForm):

@@ -1,31 +1,11 @@
 from django import forms
 
 from .models import DISPLAY_FIELD_CHOICES, PracticeSettings
+from .services import EDITABLE_FIELDS
 
-SETTINGS_FIELDS = [
-    "practice_name",
-    "practice_phone",
-    "practice_email",
-    "address1",
-    "address2",
-    "city",
-    "state",
-    "zip",
-    "country",
-    "portal_enabled",
-    "patient_facing_url",
-    "password_policy",
-    "otp_max_age_days",
-    "show_appointments",
-    "show_account",
-    "show_treatment_plan",
-    "show_messages",
-    "show_health_summary",
-    "show_documents",
-    "allow_guarantor_access",
-    "require_staff_two_factor",
-    "require_admin_two_factor",
-]
+# Every setting the service lets an administrator change, except the display
+# fields, which have their own form (DisplayFieldsForm).
+SETTINGS_FIELDS = [name for name in EDITABLE_FIELDS if name != "display_fields"]
 
 
 class PracticeSettingsForm(forms.ModelForm):
