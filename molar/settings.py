@@ -139,6 +139,17 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
         **DATABASES["default"].get("OPTIONS", {}),
         "connect_timeout": DB_CONNECT_TIMEOUT,
         "options": f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+        # SPEC Q1: parameters sent apart from the query, and a query run for
+        # the sixth time on a connection is prepared: PostgreSQL plans each
+        # of the few queries every page runs once per connection instead of
+        # once per request (planning cost more than running them; measured in
+        # bench/). DB_PREPARED_STATEMENTS=0 for a pooler that cannot keep
+        # prepared statements (PgBouncer in transaction mode before 1.21).
+        **(
+            {"server_side_binding": True, "prepare_threshold": 5}
+            if env_bool("DB_PREPARED_STATEMENTS", True)
+            else {}
+        ),
     }
 elif DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
@@ -242,6 +253,11 @@ LOGGING = {
 # SPEC Q1: pages read the practice settings at most this often per process;
 # a change made in one process reaches the others within this many seconds.
 PRACTICE_SETTINGS_SECONDS = env_int("PRACTICE_SETTINGS_SECONDS", 5)
+# SPEC Q1: a rendered portal tab is served from memory while the patient's
+# record has not changed, for at most this many seconds (0: never), and each
+# web process keeps at most this many pages (molar/portal/page_cache.py).
+PORTAL_PAGE_SECONDS = env_int("PORTAL_PAGE_SECONDS", 60)
+PORTAL_PAGE_ENTRIES = env_int("PORTAL_PAGE_ENTRIES", 500)
 
 # SPEC T5: the Ed25519 key (32 bytes, base64) that signs audit checkpoints.
 # Empty: one is generated into MOLAR_HOME (the demo); `check --deploy` asks for it.

@@ -16,6 +16,7 @@ from django.test import Client
 from molar.api.keys import apikey_create
 from molar.audit.services import Actor
 from molar.patients.models import Patient
+from molar.portal.page_cache import PAGES
 from molar.practice.models import PracticeSettings
 from molar.staffauth.accounts import staff_add
 from tests.smtp import send_outbox as _send_outbox
@@ -67,10 +68,13 @@ def audit_tables_flushable():
 
 @pytest.fixture(autouse=True)
 def fresh_practice_settings():
-    """Each test starts from its own database state, not a copy kept by an earlier one."""
+    """Each test starts from its own database state, not a copy kept by an
+    earlier one (settings, rendered portal pages: ids repeat between tests)."""
     PracticeSettings.forget_cached()
+    PAGES.clear()
     yield
     PracticeSettings.forget_cached()
+    PAGES.clear()
 
 
 @pytest.fixture(autouse=True)

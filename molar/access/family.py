@@ -6,47 +6,80 @@ guardian link marked "is guardian". Archived, deceased and prospective
 patients are never listed. Every portal page picks its subject from this set
 and nowhere else, so changing an id in a URL cannot reach anyone outside it."""
 
+import functools
+
 from django.contrib.sessions.backends.base import SessionBase
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import connection
 
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
+from molar.patients.changes import version_sql
 from molar.patients.models import GuardianLink, Patient
 from molar.practice.models import PracticeSettings
+from molar.rows import Columns
 
 from .models import PortalAccount
 
 HIDDEN = (Patient.Status.ARCHIVED, Patient.Status.DECEASED, Patient.Status.PROSPECTIVE)
 SUBJECT_KEY = "_portal_subject"
+# The SQL below is made of these table names and fixed text (S608 marks it);
+# every value is a query parameter.
+PATIENTS, LINKS = Patient._meta.db_table, GuardianLink._meta.db_table
 
 
-def represented_ids_query(patient_id: int, *, guarantor_access: bool) -> QuerySet:
-    """Ids of the patients `patient_id` represents (SPEC L8), as one query
+def family_flags_sql(me: str) -> str:
+    """Two boolean columns for the query that loads the account anyway:
+    whether patient `me` (an SQL expression) is anyone's guardian or
+    responsible party, and whether anyone's guarantor. Each an EXISTS on an
+    index; most patients represent nobody, and then no family query is
+    needed (SPEC Q1)."""
+    return (
+        f"(EXISTS (SELECT 1 FROM {LINKS} fl WHERE fl.guardian_id = {me} AND fl.is_guardian)"  # noqa: S608
+        f" OR EXISTS (SELECT 1 FROM {PATIENTS} fr WHERE fr.responsible_party_id = {me} AND fr.id <> {me})),"
+        f" EXISTS (SELECT 1 FROM {PATIENTS} fg WHERE fg.guarantor_id = {me} AND fg.id <> {me})"
+    )
+
+
+@functools.cache
+def _members_query(guarantor_access: bool) -> tuple[str, Columns[Patient]]:
+    """The others `me` represents, with each one's page version, as one query
     whose parts each use an index (SPEC Q1): a UNION, because an OR across
     the guardian join makes PostgreSQL scan the whole patient table."""
-    links = GuardianLink.objects.filter(guardian_id=patient_id, is_guardian=True).values_list(
-        "patient_id", flat=True
-    )
-    parts = [Patient.objects.filter(responsible_party_id=patient_id).values_list("id", flat=True)]
+    patient = Columns(Patient, "p")
+    parts = [
+        f"SELECT fl.patient_id FROM {LINKS} fl WHERE fl.guardian_id = %s AND fl.is_guardian",  # noqa: S608
+        f"SELECT fr.id FROM {PATIENTS} fr WHERE fr.responsible_party_id = %s",  # noqa: S608
+    ]
     if guarantor_access:
-        parts.append(Patient.objects.filter(guarantor_id=patient_id).values_list("id", flat=True))
-    return links.order_by().union(*(part.order_by() for part in parts))
-
-
-def with_family_flags(accounts: QuerySet[PortalAccount]) -> QuerySet[PortalAccount]:
-    """Accounts annotated with whether their patient represents anyone, each
-    part an indexed EXISTS in the query that loads the account anyway: most
-    patients represent nobody, and then no family query is needed (SPEC Q1)."""
-    me = OuterRef("patient_id")
-    return accounts.annotate(
-        represents_others=Exists(GuardianLink.objects.filter(guardian_id=me, is_guardian=True))
-        | Exists(Patient.objects.filter(responsible_party_id=me).exclude(pk=me)),
-        guarantees_others=Exists(Patient.objects.filter(guarantor_id=me).exclude(pk=me)),
+        parts.append(f"SELECT fg.id FROM {PATIENTS} fg WHERE fg.guarantor_id = %s")  # noqa: S608
+    hidden = ", ".join("%s" for _ in HIDDEN)
+    sql = (
+        f"SELECT {patient.select}, {version_sql('p')} FROM {PATIENTS} p"  # noqa: S608
+        f" WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND p.status NOT IN ({hidden})"
+        " ORDER BY p.first_name, p.last_name, p.id"
     )
+    return sql, patient
 
 
-def represented_ids(patient_id: int, *, guarantor_access: bool) -> set[int]:
-    return set(represented_ids_query(patient_id, guarantor_access=guarantor_access)) - {patient_id}
+def family_members_query(patient_id: int, *, guarantor_access: bool) -> tuple[str, list]:
+    sql, _ = _members_query(guarantor_access)
+    return sql, [patient_id] * (sql.count("%s") - len(HIDDEN)) + list(HIDDEN)
+
+
+def family_members(patient_id: int, *, guarantor_access: bool) -> list[Patient]:
+    """The patients `patient_id` represents (not themself), sorted by name,
+    each with `portal_version` set (see molar/portal/changes.py)."""
+    sql, params = family_members_query(patient_id, guarantor_access=guarantor_access)
+    _, columns = _members_query(guarantor_access)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    members = []
+    for row in rows:
+        member = columns.load(row[: columns.width])
+        member.portal_version = row[columns.width]  # type: ignore[attr-defined]  # read with getattr
+        members.append(member)
+    return members
 
 
 def represented_patients(account: PortalAccount, practice: PracticeSettings) -> list[Patient]:
@@ -56,16 +89,8 @@ def represented_patients(account: PortalAccount, practice: PracticeSettings) -> 
         getattr(account, "guarantees_others", True) and practice.allow_guarantor_access,
     )
     if not any(flags):
-        return [me]
-    ids = represented_ids(me.pk, guarantor_access=practice.allow_guarantor_access)
-    if not ids:
-        return [me]  # most patients represent nobody: one query, not two
-    others = (
-        Patient.objects.filter(pk__in=ids)
-        .exclude(status__in=HIDDEN)
-        .order_by("first_name", "last_name", "id")
-    )
-    return [me, *others]
+        return [me]  # most patients represent nobody: no query at all
+    return [me, *family_members(me.pk, guarantor_access=practice.allow_guarantor_access)]
 
 
 def portal_actor(account: PortalAccount, subject: Patient) -> Actor:

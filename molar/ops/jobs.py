@@ -47,6 +47,8 @@ PERIODIC_JOBS: list[tuple[str, Every, str]] = [
     # SPEC K1: staff sessions past the idle limit are audited as timeouts, and
     # expired sessions deleted.
     ("expired-sessions", 60, "molar.staffauth.session.staff_sessions_expire"),
+    # SPEC Q1: the change rows behind the portal's kept pages, after a day.
+    ("patient-changes-prune", 3600, "molar.patients.changes.patient_changes_prune"),
 ]
 
 # Jobs that may run for minutes (a first Open Dental sync of a large practice)

@@ -3,6 +3,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -227,3 +228,19 @@ class Appointment(models.Model):
     @property
     def end(self) -> datetime.datetime:
         return self.start + datetime.timedelta(minutes=self.duration_minutes)
+
+
+class PatientChange(models.Model):
+    """One row per change to what a patient's portal pages show, written by
+    database triggers (molar/patients/changes.py), never by the application.
+    Only ever inserted, so writers of different patients, or of one patient,
+    never wait on each other; the worker deletes rows older than a day."""
+
+    patient_id = models.BigIntegerField()
+    changed_at = models.DateTimeField(db_default=Now())
+
+    class Meta:
+        indexes = [models.Index(fields=["patient_id", "id"], name="patient_change_patient")]
+
+    def __str__(self) -> str:
+        return f"change {self.pk} of patient {self.patient_id}"

@@ -26,6 +26,7 @@ from molar.audit.services import Actor, audit_record, audit_tally_denied
 from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 
+from .page_cache import page_from_memory
 from .session import SIGNED_IN_COOKIE, portal_session_account
 
 View = Callable[..., HttpResponseBase]
@@ -82,15 +83,16 @@ def portal_view(*, restricted: bool = False, json: bool = False) -> Callable[[Vi
 
 def portal_tab(tab: str, *, json: bool = False) -> Callable[[View], View]:
     """A page of health information (SPEC L7): shown only while the practice has
-    the tab on (S3); every view is audited with the subject's and, for a
-    representative, the viewer's id (SPEC L8)."""
+    the tab on (S3; Home is always on); every view is audited with the
+    subject's and, for a representative, the viewer's id (SPEC L8)."""
 
     def decorator(view: View) -> View:
         @wraps(view)
         def inner(request: PortalRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-            if not request.portal_practice.tab_enabled(tab):
+            if tab != "home" and not request.portal_practice.tab_enabled(tab):
                 raise Http404("This part of the portal is turned off.")
-            response = view(request, *args, **kwargs)
+            # SPEC Q1: unchanged since it was last rendered? (page_cache.py)
+            response = page_from_memory(request) or view(request, *args, **kwargs)
             if response.status_code == 200:
                 portal_audit(request, "phi_view", tab=tab)
             return response

@@ -10,6 +10,7 @@ from molar.messaging.selectors import unread_for_patient
 from molar.practice.models import PracticeSettings
 
 from .access import PortalRequest
+from .page_cache import page_render
 
 # SPEC L7: the tabs, in order, with the names patients see; each is the name
 # of its URL ("portal:<tab>") and of its PracticeSettings switch ("show_<tab>").
@@ -41,4 +42,6 @@ def portal_render(
         # SPEC V2: the Messages tab shows how many answers are unread (one query).
         if practice.tab_enabled("messages"):
             base["unread"] = unread_for_patient(request.portal_subject)
-    return render(request, template, {**base, **(context or {})}, status=status)
+    context = {**base, **(context or {})}
+    page = page_render(request, template, context) if status == 200 else None
+    return page or render(request, template, context, status=status)

@@ -9,13 +9,16 @@ moves staff data in the same browser to a new one)."""
 import functools
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from molar.access.family import with_family_flags
+from molar.access.family import family_flags_sql
 from molar.access.models import PortalAccount
+from molar.patients.changes import version_sql
+from molar.patients.models import Patient
+from molar.rows import Columns
 
 ACCOUNT_KEY = "_portal_account"
 BINDING_KEY = "_portal_binding"
@@ -52,10 +55,34 @@ def portal_session_rebind(request: HttpRequest, account: PortalAccount) -> None:
 
 
 @functools.cache
-def _accounts_with_flags() -> QuerySet[PortalAccount]:
-    """Built once per process and only ever cloned (SPEC Q1): composing the
-    EXISTS annotations costs more than running the query."""
-    return with_family_flags(PortalAccount.objects.select_related("patient"))
+def _account_query() -> tuple[str, Columns[PortalAccount], Columns[Patient]]:
+    """The account, its patient, whether that patient represents anyone
+    (SPEC L8) and the version of their pages, in one query written once per
+    process (SPEC Q1, molar/rows.py)."""
+    account, patient = Columns(PortalAccount, "a"), Columns(Patient, "p")
+    sql = (
+        f"SELECT {account.select}, {patient.select}, {family_flags_sql('a.patient_id')}, {version_sql('p')}"  # noqa: S608
+        f" FROM {PortalAccount._meta.db_table} a JOIN {Patient._meta.db_table} p ON p.id = a.patient_id"
+        " WHERE a.id = %s"
+    )
+    return sql, account, patient
+
+
+def _load_account(account_id: int) -> PortalAccount | None:
+    sql, columns, patient_columns = _account_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [account_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    account = columns.load(row[: columns.width])
+    patient = patient_columns.load(row[columns.width : columns.width + patient_columns.width])
+    represents, guarantees, version = row[columns.width + patient_columns.width :]
+    patient.portal_version = version  # type: ignore[attr-defined]  # read with getattr
+    account.patient = patient
+    account.represents_others = bool(represents)  # type: ignore[attr-defined]
+    account.guarantees_others = bool(guarantees)  # type: ignore[attr-defined]
+    return account
 
 
 def portal_session_account(request: HttpRequest) -> PortalAccount | None:
@@ -65,7 +92,7 @@ def portal_session_account(request: HttpRequest) -> PortalAccount | None:
     account_id = request.session.get(ACCOUNT_KEY)
     if account_id is None:
         return None
-    account = _accounts_with_flags().filter(pk=account_id).first()
+    account = _load_account(account_id)
     started = request.session.get(STARTED_KEY, 0)
     too_old = timezone.now().timestamp() - started > settings.PORTAL_SESSION_MAX_SECONDS
     if (

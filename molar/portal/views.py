@@ -31,7 +31,7 @@ from molar.refusal import Refused, refused_on_form
 from molar.secretbox import seal, unseal
 
 from . import services
-from .access import PortalRequest, portal_audit, portal_tab, portal_view
+from .access import PortalRequest, portal_tab, portal_view
 from .forms import (
     ChangePasswordForm,
     ChangeUsernameForm,
@@ -269,7 +269,7 @@ def username_offer(request: PortalRequest) -> HttpResponseBase:
     return portal_render(request, "portal/username_offer.html", {"form": form, "account": account})
 
 
-@portal_view()
+@portal_tab("home")
 def home(request: PortalRequest) -> HttpResponseBase:
     """SPEC V2: the next appointment, the balance and unread messages at a
     glance, each only while the practice shows its tab; a fixed number of
@@ -284,9 +284,7 @@ def home(request: PortalRequest) -> HttpResponseBase:
         context["next_visit"] = upcoming[0] if upcoming else None
     if practice.tab_enabled("account"):
         context["balance"] = balance_of(subject)
-    response = portal_render(request, "portal/home.html", context)
-    portal_audit(request, "phi_view", tab="home")
-    return response
+    return portal_render(request, "portal/home.html", context)
 
 
 def logo(request: HttpRequest) -> HttpResponseBase:

@@ -9,6 +9,8 @@ import sys
 import pytest
 from django.db import connection
 
+# SPEC Q1: each hot query planned once per connection (see settings.py).
+PREPARED = {"server_side_binding": True, "prepare_threshold": 5}
 PRINT_OPTIONS = (
     "import json, molar.settings as s; print(json.dumps(s.DATABASES['default'].get('OPTIONS', {})))"
 )
@@ -25,7 +27,7 @@ def options(tmp_path, **env) -> dict:
 
 def test_postgres_timeouts_default_to_5_seconds_and_30_seconds(tmp_path):
     found = options(tmp_path, DATABASE_URL="postgres://molar@db.example/molar")
-    assert found == {"connect_timeout": 5, "options": "-c statement_timeout=30000"}
+    assert found == {"connect_timeout": 5, "options": "-c statement_timeout=30000", **PREPARED}
 
 
 def test_postgres_timeouts_come_from_the_environment(tmp_path):
@@ -35,7 +37,12 @@ def test_postgres_timeouts_come_from_the_environment(tmp_path):
         DB_CONNECT_TIMEOUT="2",
         DB_STATEMENT_TIMEOUT_MS="1500",
     )
-    assert found == {"connect_timeout": 2, "options": "-c statement_timeout=1500"}
+    assert found == {"connect_timeout": 2, "options": "-c statement_timeout=1500", **PREPARED}
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler(tmp_path):
+    found = options(tmp_path, DATABASE_URL="postgres://molar@db.example/molar", DB_PREPARED_STATEMENTS="0")
+    assert found == {"connect_timeout": 5, "options": "-c statement_timeout=30000"}
 
 
 def test_a_timeout_that_is_not_a_number_is_refused(tmp_path):
@@ -68,3 +75,19 @@ def test_postgres_connection_runs_with_the_statement_timeout():
         cursor.execute("SHOW statement_timeout")
         assert cursor.fetchone() == ("30s",)
     assert connection.settings_dict["OPTIONS"]["connect_timeout"] == 5
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_postgres_prepares_a_query_run_again_and_again(make_patient):
+    """The sixth run of one query on a connection uses a prepared statement."""
+    from molar.patients.models import Patient
+
+    patient = make_patient()
+    for _ in range(7):
+        assert Patient.objects.filter(pk=patient.pk).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%patients_patient%"]
+        )
+        assert cursor.fetchone()[0] >= 1

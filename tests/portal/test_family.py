@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from molar.audit.models import AuditEvent
-from molar.patients.models import Appointment, GuardianLink
+from molar.patients.models import Appointment, GuardianLink, Patient
 
 
 @pytest.fixture
@@ -96,25 +96,28 @@ def test_access_history_lists_grants_and_sign_ins(patient_client):
 
 
 def test_family_lookup_is_one_query_per_part_without_an_or_across_a_join(db, make_patient):
-    """SPEC Q1: the lookup runs on every portal request; an OR across the
-    guardian join cannot use an index (PostgreSQL scanned the whole patient
-    table at 100,000 patients). It is a UNION of indexed parts instead."""
+    """SPEC Q1: the lookup runs on every portal request of a representative;
+    an OR across the guardian join cannot use an index (PostgreSQL scanned the
+    whole patient table at 100,000 patients). It is a UNION of indexed parts
+    instead, and hidden patients are left out."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from molar.access.family import represented_ids
+    from molar.access.family import family_members
 
     parent = make_patient(first_name="Ana")
     child = make_patient(first_name="Leo", guarantor=parent)
     ward = make_patient(first_name="Ida")
+    make_patient(first_name="Old", guarantor=parent, status=Patient.Status.ARCHIVED)
     GuardianLink.objects.create(patient=ward, guardian=parent, relationship="Mother", is_guardian=True)
     with CaptureQueriesContext(connection) as queries:
-        ids = represented_ids(parent.pk, guarantor_access=True)
-    assert ids == {child.pk, ward.pk}
+        members = family_members(parent.pk, guarantor_access=True)
+    assert members == [ward, child]  # sorted by name
+    assert all(member.portal_version for member in members)
     assert len(queries) == 1
     sql = queries[0]["sql"].upper()
     assert "UNION" in sql and " OR " not in sql
-    assert represented_ids(parent.pk, guarantor_access=False) == {ward.pk}
+    assert family_members(parent.pk, guarantor_access=False) == [ward]
 
 
 def test_a_patient_who_represents_nobody_costs_no_family_query(db, make_patient, practice):
@@ -123,19 +126,23 @@ def test_a_patient_who_represents_nobody_costs_no_family_query(db, make_patient,
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from molar.access.family import represented_patients, with_family_flags
-    from molar.access.models import PortalAccount
+    from molar.access.family import represented_patients
     from molar.access.services import access_provide
     from molar.audit.services import Actor
+    from molar.portal.session import _load_account
 
     alone, parent = make_patient(first_name="Alone"), make_patient(first_name="Parent")
     child = make_patient(first_name="Child", guarantor=parent)
+    accounts = {}
     for patient in (alone, parent):
         access_provide(patient=patient, actor=Actor.system("t"))
-    load = lambda p: with_family_flags(PortalAccount.objects.select_related("patient")).get(patient=p)  # noqa: E731
+        accounts[patient.pk] = patient.portal_account.pk
+    load = lambda p: _load_account(accounts[p.pk])  # noqa: E731
     with CaptureQueriesContext(connection) as queries:
-        assert represented_patients(load(alone), practice) == [alone]
+        account = load(alone)
+        assert represented_patients(account, practice) == [alone]
     assert len(queries) == 1
+    assert account.patient == alone and not account.represents_others and not account.guarantees_others
     assert represented_patients(load(parent), practice) == [parent, child]
     practice.allow_guarantor_access = False
     assert represented_patients(load(parent), practice) == [parent]

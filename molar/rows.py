@@ -1,0 +1,44 @@
+"""Model instances from hand-written SQL, for the few queries every portal
+page runs (SPEC Q1). Composing and compiling an ORM query costs more than
+running it (about a millisecond for the signed-in account with its family
+flags, against a fraction of that in the database); these queries are
+written once, and their rows become ordinary model instances with the same
+conversions the ORM applies (dates and times on SQLite, decimals, JSON).
+Everything else keeps using the ORM."""
+
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+from django.db import connections
+from django.db.models import Model
+
+M = TypeVar("M", bound=Model)
+Converter = Callable[[Any, Any, Any], Any]
+
+
+class Columns(Generic[M]):
+    """A model's concrete columns under a table alias: `select` for the SQL,
+    `load(values)` for an instance from that slice of a row."""
+
+    def __init__(self, model: type[M], alias: str, using: str = "default") -> None:
+        self.model, self.using = model, using
+        connection = connections[using]
+        fields = model._meta.concrete_fields
+        quote = connection.ops.quote_name
+        self.select = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
+        self.width = len(fields)
+        self._names = [field.attname for field in fields]
+        self._converters: list[tuple[Any, list[Converter]]] = []
+        for field in fields:
+            column = field.get_col(alias)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            self._converters.append((column, converters))
+
+    def load(self, values: Sequence[Any]) -> M:
+        connection = connections[self.using]
+        converted = []
+        for value, (column, converters) in zip(values, self._converters, strict=True):
+            for convert in converters:
+                value = convert(value, column, connection)
+            converted.append(value)
+        return self.model.from_db(self.using, self._names, converted)
