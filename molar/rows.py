@@ -28,17 +28,22 @@ class Columns(Generic[M]):
         self.select = ", ".join(f"{alias}.{quote(field.column)}" for field in fields)
         self.width = len(fields)
         self._names = [field.attname for field in fields]
-        self._converters: list[tuple[Any, list[Converter]]] = []
-        for field in fields:
+        # Only the columns that need one (most need none on PostgreSQL).
+        self._converters: list[tuple[int, Any, list[Converter]]] = []
+        for index, field in enumerate(fields):
             column = field.get_col(alias)
             converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-            self._converters.append((column, converters))
+            if converters:
+                self._converters.append((index, column, converters))
 
     def load(self, values: Sequence[Any]) -> M:
+        if len(values) != self.width:
+            raise ValueError(f"{self.model.__name__}: {len(values)} values for {self.width} columns")
         connection = connections[self.using]
-        converted = []
-        for value, (column, converters) in zip(values, self._converters, strict=True):
+        converted = list(values)
+        for index, column, converters in self._converters:
+            value = converted[index]
             for convert in converters:
                 value = convert(value, column, connection)
-            converted.append(value)
+            converted[index] = value
         return self.model.from_db(self.using, self._names, converted)

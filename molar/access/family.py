@@ -7,6 +7,7 @@ patients are never listed. Every portal page picks its subject from this set
 and nowhere else, so changing an id in a URL cannot reach anyone outside it."""
 
 import functools
+import json
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import connection
@@ -27,70 +28,77 @@ SUBJECT_KEY = "_portal_subject"
 PATIENTS, LINKS = Patient._meta.db_table, GuardianLink._meta.db_table
 
 
-def family_flags_sql(me: str) -> str:
-    """Two boolean columns for the query that loads the account anyway:
-    whether patient `me` (an SQL expression) is anyone's guardian or
-    responsible party, and whether anyone's guarantor. Each an EXISTS on an
-    index; most patients represent nobody, and then no family query is
-    needed (SPEC Q1)."""
-    return (
-        f"(EXISTS (SELECT 1 FROM {LINKS} fl WHERE fl.guardian_id = {me} AND fl.is_guardian)"  # noqa: S608
-        f" OR EXISTS (SELECT 1 FROM {PATIENTS} fr WHERE fr.responsible_party_id = {me} AND fr.id <> {me})),"
-        f" EXISTS (SELECT 1 FROM {PATIENTS} fg WHERE fg.guarantor_id = {me} AND fg.id <> {me})"
-    )
-
-
-@functools.cache
-def _members_query(guarantor_access: bool) -> tuple[str, Columns[Patient]]:
-    """The others `me` represents, with each one's page version, as one query
-    whose parts each use an index (SPEC Q1): a UNION, because an OR across
-    the guardian join makes PostgreSQL scan the whole patient table."""
-    patient = Columns(Patient, "p")
+def family_sql(me: str, *, guarantor_access: bool) -> str:
+    """One column for the query that loads the account anyway: the others
+    patient `me` (an SQL expression) represents, as a JSON array of
+    [id, first name, last name], or NULL/[] for nobody. Each part of the
+    UNION uses an index (an OR across the guardian join made PostgreSQL scan
+    the whole patient table at 100,000 patients), and most patients represent
+    nobody, which the indexes answer at once (SPEC Q1)."""
     parts = [
-        f"SELECT fl.patient_id FROM {LINKS} fl WHERE fl.guardian_id = %s AND fl.is_guardian",  # noqa: S608
-        f"SELECT fr.id FROM {PATIENTS} fr WHERE fr.responsible_party_id = %s",  # noqa: S608
+        f"SELECT fl.patient_id FROM {LINKS} fl WHERE fl.guardian_id = {me} AND fl.is_guardian",  # noqa: S608
+        f"SELECT fr.id FROM {PATIENTS} fr WHERE fr.responsible_party_id = {me}",  # noqa: S608
     ]
     if guarantor_access:
-        parts.append(f"SELECT fg.id FROM {PATIENTS} fg WHERE fg.guarantor_id = %s")  # noqa: S608
-    hidden = ", ".join("%s" for _ in HIDDEN)
-    sql = (
-        f"SELECT {patient.select}, {version_sql('p')} FROM {PATIENTS} p"  # noqa: S608
-        f" WHERE p.id IN ({' UNION '.join(parts)}) AND p.id <> %s AND p.status NOT IN ({hidden})"
-        " ORDER BY p.first_name, p.last_name, p.id"
+        parts.append(f"SELECT fg.id FROM {PATIENTS} fg WHERE fg.guarantor_id = {me}")  # noqa: S608
+    hidden = ", ".join(f"'{status}'" for status in HIDDEN)
+    if connection.vendor == "postgresql":
+        aggregate = "json_agg(json_build_array(m.id, m.first_name, m.last_name))"
+    else:
+        aggregate = "json_group_array(json_array(m.id, m.first_name, m.last_name))"
+    return (
+        f"(SELECT {aggregate} FROM {PATIENTS} m WHERE m.id IN ({' UNION '.join(parts)})"  # noqa: S608
+        f" AND m.id <> {me} AND m.status NOT IN ({hidden}))"
     )
-    return sql, patient
 
 
-def family_members_query(patient_id: int, *, guarantor_access: bool) -> tuple[str, list]:
-    sql, _ = _members_query(guarantor_access)
-    return sql, [patient_id] * (sql.count("%s") - len(HIDDEN)) + list(HIDDEN)
+def family_from_column(value: str | list | None) -> list[Patient]:
+    """The members from `family_sql`'s column, sorted by name: instances
+    holding their id and names only (all the switcher shows); the one chosen
+    as the subject is loaded whole by `patient_with_version`."""
+    rows = json.loads(value) if isinstance(value, str) else (value or [])
+    rows.sort(key=lambda row: (row[1], row[2], row[0]))
+    using = connection.alias
+    return [Patient.from_db(using, ["id", "first_name", "last_name"], row) for row in rows]
 
 
 def family_members(patient_id: int, *, guarantor_access: bool) -> list[Patient]:
-    """The patients `patient_id` represents (not themself), sorted by name,
-    each with `portal_version` set (see molar/portal/changes.py)."""
-    sql, params = family_members_query(patient_id, guarantor_access=guarantor_access)
-    _, columns = _members_query(guarantor_access)
+    """The patients `patient_id` represents (not themself), sorted by name."""
+    family = family_sql("p.id", guarantor_access=guarantor_access)
+    sql = f"SELECT {family} FROM {PATIENTS} p WHERE p.id = %s"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    members = []
-    for row in rows:
-        member = columns.load(row[: columns.width])
-        member.portal_version = row[columns.width]  # type: ignore[attr-defined]  # read with getattr
-        members.append(member)
-    return members
+        cursor.execute(sql, [patient_id])
+        row = cursor.fetchone()
+    return family_from_column(row[0] if row else None)
 
 
 def represented_patients(account: PortalAccount, practice: PracticeSettings) -> list[Patient]:
+    """[the account's patient, *the others they represent]. The portal's
+    session loads the others with the account (`family` attribute, for the
+    guarantor setting it was loaded under); any other caller asks here."""
     me = account.patient
-    flags = (
-        getattr(account, "represents_others", True),
-        getattr(account, "guarantees_others", True) and practice.allow_guarantor_access,
-    )
-    if not any(flags):
-        return [me]  # most patients represent nobody: no query at all
+    loaded = getattr(account, "family", None)
+    if loaded is not None and loaded[0] == practice.allow_guarantor_access:
+        return [me, *loaded[1]]
     return [me, *family_members(me.pk, guarantor_access=practice.allow_guarantor_access)]
+
+
+@functools.cache
+def _patient_query() -> tuple[str, Columns[Patient]]:
+    patient = Columns(Patient, "p")
+    return f"SELECT {patient.select}, {version_sql('p')} FROM {PATIENTS} p WHERE p.id = %s", patient
+
+
+def patient_with_version(patient_id: int) -> Patient:
+    """A family member chosen as the subject, whole, with `portal_version`
+    (molar/patients/changes.py)."""
+    sql, columns = _patient_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [patient_id])
+        row = cursor.fetchone()
+    patient = columns.load(row[: columns.width])
+    patient.portal_version = row[columns.width]  # type: ignore[attr-defined]  # read with getattr
+    return patient
 
 
 def portal_actor(account: PortalAccount, subject: Patient) -> Actor:

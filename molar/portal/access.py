@@ -18,7 +18,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
-from molar.access.family import choose_subject, portal_actor, represented_patients
+from molar.access.family import choose_subject, patient_with_version, portal_actor, represented_patients
 from molar.access.models import PortalAccount
 from molar.audit.context import ClientRequest
 from molar.audit.models import AuditEvent
@@ -72,7 +72,10 @@ def portal_view(*, restricted: bool = False, json: bool = False) -> Callable[[Vi
                 practice = PracticeSettings.cached()
                 request.portal_practice = practice
                 request.portal_family = represented_patients(account, practice)
-                request.portal_subject = choose_subject(request.session, request.portal_family)
+                subject = choose_subject(request.session, request.portal_family)
+                if subject is not account.patient:  # a family member: the list holds names only
+                    subject = patient_with_version(subject.pk)
+                request.portal_subject = subject
                 request.portal_actor = portal_actor(account, request.portal_subject)
             return view(request, *args, **kwargs)
 

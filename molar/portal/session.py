@@ -14,10 +14,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from molar.access.family import family_flags_sql
+from molar.access.family import family_from_column, family_sql
 from molar.access.models import PortalAccount
 from molar.patients.changes import version_sql
 from molar.patients.models import Patient
+from molar.practice.models import PracticeSettings
 from molar.rows import Columns
 
 ACCOUNT_KEY = "_portal_account"
@@ -55,13 +56,14 @@ def portal_session_rebind(request: HttpRequest, account: PortalAccount) -> None:
 
 
 @functools.cache
-def _account_query() -> tuple[str, Columns[PortalAccount], Columns[Patient]]:
-    """The account, its patient, whether that patient represents anyone
-    (SPEC L8) and the version of their pages, in one query written once per
+def _account_query(guarantor_access: bool) -> tuple[str, Columns[PortalAccount], Columns[Patient]]:
+    """The account, its patient with the version of their pages, and the
+    others that patient represents (SPEC L8), in one query written once per
     process (SPEC Q1, molar/rows.py)."""
     account, patient = Columns(PortalAccount, "a"), Columns(Patient, "p")
+    family = family_sql("a.patient_id", guarantor_access=guarantor_access)
     sql = (
-        f"SELECT {account.select}, {patient.select}, {family_flags_sql('a.patient_id')}, {version_sql('p')}"  # noqa: S608
+        f"SELECT {account.select}, {patient.select}, {version_sql('p')}, {family}"  # noqa: S608
         f" FROM {PortalAccount._meta.db_table} a JOIN {Patient._meta.db_table} p ON p.id = a.patient_id"
         " WHERE a.id = %s"
     )
@@ -69,7 +71,8 @@ def _account_query() -> tuple[str, Columns[PortalAccount], Columns[Patient]]:
 
 
 def _load_account(account_id: int) -> PortalAccount | None:
-    sql, columns, patient_columns = _account_query()
+    guarantor_access = PracticeSettings.cached().allow_guarantor_access
+    sql, columns, patient_columns = _account_query(guarantor_access)
     with connection.cursor() as cursor:
         cursor.execute(sql, [account_id])
         row = cursor.fetchone()
@@ -77,11 +80,11 @@ def _load_account(account_id: int) -> PortalAccount | None:
         return None
     account = columns.load(row[: columns.width])
     patient = patient_columns.load(row[columns.width : columns.width + patient_columns.width])
-    represents, guarantees, version = row[columns.width + patient_columns.width :]
+    version, family = row[columns.width + patient_columns.width :]
     patient.portal_version = version  # type: ignore[attr-defined]  # read with getattr
     account.patient = patient
-    account.represents_others = bool(represents)  # type: ignore[attr-defined]
-    account.guarantees_others = bool(guarantees)  # type: ignore[attr-defined]
+    # Read by represented_patients, for the guarantor setting it was loaded under.
+    account.family = (guarantor_access, family_from_column(family))  # type: ignore[attr-defined]
     return account
 
 
