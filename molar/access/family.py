@@ -86,7 +86,7 @@ def represented_patients(account: PortalAccount, practice: PracticeSettings) -> 
 @functools.cache
 def _patient_query() -> tuple[str, Columns[Patient]]:
     patient = Columns(Patient, "p")
-    return f"SELECT {patient.select}, {version_sql('p')} FROM {PATIENTS} p WHERE p.id = %s", patient
+    return f"SELECT {patient.select}, {version_sql('p')} FROM {PATIENTS} p WHERE p.id = %s", patient  # noqa: S608
 
 
 def patient_with_version(patient_id: int) -> Patient:
