@@ -180,6 +180,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 # Sessions: 15 idle minutes; activity pushes the expiry forward (at most once
 # a minute, see molar/session_activity.py).
+SESSION_ENGINE = "molar.session_store"  # database sessions, read with one prepared statement
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 15 * 60)
 # SPEC V4: pages warn this long before the idle limit, with "Stay signed in".
 SESSION_WARNING_SECONDS = env_int("SESSION_WARNING_SECONDS", 120)

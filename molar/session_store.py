@@ -1,0 +1,53 @@
+"""Django's database sessions, read with one statement written once per
+process (SPEC Q1).
+
+Every request that carries a session cookie reads its row, before anything
+else runs: staff pages, portal pages, even /healthz. Django reads it with
+`Session.objects.get(...)`, and composing that query costs about twice what
+the database spends answering it. This reads the same row, under the same
+conditions (that key, not expired), with SQL composed once; on PostgreSQL
+it becomes a prepared statement.
+
+A new session (every sign-in) gets its key without first asking whether the
+key is taken: 32 characters from 36 make about 165 random bits, and the
+INSERT that stores the session is refused for a taken key anyway, which
+makes Django draw another. Writing, cycling and deleting are Django's own."""
+
+import functools
+
+from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.models import Session
+from django.db import connections, router
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+
+
+@functools.cache
+def _select(alias: str) -> str:
+    meta = Session._meta
+    quote = connections[alias].ops.quote_name
+    column = {field.name: quote(field.column) for field in meta.concrete_fields}
+    key, data, expires = column["session_key"], column["session_data"], column["expire_date"]
+    return f"SELECT {data} FROM {quote(meta.db_table)} WHERE {key} = %s AND {expires} > %s"  # noqa: S608
+
+
+class SessionStore(db.SessionStore):
+    def _get_session_from_db(self) -> Session | None:
+        key = self.session_key  # None when the cookie's value is not a possible key
+        if key is None:
+            return None
+        alias = router.db_for_read(Session)
+        connection = connections[alias]
+        now = Session._meta.get_field("expire_date").get_db_prep_value(timezone.now(), connection)
+        with connection.cursor() as cursor:
+            cursor.execute(_select(alias), [key, now])
+            row = cursor.fetchone()
+        if row is None:
+            self._session_key = None  # as Django does: a new session gets a new key
+            return None
+        return Session(session_key=key, session_data=row[0])
+
+    def _get_new_session_key(self) -> str:
+        # create() retries with another key when save(must_create=True) is refused.
+        return get_random_string(32, VALID_KEY_CHARS)
