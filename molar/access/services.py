@@ -529,9 +529,7 @@ def access_printout(*, patient: Patient, actor: Actor, password: str) -> bytes:
 
 def _check_printed_password(account: PortalAccount, password: str) -> None:
     now, address = timezone.now(), current.get().client_ip
-    if throttle.address_blocked(address, now) or throttle.username_locked(
-        account.username_folded, account, now
-    ):
+    if throttle.paused(address, account.username_folded, account, now):
         spend_hash_time(password)
         raise Refused([MSG_PRINT_LOCKED])
     if not account.check_password(password):

@@ -11,6 +11,7 @@ the profile page (SPEC K5) and the staff printout (SPEC K6)."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.db.models import Q
 from django.utils import timezone
 
 from molar.audit.services import Actor, audit_record
@@ -38,12 +39,6 @@ def _active_lock(scope: str, key: str, now: datetime) -> SignInLock | None:
     )
 
 
-def address_blocked(address: str | None, now: datetime) -> bool:
-    if not address:
-        return False
-    return _active_lock(ADDRESS, address, now) is not None
-
-
 def lock_state(account: PortalAccount, now: datetime | None = None) -> LockState:
     """Is this account locked for sign-in, and why (in words staff can repeat)?"""
     now = now or timezone.now()
@@ -60,10 +55,22 @@ def lock_state(account: PortalAccount, now: datetime | None = None) -> LockState
     return LockState(False)
 
 
-def username_locked(folded: str, account: PortalAccount | None, now: datetime, scope: str = USERNAME) -> bool:
-    if account is not None and account.hard_locked_at is not None:
-        return True
-    return _active_lock(scope, folded, now) is not None
+def paused(
+    address: str | None, folded: str, account: PortalAccount | None, now: datetime, scope: str = USERNAME
+) -> str:
+    """Why a password or code may not even be checked now: "address blocked"
+    (the client address is locked), "locked" (the username is, or the
+    account is hard-locked), or "" (go ahead). One query for both locks:
+    every sign-in asks (SPEC Q1)."""
+    locks = Q(scope=scope, key=folded)
+    if address:
+        locks |= Q(scope=ADDRESS, key=address)
+    scopes = set(SignInLock.objects.filter(locks, locked_until__gt=now).values_list("scope", flat=True))
+    if address and ADDRESS in scopes:
+        return "address blocked"
+    if scope in scopes or (account is not None and account.hard_locked_at is not None):
+        return "locked"
+    return ""
 
 
 def throttle_key(username: str) -> str:

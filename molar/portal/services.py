@@ -138,9 +138,7 @@ def portal_second_factor(
     passwords (SPEC L6); while locked nothing is checked."""
     now = timezone.now()
     account = PortalAccount.objects.select_related("patient").get(pk=account.pk)
-    if throttle.address_blocked(address, now) or throttle.username_locked(
-        account.username_folded, account, now
-    ):
+    if throttle.paused(address, account.username_folded, account, now):
         spend_hash_time(code)
         used, counted, reason = "", False, "locked"
     elif credential:
@@ -166,9 +164,7 @@ def portal_current_password_ok(*, account: PortalAccount, password: str, address
     address locks, and while locked it is not even checked."""
     now = timezone.now()
     password = normalize_password((password or "")[: MAX_LENGTH + 1])
-    if throttle.address_blocked(address, now) or throttle.username_locked(
-        account.username_folded, account, now
-    ):
+    if throttle.paused(address, account.username_folded, account, now):
         spend_hash_time(password)
         raise Refused([CURRENT_PASSWORD_LOCKED])
     if account.check_password(password):
@@ -230,12 +226,10 @@ def _sign_in_problem(
 ) -> tuple[str, bool, _Rehash | None]:
     """(reason, counted, rehash) for a refused sign-in, ("", False, rehash)
     for a good one; `rehash` holds a new hash when the stored one is legacy."""
-    if throttle.address_blocked(address, now):
+    paused = throttle.paused(address, fold_username(username)[:200], account, now)
+    if paused:  # "address blocked" or "locked": not counted, nothing checked
         spend_hash_time(password)
-        return "address blocked", False, None
-    if throttle.username_locked(fold_username(username)[:200], account, now):
-        spend_hash_time(password)
-        return "locked", False, None
+        return paused, False, None
     if account is None or not account.has_access:
         spend_hash_time(password)
         return ("unknown user" if account is None else "no access"), True, None

@@ -70,12 +70,10 @@ def staff_password_check(*, username: str, password: str, address: str | None) -
 def _password_problem(
     user: User | None, username: str, password: str, address: str | None, now: datetime
 ) -> tuple[str, bool, str]:
-    if throttle.address_blocked(address, now):
+    paused = throttle.paused(address, throttle.throttle_key(username), None, now, scope=STAFF)
+    if paused:  # "address blocked" or "locked": not counted, nothing checked
         spend_hash_time(password)
-        return "address blocked", False, ""
-    if throttle.username_locked(throttle.throttle_key(username), None, now, scope=STAFF):
-        spend_hash_time(password)
-        return "locked", False, ""
+        return paused, False, ""
     if user is None or not user.is_active or not user.has_usable_password():
         spend_hash_time(password)
         return ("unknown user" if user is None else "disabled"), True, ""
@@ -122,9 +120,7 @@ def staff_second_factor_check(
     StaffSignInFailed. A wrong code counts toward the same locks as a wrong
     password; while locked no code is even checked."""
     now, username = timezone.now(), user.get_username()
-    if throttle.address_blocked(address, now) or throttle.username_locked(
-        throttle.throttle_key(username), None, now, scope=STAFF
-    ):
+    if throttle.paused(address, throttle.throttle_key(username), None, now, scope=STAFF):
         spend_hash_time(code)
         _refuse(user, username, address, "locked", False, now, FACTOR_FAILED)
     if credential:
