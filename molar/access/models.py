@@ -44,6 +44,10 @@ class PortalAccount(models.Model):
     od_digest = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Not a column: set by portal_sign_in (molar/portal/services.py), whether
+    # this sign-in still needs its second step (SPEC K2). Read elsewhere it
+    # raises AttributeError, so no caller can skip the step by mistake.
+    second_step_due: bool
 
     class Meta:
         permissions = [("manage_portal_access", "Can manage patient portal access")]

@@ -117,8 +117,10 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
             _record_sign_in_failure(account, username, address, reason, counted, now)
         elif has_second_factor(account):  # SPEC K2: signed in only after the second step
             _record_rehash(account, new_hash)
+            account.second_step_due = True
         else:
             _record_sign_in(account, new_hash, now)
+            account.second_step_due = False
     if reason or account is None:
         raise SignInFailed
     return account

@@ -148,7 +148,7 @@ def sign_in(request: ClientRequest) -> HttpResponseBase:
             form.add_error(None, exc.message)
         else:
             target = request.GET.get("next", "")
-            if has_second_factor(account):  # SPEC K2: asked at every sign-in
+            if account.second_step_due:  # SPEC K2: asked at every sign-in
                 pending_start(
                     request,
                     realm=REALM,

@@ -131,3 +131,23 @@ def test_patients_and_staff_confirm_the_secret_last_shown(patient_client, desk_c
         client.submit(url, {"code": pyotp.TOTP(second).now(), "name": "Phone"})
         assert SecondFactor.objects.count() == 1, url
         SecondFactor.objects.all().delete()
+
+
+def _factor_queries(client, username: str) -> tuple[str, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = sign_in(client, username, GOOD_PASSWORD)
+    return response["Location"], sum("factors_secondfactor" in query["sql"] for query in queries)
+
+
+def test_a_sign_in_asks_once_whether_the_second_step_is_due(patient_client, credentials):
+    location, asked = _factor_queries(CsrfClient(), credentials[0])
+    assert location != "/portal/sign-in/second-step/"
+    assert asked == 1
+    enrolled(patient_client)
+    with time_machine.travel(later(), tick=False):
+        location, asked = _factor_queries(CsrfClient(), credentials[0])
+    assert location == "/portal/sign-in/second-step/"
+    assert asked == 1
