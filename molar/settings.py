@@ -135,6 +135,9 @@ else:
         }
     }
 if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    # Django's backend, with a health check that costs no round trip
+    # (molar/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "molar.postgresql"
     DATABASES["default"]["OPTIONS"] = {
         **DATABASES["default"].get("OPTIONS", {}),
         "connect_timeout": DB_CONNECT_TIMEOUT,

@@ -1,0 +1,84 @@
+"""molar/postgresql/base.py: a reused PostgreSQL connection is checked before
+each request's first query without a round trip, and one the server closed
+is replaced, so the request succeeds instead of answering 503."""
+
+import time
+
+import psycopg
+import pytest
+from django.db import close_old_connections, connection
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def terminate_from_elsewhere(pid: int) -> None:
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+        # Until the backend is gone, its FATAL message may not have arrived.
+        for _ in range(100):
+            if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+                return
+            time.sleep(0.02)
+
+
+def backend_pid() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+def test_the_check_sends_nothing_to_the_server():
+    connection.ensure_connection()
+    raw = connection.connection
+
+    def no_query(*args, **kwargs):
+        raise AssertionError("the health check sent a query")
+
+    raw.execute = no_query  # the psycopg connection Django's check would use
+    raw.cursor = no_query
+    try:
+        assert connection.is_usable()
+    finally:
+        del raw.execute, raw.cursor
+
+
+def test_a_connection_the_server_closed_is_unusable_and_replaced():
+    before = backend_pid()
+    assert connection.is_usable()
+
+    terminate_from_elsewhere(before)
+
+    assert not connection.is_usable()
+    connection.health_check_done = False  # as at the start of a request
+    connection.close_if_health_check_failed()
+    assert backend_pid() != before
+
+
+def test_a_request_after_the_server_closed_the_connection_succeeds(practice, desk_client, make_patient):
+    patient = make_patient(first_name="Ana", last_name="Ruiz")
+    assert desk_client.get(f"/staff/patients/{patient.pk}/").status_code == 200
+    terminate_from_elsewhere(backend_pid())
+    # What every request begins with (the request_started signal, which
+    # Django's test client leaves out): the connection is checked again.
+    close_old_connections()
+
+    answer = desk_client.get(f"/staff/patients/{patient.pk}/")
+
+    assert answer.status_code == 200
+    assert b"Ana" in answer.content
+
+
+def test_a_closed_or_missing_connection_is_unusable():
+    connection.ensure_connection()
+    connection.connection.close()
+    assert not connection.is_usable()
+    connection.close()
+    assert not connection.is_usable()
