@@ -34,9 +34,16 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
-        if self._private(request):
+        if self._private(request) and not self._kept_out_of_caches(response):
             add_never_cache_headers(response)
         return response
+
+    @staticmethod
+    def _kept_out_of_caches(response: HttpResponseBase) -> bool:
+        """Already marked by the view's own never_cache (every portal page):
+        patching the same headers again costs as much as the first time."""
+        directives = {d.strip() for d in response.get("Cache-Control", "").lower().split(",")}
+        return {"no-store", "private"} <= directives and response.has_header("Expires")
 
     @staticmethod
     def _private(request: HttpRequest) -> bool:

@@ -1,7 +1,9 @@
 """Every response carries the security headers; signed-in pages are not cached."""
 
 import pytest
+from django.http import HttpResponse
 
+from molar.headers import SecurityHeadersMiddleware
 from tests.conftest import CsrfClient
 
 PAGES = ["/portal/", "/staff/login/", "/healthz", "/api/v1/openapi.json"]
@@ -28,3 +30,22 @@ def test_hsts_over_https(db, settings):
     settings.SECURE_SSL_REDIRECT = False
     response = CsrfClient().get("/portal/", secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+NEVER_CACHED = {"max-age=0", "no-cache", "no-store", "must-revalidate", "private"}
+
+
+def directives(response) -> list[str]:
+    return [d.strip() for d in response["Cache-Control"].split(",")]
+
+
+def test_a_signed_in_page_that_only_said_no_store_gets_every_directive(rf, front_desk):
+    def view(request):
+        response = HttpResponse("chart")
+        response["Cache-Control"] = "no-store"
+        return response
+
+    request = rf.get("/staff/patients/")
+    request.user = front_desk
+    response = SecurityHeadersMiddleware(view)(request)
+    assert NEVER_CACHED <= set(directives(response)) and response.has_header("Expires")

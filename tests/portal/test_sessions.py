@@ -134,3 +134,16 @@ def test_activity_renews_the_session_at_most_once_a_minute(credentials):
         return [q for q in context.captured_queries if q["sql"].startswith('UPDATE "django_session"')]
 
     assert writes(quiet) == [] and len(writes(renewing)) == 1
+
+
+def test_a_portal_page_is_marked_not_cached_once(patient_client, monkeypatch):
+    from molar import headers
+
+    again = []
+    monkeypatch.setattr(headers, "add_never_cache_headers", again.append)
+    response = patient_client.get("/portal/home/")
+    assert again == []  # never_cache marked it; the middleware leaves it as it is
+    assert response.status_code == 200
+    found = [d.strip() for d in response["Cache-Control"].split(",")]
+    assert sorted(found) == sorted(["max-age=0", "no-cache", "no-store", "must-revalidate", "private"])
+    assert response.has_header("Expires")
