@@ -11,9 +11,12 @@ A connection at rest between requests receives nothing from the server
 unless the server is closing it: it then sends its FATAL message and closes
 the socket. So "is there anything to read on the socket?", asked of the
 operating system without waiting, answers the same question with no round
-trip. A connection that is readable, closed or broken is reported unusable
-and Django opens a new one. A network that drops silently is seen by
-neither check until the first query times out, as before."""
+trip. Nothing to read: usable. Something to read (nearly always the server
+closing it, but a notification or a TLS message would do the same): then
+Django's own `SELECT 1` decides, so a live connection is never replaced for
+it. A closed or broken connection is unusable at once. A network that
+drops silently is seen by neither check until the first query times out,
+as before."""
 
 import select
 
@@ -44,6 +47,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
         if status != pq.TransactionStatus.IDLE:
             return False
         try:
-            return not _has_input(pgconn.socket)
+            if not _has_input(pgconn.socket):
+                return True
         except (OSError, ValueError):  # the socket is gone
             return False
+        return bool(super().is_usable())

@@ -8,6 +8,8 @@ import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
+from molar.postgresql.base import _has_input
+
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
@@ -74,6 +76,45 @@ def test_a_request_after_the_server_closed_the_connection_succeeds(practice, des
 
     assert answer.status_code == 200
     assert b"Ana" in answer.content
+
+
+def test_a_live_connection_with_something_to_read_is_asked_and_kept():
+    """A notification (like a TLS message) makes a live connection readable:
+    then the server is asked, and the connection stays."""
+    before = backend_pid()
+    raw = connection.connection
+    raw.execute("LISTEN molar_health_check_test")
+    other_pid = None
+    db = connection.settings_dict
+    with psycopg.connect(
+        host=db["HOST"] or "127.0.0.1",
+        port=db["PORT"] or 5432,
+        user=db["USER"],
+        password=db["PASSWORD"] or None,
+        dbname=db["NAME"],
+        autocommit=True,
+    ) as other:
+        other.execute("NOTIFY molar_health_check_test")
+        other_pid = other.info.backend_pid
+    for _ in range(100):  # until it has arrived
+        if _has_input(raw.pgconn.socket):
+            break
+        time.sleep(0.02)
+    assert _has_input(raw.pgconn.socket)
+    asked = []
+    real_cursor = raw.cursor
+
+    def cursor(*args, **kwargs):
+        asked.append(1)
+        return real_cursor(*args, **kwargs)
+
+    raw.cursor = cursor
+    try:
+        assert connection.is_usable()
+    finally:
+        del raw.cursor
+        raw.execute("UNLISTEN *")
+    assert asked == [1] and backend_pid() == before != other_pid
 
 
 def test_a_closed_or_missing_connection_is_unusable():
