@@ -28,7 +28,9 @@ class SessionActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or session.is_empty() or not session.session_key:
+        # (A session just given a new key at sign-in has no key until the
+        # response saves it: is_empty() is False for it, and it is renewed.)
+        if session is None or session.is_empty():
             return response
         if getattr(request, "session_not_renewed", False):  # a page asking how long is left
             return response

@@ -48,6 +48,22 @@ class SessionStore(db.SessionStore):
             return None
         return Session(session_key=key, session_data=row[0])
 
+    def cycle_key(self) -> None:
+        """A new key for the same data (every sign-in: session fixation),
+        written once. Django's creates the new row at once, empty, and the
+        response then writes the data into it: an INSERT and an UPDATE, each
+        in its own transaction, on every sign-in. Here the old row is deleted
+        now (a copied cookie stops working at once) and the new one is
+        written with its data by the response's save, which draws the new
+        key. Until then `session_key` is None."""
+        data = self._get_session()  # type: ignore[attr-defined]  # Django's; loaded before the key goes
+        key = self.session_key
+        self._session_key = None
+        self._session_cache = data
+        self.modified = True
+        if key:
+            self.model.objects.filter(session_key=key).delete()
+
     def _get_new_session_key(self) -> str:
         # create() retries with another key when save(must_create=True) is refused.
         return get_random_string(32, VALID_KEY_CHARS)

@@ -73,3 +73,20 @@ def test_a_taken_key_is_never_overwritten_another_is_drawn(monkeypatch):
     store.create()
     assert store.session_key == "z" * 32
     assert Session.objects.get(session_key=taken).get_decoded() == {"owner": "someone else"}
+
+
+def test_a_new_key_keeps_the_data_deletes_the_old_row_and_writes_the_new_one_once():
+    key = _saved(visited=1)
+    store = SessionStore(key)
+    store.load()
+
+    store.cycle_key()
+
+    assert not Session.objects.filter(session_key=key).exists()  # a copied cookie stops now
+    assert store.session_key is None and store["visited"] == 1
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    writes = [q["sql"].split()[0] for q in queries if q["sql"].split()[0] in ("INSERT", "UPDATE", "SELECT")]
+    assert writes == ["INSERT"]
+    assert store.session_key not in (None, key)
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"visited": 1}

@@ -147,3 +147,35 @@ def test_a_portal_page_is_marked_not_cached_once(patient_client, monkeypatch):
     found = [d.strip() for d in response["Cache-Control"].split(",")]
     assert sorted(found) == sorted(["max-age=0", "no-cache", "no-store", "must-revalidate", "private"])
     assert response.has_header("Expires")
+
+
+def test_sign_in_gives_a_new_key_and_writes_the_session_once(credentials):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from molar.portal.session import ACCOUNT_KEY
+    from molar.session_activity import SEEN_KEY
+    from tests.conftest import CsrfClient
+
+    from .conftest import sign_in
+
+    client = CsrfClient()
+    before = client.session  # a session from an earlier visit
+    before["visited"] = 1
+    before.save()
+    old = before.session_key
+    client.get("/staff/login/", follow=True)  # the CSRF cookie, as a browser has it
+
+    with CaptureQueriesContext(connection) as queries:
+        assert sign_in(client, *credentials).status_code == 302
+
+    table = Session._meta.db_table
+    session_writes = [
+        q["sql"].split()[0] for q in queries if f'"{table}"' in q["sql"] and "SELECT" not in q["sql"]
+    ]
+    assert session_writes == ["DELETE", "INSERT"]  # the old row, then the new one with its data
+    new = client.cookies["sessionid"].value
+    assert new != old and not Session.objects.filter(session_key=old).exists()
+    data = Session.objects.get(session_key=new).get_decoded()
+    assert data["visited"] == 1 and ACCOUNT_KEY in data and SEEN_KEY in data
