@@ -4,25 +4,17 @@ is replaced, so the request succeeds instead of answering 503."""
 
 import time
 
-import psycopg
 import pytest
 from django.db import close_old_connections, connection
 
 from molar.postgresql.base import _has_input
+from tests.postgres import second_connection
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def terminate_from_elsewhere(pid: int) -> None:
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-        autocommit=True,
-    ) as other:
+    with second_connection() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
         # Until the backend is gone, its FATAL message may not have arrived.
         for _ in range(100):
@@ -84,16 +76,7 @@ def test_a_live_connection_with_something_to_read_is_asked_and_kept():
     before = backend_pid()
     raw = connection.connection
     raw.execute("LISTEN molar_health_check_test")
-    other_pid = None
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-        autocommit=True,
-    ) as other:
+    with second_connection() as other:
         other.execute("NOTIFY molar_health_check_test")
         other_pid = other.info.backend_pid
     for _ in range(100):  # until it has arrived

@@ -6,7 +6,6 @@ the worker's connection is also really cut by the server."""
 
 import datetime
 
-import psycopg
 import pytest
 from django.db import OperationalError, connection, transaction
 
@@ -17,6 +16,7 @@ from molar.invites.services import invite_rule_create
 from molar.outbox import services as outbox
 from molar.outbox.models import OutboxEmail
 from molar.patients.models import Appointment
+from tests.postgres import second_connection
 from tests.smtp import send_outbox
 
 DAY = datetime.timedelta(days=1)
@@ -108,15 +108,7 @@ def cut_my_connection() -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         [pid] = cursor.fetchone()
-    db = connection.settings_dict
-    with psycopg.connect(
-        host=db["HOST"] or "127.0.0.1",
-        port=db["PORT"] or 5432,
-        user=db["USER"],
-        password=db["PASSWORD"] or None,
-        dbname=db["NAME"],
-        autocommit=True,
-    ) as other:
+    with second_connection() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
 
 
