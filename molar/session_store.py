@@ -11,14 +11,16 @@ it becomes a prepared statement.
 A new session (every sign-in) gets its key without first asking whether the
 key is taken: 32 characters from 36 make about 165 random bits, and the
 INSERT that stores the session is refused for a taken key anyway, which
-makes Django draw another. Writing, cycling and deleting are Django's own."""
+makes Django draw another. A sign-in writes its new session once (see
+cycle_key), with one statement and no transaction around it (see save).
+Deleting is Django's own."""
 
 import functools
 
 from django.contrib.sessions.backends import db
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.models import Session
-from django.db import connections, router
+from django.db import DatabaseError, IntegrityError, connections, router
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
@@ -63,6 +65,27 @@ class SessionStore(db.SessionStore):
         self.modified = True
         if key:
             self.model.objects.filter(session_key=key).delete()
+
+    def save(self, must_create: bool = False) -> None:
+        """Django's, without a transaction around the one statement when none
+        is open: a lone INSERT or UPDATE is atomic by itself, and the BEGIN
+        and COMMIT Django adds were two of the round trips of every sign-in.
+        Inside a transaction Django's savepoint stays, so a refused key does
+        not break the caller's transaction."""
+        alias = router.db_for_write(self.model)
+        if self.session_key is None or connections[alias].in_atomic_block:
+            return super().save(must_create)
+        obj = self.create_model_instance(self._get_session(no_load=must_create))  # type: ignore[attr-defined]
+        try:
+            obj.save(force_insert=must_create, force_update=not must_create, using=alias)
+        except IntegrityError:
+            if must_create:
+                raise CreateError from None
+            raise
+        except DatabaseError:
+            if not must_create:
+                raise UpdateError from None
+            raise
 
     def _get_new_session_key(self) -> str:
         # create() retries with another key when save(must_create=True) is refused.

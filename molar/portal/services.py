@@ -4,12 +4,13 @@ Staff-side changes are in molar.access.services; these are the patient-side
 ones. Every failure of sign-in or reset looks the same from outside: one
 message, one password-hash computation, whatever the reason."""
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.contrib.auth.hashers import check_password, make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -28,13 +29,16 @@ from molar.access.services import (
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor, audit_record
 from molar.factors import passkeys
-from molar.factors.services import factor_check_code, factor_check_passkey, has_second_factor
+from molar.factors.models import SecondFactor
+from molar.factors.services import factor_check_code, factor_check_passkey
 from molar.hashtime import spend_hash_time
 from molar.i18n import language_for
 from molar.outbox.models import OutboxEmail
 from molar.outbox.services import outbox_enqueue
+from molar.patients.models import Patient
 from molar.practice.models import PracticeSettings
 from molar.refusal import Refused, Text
+from molar.rows import Columns
 
 from . import emails
 
@@ -92,6 +96,39 @@ def _otp_expired(account: PortalAccount, practice: PracticeSettings, now: dateti
     )
 
 
+@functools.cache
+def _sign_in_reads() -> tuple[str, str, Columns[PortalAccount], Columns[Patient]]:
+    """The two reads of the account (with its patient) every sign-in makes,
+    written once per process (SPEC Q1, molar/rows.py): by folded username
+    before the hash, and again after it under a lock on the account row (not
+    the patient's), with whether a second factor is set up (SPEC K2)."""
+    account, patient = Columns(PortalAccount, "a"), Columns(Patient, "p")
+    tables = f" FROM {PortalAccount._meta.db_table} a JOIN {Patient._meta.db_table} p ON p.id = a.patient_id"
+    factor = f"EXISTS (SELECT 1 FROM {SecondFactor._meta.db_table} f WHERE f.account_id = a.id)"  # noqa: S608
+    lock = " FOR UPDATE OF a" if connection.features.has_select_for_update_of else ""
+    by_name = f"SELECT {account.select}, {patient.select}, NULL{tables} WHERE a.username_folded = %s"
+    locked = f"SELECT {account.select}, {patient.select}, {factor}{tables} WHERE a.id = %s{lock}"
+    return by_name, locked, account, patient
+
+
+def _read_account(*, folded: str = "", pk: int | None = None) -> tuple[PortalAccount | None, bool]:
+    """(the account with its patient, whether it has a second factor): by
+    folded username (the second value then False, not asked), or by primary
+    key under lock (inside a transaction)."""
+    by_name, locked, columns, patient_columns = _sign_in_reads()
+    with connection.cursor() as cursor:
+        if pk is None:
+            cursor.execute(by_name, [folded])
+        else:
+            cursor.execute(locked, [pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None, False
+    account = columns.load(row[: columns.width])
+    account.patient = patient_columns.load(row[columns.width : columns.width + patient_columns.width])
+    return account, bool(row[-1])
+
+
 def portal_sign_in(*, username: str, password: str, address: str | None) -> PortalAccount:
     """The account, or SignInFailed. Failures are counted and audited first.
 
@@ -101,21 +138,19 @@ def portal_sign_in(*, username: str, password: str, address: str | None) -> Port
     now = timezone.now()
     username = (username or "").strip()[:200]
     password = normalize_password((password or "")[: MAX_LENGTH + 1])  # SPEC K4
-    account = (
-        PortalAccount.objects.select_related("patient")
-        .filter(username_folded=fold_username(username))
-        .first()
-    )
+    account, _ = _read_account(folded=fold_username(username))
     reason, counted, new_hash = _sign_in_problem(account, username, password, address, now)
     checked = account.password if account else ""
     with transaction.atomic():
+        second_factor = False
         if account is not None:
-            account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
+            account, second_factor = _read_account(pk=account.pk)
         if not reason and account is not None and account.password != checked:  # Generate New while we hashed
             reason, counted = "password changed meanwhile", False
-        if reason or account is None:  # no account always has a reason
+        if reason or account is None:  # no account (or removed while we hashed) always has a reason
+            reason = reason or "unknown user"
             _record_sign_in_failure(account, username, address, reason, counted, now)
-        elif has_second_factor(account):  # SPEC K2: signed in only after the second step
+        elif second_factor:  # SPEC K2: signed in only after the second step
             _record_rehash(account, new_hash)
             account.second_step_due = True
         else:
@@ -150,7 +185,9 @@ def portal_second_factor(
         used = factor_check_code(account, code[:100]) or ""
         counted, reason = True, "wrong second factor"
     with transaction.atomic():
-        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
+        account = (
+            PortalAccount.objects.select_for_update(of=("self",)).select_related("patient").get(pk=account.pk)
+        )
         if used:
             _record_sign_in(account, None, now, second_factor=used)
         else:
@@ -278,7 +315,9 @@ def portal_password_change(
         raise Refused(problems)
     hashed = make_password(new)
     with transaction.atomic():
-        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
+        account = (
+            PortalAccount.objects.select_for_update(of=("self",)).select_related("patient").get(pk=account.pk)
+        )
         if account.password != checked:  # staff acted meanwhile: their change stands
             raise Refused([PASSWORD_CHANGED_MEANWHILE])
         first_time = account.require_password_change
@@ -406,7 +445,11 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
     hashed = make_password(new) if not failed else ""
     with transaction.atomic():
         if account is not None:
-            account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=account.pk)
+            account = (
+                PortalAccount.objects.select_for_update(of=("self",))
+                .select_related("patient")
+                .get(pk=account.pk)
+            )
         if good and account and account.reset_code_hash != code_hash:  # used or replaced meanwhile
             good, failed = False, [RESET_CODE_INVALID]
         if not good or account is None:  # a good code always has an account
@@ -500,7 +543,11 @@ def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
         row = activation_find(token, lock=True)  # still unused, still bound to the same hash?
         if row is None:
             raise Refused([ACTIVATION_INVALID])
-        account = PortalAccount.objects.select_for_update().select_related("patient").get(pk=row.account_id)
+        account = (
+            PortalAccount.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .get(pk=row.account_id)
+        )
         _set_own_password(account, hashed)
         account.username_offer_pending = True
         account.last_login = timezone.now()

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.conf import settings
+from django.contrib.sessions.backends.base import UpdateError
 from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -90,3 +91,50 @@ def test_a_new_key_keeps_the_data_deletes_the_old_row_and_writes_the_new_one_onc
     assert writes == ["INSERT"]
     assert store.session_key not in (None, key)
     assert Session.objects.get(session_key=store.session_key).get_decoded() == {"visited": 1}
+
+
+# --- Outside a transaction (every request): one statement, no BEGIN/COMMIT ---
+
+
+def _statements(queries) -> list[str]:
+    return [query["sql"].split()[0].upper() for query in queries]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_new_session_is_one_insert_and_an_update_one_update():
+    store = SessionStore()
+    store["visited"] = 1
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert _statements(queries) == ["INSERT"]
+    store["visited"] = 2
+    with CaptureQueriesContext(connection) as queries:
+        store.save()
+    assert _statements(queries) == ["UPDATE"]
+    assert Session.objects.get(session_key=store.session_key).get_decoded() == {"visited": 2}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_taken_key_is_refused_and_another_drawn(monkeypatch):
+    taken = _saved(owner="someone else")
+    draws = iter([taken, "y" * 32])
+    monkeypatch.setattr(session_store, "get_random_string", lambda length, chars: next(draws))
+    store = SessionStore()
+    store["mine"] = 1
+    store.save()
+    assert store.session_key == "y" * 32
+    assert Session.objects.get(session_key=taken).get_decoded() == {"owner": "someone else"}
+    # The refused INSERT left the connection usable.
+    assert Session.objects.get(session_key="y" * 32).get_decoded() == {"mine": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_saving_a_session_deleted_meanwhile_is_an_update_error():
+    key = _saved(visited=1)
+    store = SessionStore(key)
+    assert store["visited"] == 1  # read (and cached) before the row goes
+    Session.objects.filter(session_key=key).delete()  # signed out in another tab
+    store["visited"] = 2
+    with pytest.raises(UpdateError):
+        store.save()
+    assert not Session.objects.filter(session_key=key).exists()  # not written back

@@ -6,13 +6,13 @@ import datetime
 import pytest
 
 from molar.access.models import PortalAccount
-from molar.access.services import access_remove
+from molar.access.services import access_generate_password, access_remove
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
 from molar.portal.services import SIGN_IN_FAILED, SignInFailed
 from tests.conftest import CsrfClient
 
-from .conftest import GOOD_PASSWORD, page_errors, set_new_password, sign_in
+from .conftest import GOOD_PASSWORD, assert_refused, page_errors, set_new_password, sign_in
 
 
 def test_sign_in_page_has_every_labelled_control(db):
@@ -160,3 +160,73 @@ def test_new_password_may_be_used_after_first_change(credentials):
     set_new_password(client)
     client.submit("/portal/sign-out/")
     assert sign_in(CsrfClient(), username, GOOD_PASSWORD).status_code == 302
+
+
+# --- What changes while the password is being hashed (before the transaction) ---
+
+
+def _during_the_hash(monkeypatch, change):
+    """Run `change` right after the sign-in's password check, as another
+    request would while the hash ran."""
+    from molar.portal import services
+
+    check = services.check_password
+
+    def checked_then_changed(*args, **kwargs):
+        ok = check(*args, **kwargs)
+        change()
+        return ok
+
+    monkeypatch.setattr(services, "check_password", checked_then_changed)
+
+
+def test_a_new_password_from_staff_during_the_hash_refuses_the_sign_in(credentials, monkeypatch):
+    username, password = credentials
+    account = PortalAccount.objects.get(username=username)
+    _during_the_hash(
+        monkeypatch, lambda: access_generate_password(patient=account.patient, actor=Actor.system("t"))
+    )
+    client = CsrfClient()
+    assert_refused(client, sign_in(client, username, password))
+    event = AuditEvent.objects.get(action="sign_in")
+    assert (event.outcome, event.detail["reason"]) == ("failure", "password changed meanwhile")
+    assert PortalAccount.objects.get(pk=account.pk).last_login is None
+
+
+def test_an_account_deleted_during_the_hash_is_refused_without_an_error(credentials, monkeypatch):
+    username, password = credentials
+    _during_the_hash(monkeypatch, lambda: PortalAccount.objects.filter(username=username).delete())
+    client = CsrfClient()
+    assert_refused(client, sign_in(client, username, password))
+    event = AuditEvent.objects.get(action="sign_in")
+    assert (event.outcome, event.detail, event.patient_id) == ("failure", {"reason": "unknown user"}, None)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_sign_in_locks_the_account_row_and_not_the_patients(credentials, monkeypatch):
+    """While a sign-in records its outcome, staff can still edit the patient
+    (SPEC Q3); only the account row is held, against a Generate New."""
+    import psycopg
+
+    from molar.portal import services
+    from tests.postgres import second_connection
+
+    username, password = credentials
+    account = PortalAccount.objects.get(username=username)
+    seen = {}
+    record = services._record_sign_in
+
+    def probe(*args, **kwargs):  # inside the sign-in's transaction, after the locking read
+        with second_connection() as other:
+            other.execute("SET lock_timeout = '200ms'")
+            other.execute("SELECT 1 FROM patients_patient WHERE id = %s FOR UPDATE", [account.patient_id])
+            try:
+                other.execute("SELECT 1 FROM access_portalaccount WHERE id = %s FOR UPDATE", [account.pk])
+            except psycopg.errors.LockNotAvailable:
+                seen["account held"] = True
+        return record(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_record_sign_in", probe)
+    assert sign_in(CsrfClient(), username, password).status_code == 302
+    assert seen == {"account held": True}
