@@ -16,6 +16,8 @@ from bench.client import HOST, TRANSPORT_ERRORS, Client
 
 READY_SECONDS = 30.0
 STOP_SECONDS = 10.0
+# The port of each running server -> its session id (all its processes), for bench.cpu.
+SESSIONS: dict[int, int] = {}
 
 
 def free_port() -> int:
@@ -47,12 +49,14 @@ def molar_server(env: dict[str, str], *, workers: int, log_path: Path) -> Iterat
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        SESSIONS[port] = process.pid
         try:
             wait_until_ready(process, port)
             yield port
         except BenchError as exc:
             raise BenchError(f"{exc}\nlast lines of the server log:\n{log_tail(log_path)}") from None
         finally:
+            SESSIONS.pop(port, None)
             stop(process)
 
 

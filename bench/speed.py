@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-from bench import BenchError
+from bench import BenchError, cpu
 from bench.client import CSRF_FIELD, TRANSPORT_ERRORS, Client, portal_session, staff_session
 from bench.report import Row
+from bench.server import SESSIONS
 
 CONNECTIONS = 32
 WRK_THREADS = 2
@@ -44,6 +45,7 @@ class Wrk:
     p99_ms: float
     non_2xx: int
     errors: int
+    cost: cpu.Cost | None = None
 
 
 def _ms(text: str) -> float:
@@ -67,8 +69,12 @@ def wrk(port: int, path: str, cookies: dict[str, str]) -> Wrk:
         f"Cookie: {cookie}",
         f"http://127.0.0.1:{port}{path}",
     ]
+    session = SESSIONS.get(port)
+    before = cpu.usage(session) if session else None
     out = subprocess.run(argv, capture_output=True, text=True, timeout=WRK_SECONDS + 60, check=False).stdout
+    after = cpu.usage(session) if session else None
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    served = re.search(r"^\s*(\d+) requests in", out, re.MULTILINE)
     p99 = re.search(r"^\s+99%\s+(\S+)\s*$", out, re.MULTILINE)
     if not rate or not p99:
         raise BenchError(f"wrk gave no figures for {path}:\n{out[-600:]}")
@@ -79,6 +85,7 @@ def wrk(port: int, path: str, cookies: dict[str, str]) -> Wrk:
         _ms(p99.group(1)),
         int(non_2xx.group(1)) if non_2xx else 0,
         sum(int(n) for n in errors.groups()) if errors else 0,
+        cpu.per_request(before, after, int(served.group(1))) if before and after and served else None,
     )
 
 
@@ -142,6 +149,12 @@ def sign_ins(port: int, usernames: list[str], password: str) -> SignIns:
     return SignIns(len(tally) / (time.perf_counter() - began), len(tally), errors)
 
 
+def _cost(db: str, run: Wrk) -> str:
+    """Where a run's CPU went, per request (PostgreSQL's own processes; on
+    SQLite the database works inside the server)."""
+    return f"; {run.cost.describe('PostgreSQL' if db == 'PostgreSQL' else None)}" if run.cost else ""
+
+
 def tab_rows(db: str, port: int, cookies: dict[str, str]) -> list[Row]:
     base = wrk(port, "/healthz", cookies)
     rows = [
@@ -149,7 +162,7 @@ def tab_rows(db: str, port: int, cookies: dict[str, str]) -> list[Row]:
             f"/healthz with portal session [{db}]",
             base.per_second,
             "req/s",
-            f"wrk -c{CONNECTIONS}, {WRK_SECONDS} s; p99 {base.p99_ms:.1f} ms; the baseline",
+            f"wrk -c{CONNECTIONS}, {WRK_SECONDS} s; p99 {base.p99_ms:.1f} ms; the baseline" + _cost(db, base),
             0,
         )
     ]
@@ -165,7 +178,8 @@ def tab_rows(db: str, port: int, cookies: dict[str, str]) -> list[Row]:
                 f"{tab.per_second:,.0f} req/s, p99 {tab.p99_ms:.1f} ms at {CONNECTIONS} "
                 f"connections; target >= {TAB_TARGET} and p99 <= {P99_TARGET_MS:.0f} ms: {met}"
                 + (f"; {tab.non_2xx} non-2xx" if tab.non_2xx else "")
-                + (f"; {tab.errors} socket errors" if tab.errors else ""),
+                + (f"; {tab.errors} socket errors" if tab.errors else "")
+                + _cost(db, tab),
                 2,
             )
         )
