@@ -62,7 +62,7 @@ def apikey_list() -> QuerySet[ApiKey]:
 @transaction.atomic
 def apikey_revoke(*, prefix: str, actor: Actor) -> ApiKey:
     """SPEC K8: the key stops working at once; the row stays for the record."""
-    row = ApiKey.objects.select_for_update().select_related("user").filter(prefix=prefix).first()
+    row = ApiKey.objects.select_for_update(of=("self",)).select_related("user").filter(prefix=prefix).first()
     if row is None:
         raise Refused(f"No API key with prefix {prefix}.")
     if row.revoked_at is not None:

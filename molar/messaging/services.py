@@ -140,7 +140,7 @@ def message_reply_from_patient(*, thread: Thread, actor_account: PortalAccount, 
     body, _ = _validated(body=body)
     actor, detail = _writer(actor_account, thread.patient)
     with transaction.atomic():
-        thread = Thread.objects.select_for_update().select_related("patient").get(pk=thread.pk)
+        thread = Thread.objects.select_for_update(of=("self",)).select_related("patient").get(pk=thread.pk)
         if not thread.is_open:
             raise Refused(fields={"body": [MSG_CLOSED]})
         message = _add_from_patient_side(thread, actor_account, body, timezone.now())

@@ -287,3 +287,29 @@ def test_refused_notice_is_audited_and_the_answer_kept(patient_client, desk_clie
     failed = AuditEvent.objects.get(action="email_failed")
     assert failed.outcome == "failure" and failed.detail["error"] == "refused by the mail server"
     assert failed.detail["email"] == "new message"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_patients_reply_locks_the_thread_and_not_the_patient(credentials, complete_patient, monkeypatch):
+    """Staff editing the patient never wait on a reply being written (SPEC Q3)."""
+    from molar.access.models import PortalAccount
+    from molar.messaging import services
+    from tests.postgres import row_is_locked
+
+    account = PortalAccount.objects.get(patient=complete_patient)
+    thread = services.message_thread_start(
+        patient=complete_patient, actor_account=account, subject="Hi", body=BODY
+    )
+    held = {}
+    add = services._add_from_patient_side
+
+    def probe(*args, **kwargs):  # inside the reply's transaction, after the locking read
+        held["thread"] = row_is_locked("messaging_thread", thread.pk)
+        held["patient"] = row_is_locked("patients_patient", complete_patient.pk)
+        return add(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_add_from_patient_side", probe)
+    services.message_reply_from_patient(thread=thread, actor_account=account, body="Also a fever.")
+    assert held == {"thread": True, "patient": False}
+    assert thread.messages.count() == 2
