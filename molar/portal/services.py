@@ -129,6 +129,15 @@ def _read_account(*, folded: str = "", pk: int | None = None) -> tuple[PortalAcc
     return account, bool(row[-1])
 
 
+def _locked_account(pk: int) -> PortalAccount:
+    """The account with its patient, its row locked until the transaction
+    ends (the patient's is not), or PortalAccount.DoesNotExist."""
+    account, _ = _read_account(pk=pk)
+    if account is None:
+        raise PortalAccount.DoesNotExist(f"No portal account {pk}.")
+    return account
+
+
 def portal_sign_in(*, username: str, password: str, address: str | None) -> PortalAccount:
     """The account, or SignInFailed. Failures are counted and audited first.
 
@@ -185,9 +194,7 @@ def portal_second_factor(
         used = factor_check_code(account, code[:100]) or ""
         counted, reason = True, "wrong second factor"
     with transaction.atomic():
-        account = (
-            PortalAccount.objects.select_for_update(of=("self",)).select_related("patient").get(pk=account.pk)
-        )
+        account = _locked_account(account.pk)
         if used:
             _record_sign_in(account, None, now, second_factor=used)
         else:
@@ -315,9 +322,7 @@ def portal_password_change(
         raise Refused(problems)
     hashed = make_password(new)
     with transaction.atomic():
-        account = (
-            PortalAccount.objects.select_for_update(of=("self",)).select_related("patient").get(pk=account.pk)
-        )
+        account = _locked_account(account.pk)
         if account.password != checked:  # staff acted meanwhile: their change stands
             raise Refused([PASSWORD_CHANGED_MEANWHILE])
         first_time = account.require_password_change
@@ -445,11 +450,7 @@ def portal_reset_complete(*, username: str, code: str, new: str, confirm: str) -
     hashed = make_password(new) if not failed else ""
     with transaction.atomic():
         if account is not None:
-            account = (
-                PortalAccount.objects.select_for_update(of=("self",))
-                .select_related("patient")
-                .get(pk=account.pk)
-            )
+            account = _locked_account(account.pk)
         if good and account and account.reset_code_hash != code_hash:  # used or replaced meanwhile
             good, failed = False, [RESET_CODE_INVALID]
         if not good or account is None:  # a good code always has an account
@@ -543,11 +544,7 @@ def portal_activate(*, token: str, new: str, confirm: str) -> PortalAccount:
         row = activation_find(token, lock=True)  # still unused, still bound to the same hash?
         if row is None:
             raise Refused([ACTIVATION_INVALID])
-        account = (
-            PortalAccount.objects.select_for_update(of=("self",))
-            .select_related("patient")
-            .get(pk=row.account_id)
-        )
+        account = _locked_account(row.account_id)
         _set_own_password(account, hashed)
         account.username_offer_pending = True
         account.last_login = timezone.now()
