@@ -1,9 +1,10 @@
 """Issue 9: the load that deadlocked the practice, on PostgreSQL, with real
 threads for 20 seconds: appointments added to one patient while the patient
-is edited and their access provided, regenerated and removed, a bulk grant
-running, a patient signing in, and the worker sending invites and sealing
-the audit trail. Zero deadlocks, zero server errors, every action's event
-present, and the sealed chain verifies (SPEC T3, Q3, Q4)."""
+is edited and their access provided, regenerated and removed while they ask
+for reset codes themselves, a bulk grant running, a patient signing in, and
+the worker sending invites and the email outbox and sealing the audit trail.
+Zero deadlocks, zero server errors, every action's event present, and the
+sealed chain verifies (SPEC T3, Q3, Q4)."""
 
 import datetime
 import io
@@ -17,6 +18,7 @@ from django.core.management import call_command
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from molar.access.models import PortalAccount
 from molar.access.services import access_provide
 from molar.audit.models import AuditEvent
 from molar.audit.sealing import audit_seal
@@ -25,6 +27,8 @@ from molar.invites.bulk import Criteria, bulk_grant
 from molar.invites.delivery import invites_scan, invites_send_due
 from molar.invites.models import Invite
 from molar.invites.services import invite_rule_create
+from molar.outbox.models import OutboxEmail
+from molar.outbox.services import outbox_send_due
 from molar.patients.models import Appointment
 from tests.conftest import CsrfClient
 
@@ -146,6 +150,17 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
                 load.granted_in_bulk += summary.granted
             day += datetime.timedelta(days=1)
 
+    def forgot():
+        """The target patient's own reset requests: a patient-side write on
+        the account staff are cycling (it must never wait on the patient)."""
+        client = CsrfClient()
+        while load.running():
+            username = PortalAccount.objects.filter(patient=target).values_list("username", flat=True).first()
+            if username is None:
+                time.sleep(0.01)
+                continue
+            load.note("forgot", client.submit("/portal/forgot/", {"username": username}).status_code)
+
     def sign_in():
         client = CsrfClient()
         while load.running():
@@ -158,6 +173,7 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
             close_old_connections()
             invites_scan()
             invites_send_due(worker="load", limit=5)
+            outbox_send_due(worker="load", limit=5)
             audit_seal()
             time.sleep(0.05)
 
@@ -167,6 +183,7 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
     load.start("access", access_cycle)
     load.start("bulk", bulk)
     load.start("sign-in", sign_in)
+    load.start("forgot", forgot)
     load.start("worker", worker)
     load.join()
 
@@ -176,7 +193,7 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
     count = lambda what, status: load.answers[(what, status)]  # noqa: E731
     assert count("appointment", 201) > 20 and count("patch", 200) > 20, load.answers
     assert count("provide", 201) > 3 and count("generate", 200) > 3, load.answers
-    assert count("sign in", 302) > 3, load.answers
+    assert count("sign in", 302) > 3 and count("forgot", 302) > 3, load.answers
 
     # Every action that answered success has its event, and no more.
     events = Counter(AuditEvent.objects.filter(outcome="success").values_list("action", flat=True))
@@ -189,7 +206,13 @@ def test_the_deadlocking_load_runs_clean_for_twenty_seconds(scene):
     assert events["access_provided"] == count("provide", 201) + load.granted_in_bulk + by_invite + 1
     sent = Invite.objects.filter(status="sent").count()  # +1 above: the setup's signer
     assert sent > 0 and events["invite_sent"] == sent
-    assert len(scene["smtp"].mails) == sent
+    requested = AuditEvent.objects.filter(action="reset_requested", patient_id=target.pk).count()
+    assert requested == count("forgot", 302)  # each request its event, queued or refused
+    outbox_send_due(worker="load")  # what the worker had not reached when time was up
+    codes = OutboxEmail.objects.filter(kind=OutboxEmail.Kind.RESET_CODE, status=OutboxEmail.Status.SENT)
+    assert codes.count() > 0 and not OutboxEmail.objects.filter(status=OutboxEmail.Status.QUEUED).exists()
+    emails_sent = OutboxEmail.objects.filter(status=OutboxEmail.Status.SENT).count()
+    assert len(scene["smtp"].mails) == sent + emails_sent
 
     audit_seal()
     out = StringIO()

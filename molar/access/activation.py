@@ -44,7 +44,9 @@ def activation_find(token: str, *, lock: bool = False) -> ActivationToken | None
         return None
     rows = ActivationToken.objects.select_related("account__patient")
     if lock:
-        rows = rows.select_for_update()
+        # The token row alone: staff lock the patient, then the account
+        # (access/services.py), so holding either here could close a cycle.
+        rows = rows.select_for_update(of=("self",))
     row = rows.filter(digest=_digest(token)).first()
     if row is None or row.used_at is not None or timezone.now() > row.expires_at:
         return None

@@ -23,8 +23,11 @@ def access_reset_code_issue(*, patient_id: int | None, code_hash: str, now: date
     now, single use). Returns why no code may go out any more, or ""."""
     if patient_id is None:
         return "no access"
+    # The account row alone, as every patient-side write does: staff lock the
+    # patient first, then the account, so holding the patient here as well
+    # could close a cycle with a Generate New.
     account = (
-        PortalAccount.objects.select_for_update()
+        PortalAccount.objects.select_for_update(of=("self",))
         .select_related("patient")
         .filter(patient_id=patient_id)
         .first()

@@ -26,6 +26,7 @@ from molar.hashtime import spend_hash_time
 from molar.i18n import language_for
 from molar.patients.eligibility import eligibility_problems
 from molar.patients.models import Patient
+from molar.patients.services import patient_lock
 from molar.practice.models import PracticeSettings
 from molar.refusal import Kind, Refused
 
@@ -117,7 +118,7 @@ def _audited(action: str) -> Callable[[F], F]:
 
 
 def _lock(patient: Patient) -> tuple[Patient, PortalAccount | None]:
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient = patient_lock(patient.pk)
     account = PortalAccount.objects.select_for_update().filter(patient=patient).first()
     return patient, account
 

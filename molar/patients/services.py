@@ -63,6 +63,16 @@ def _apply(patient: Patient, changes: dict) -> list[str]:
     return changed
 
 
+def patient_lock(pk: int) -> Patient:
+    """The patient, their row locked until the transaction ends. Staff writes
+    to one patient take turns on it. FOR NO KEY UPDATE (SPEC Q3): rows that
+    only point at the patient (an email in the outbox, an appointment, a
+    message) are still written meanwhile; their foreign-key check takes a
+    KEY SHARE lock, which FOR UPDATE would make wait, and a patient-side
+    write waiting here while staff wait on its account row is a deadlock."""
+    return Patient.objects.select_for_update(no_key=True).get(pk=pk)
+
+
 @transaction.atomic
 def patient_create(*, actor: Actor, **fields) -> Patient:
     patient = Patient()
@@ -74,7 +84,7 @@ def patient_create(*, actor: Actor, **fields) -> Patient:
 
 @transaction.atomic
 def patient_update(*, patient: Patient, actor: Actor, **changes) -> Patient:
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient = patient_lock(patient.pk)
     managed = patient.managed_by_opendental
     changed = _apply(patient, changes)
     refused = [name for name in changed if name in OPENDENTAL_FIELDS] if managed else []
@@ -98,7 +108,7 @@ def patient_guardians_replace(*, patient: Patient, actor: Actor, links: list[dic
     is_guardian). One call, one transaction: no half-updated family."""
     from .models import GuardianLink
 
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    patient = patient_lock(patient.pk)
     problems = [
         "A patient cannot be their own guardian." for link in links if link["guardian"].pk == patient.pk
     ]

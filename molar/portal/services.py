@@ -131,7 +131,9 @@ def _read_account(*, folded: str = "", pk: int | None = None) -> tuple[PortalAcc
 
 def _locked_account(pk: int) -> PortalAccount:
     """The account with its patient, its row locked until the transaction
-    ends (the patient's is not), or PortalAccount.DoesNotExist."""
+    ends (the patient's is not), or PortalAccount.DoesNotExist. Staff writes
+    lock the patient, then the account (access/services.py); a patient-side
+    write holding both would wait on staff while staff wait on it."""
     account, _ = _read_account(pk=pk)
     if account is None:
         raise PortalAccount.DoesNotExist(f"No portal account {pk}.")
@@ -386,8 +388,9 @@ def portal_reset_request(*, username: str) -> None:
     rows after 30 days."""
     now = timezone.now()
     with transaction.atomic():
+        # The account row alone (see _locked_account).
         account = (
-            PortalAccount.objects.select_for_update()
+            PortalAccount.objects.select_for_update(of=("self",))
             .select_related("patient")
             .filter(username_folded=fold_username((username or "").strip()[:200]))
             .first()
