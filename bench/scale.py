@@ -2,9 +2,12 @@
 `molar migrate`, like bench.seed: `python -m bench.scale fill|answer|import N`.
 Each prints one JSON line.
 
-fill: 100,000 patients, 1,000,000 appointments over the last two years (about
-60% of them completed visits, five providers), an `OnlineAccessProvided`
-event for half the patients, and 1,000,000 audit events, chained.
+fill: 100,000 patients in households as a practice has them (about 60% of
+patients have a guarantor other than themselves, half of those the same
+responsible party, and a third a guardian link), 1,000,000 appointments over
+the last two years (about 60% of them completed visits, five providers), an
+`OnlineAccessProvided` event for half the patients, and 1,000,000 audit
+events, chained.
 
 answer: through the whole Django stack (the test client, a signed-in staff
 user): the ElectronicCopyAccess dashboard page and API for one year, and the
@@ -55,13 +58,49 @@ def _copy(model, columns: tuple[str, ...], rows) -> None:
         cursor.execute(f"ANALYZE {table}")
 
 
+HOUSEHOLD_SIZES = (1, 1, 1, 1, 2, 2, 3, 3, 4, 5)  # one drawn per household
+
+
+def _households(ids: list[int], rng: random.Random) -> list[tuple]:
+    """Group the patients into households: the first of each is the
+    guarantor of the others (and for half of them the responsible party
+    too), and a third of the others have the first as guardian. Sets the
+    columns in one UPDATE; returns the guardian links to write."""
+    from django.db import connection, transaction
+
+    from molar.patients.models import Patient
+
+    members, links, at = [], [], 0
+    while at < len(ids):
+        head, others = ids[at], ids[at + 1 : at + rng.choice(HOUSEHOLD_SIZES)]
+        at += 1 + len(others)
+        for member in others:
+            members.append((member, head, head if rng.random() < 0.5 else None))
+            if rng.random() < 1 / 3:
+                links.append((member, head, rng.choice(("Mother", "Father")), True))
+    table = connection.ops.quote_name(Patient._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL statement_timeout = 0")
+        cursor.execute("CREATE TEMP TABLE scale_household (id bigint, guarantor bigint, responsible bigint)")
+        with cursor.cursor.copy("COPY scale_household FROM STDIN") as copy:
+            for row in members:
+                copy.write_row(row)
+        cursor.execute(
+            f"UPDATE {table} p SET guarantor_id = h.guarantor, responsible_party_id = h.responsible"  # noqa: S608
+            " FROM scale_household h WHERE p.id = h.id"
+        )
+        cursor.execute("DROP TABLE scale_household")
+        cursor.execute(f"ANALYZE {table}")
+    return links
+
+
 def fill() -> dict:
     from django.db import connection
     from django.utils import timezone
 
     from molar.access.models import AccessEvent
     from molar.audit.services import audit_record_many
-    from molar.patients.models import Appointment, Patient, Provider
+    from molar.patients.models import Appointment, GuardianLink, Patient, Provider
 
     if connection.vendor != "postgresql":
         raise SystemExit("bench.scale needs PostgreSQL (BENCH_DATABASE_URL)")
@@ -79,7 +118,9 @@ def fill() -> dict:
         (*fields, "external_id", "created_at", "updated_at"),
         ((*(patient_fields(n)[f] for f in fields), f"scale-{n}", now, now) for n in range(PATIENTS)),
     )
-    ids = list(Patient.objects.values_list("pk", flat=True))
+    ids = list(Patient.objects.order_by("pk").values_list("pk", flat=True))
+    links = _households(ids, rng)
+    _copy(GuardianLink, ("patient_id", "guardian_id", "relationship", "is_guardian"), links)
     span = int(datetime.timedelta(days=730).total_seconds())
 
     def visits():
