@@ -20,11 +20,13 @@ from django.utils import timezone
 from molar.access import services as access_services
 from molar.access.activation import activation_issue
 from molar.access.models import PortalAccount
-from molar.access.reset_codes import access_reset_code_issue
+from molar.access.reset_codes import access_reset_code_issue, access_reset_code_prepare
 from molar.audit.models import AuditEvent
 from molar.audit.services import Actor
+from molar.messaging.models import Thread
+from molar.messaging.services import message_thread_start
 from molar.outbox.models import OutboxEmail
-from molar.portal.services import portal_activate, portal_reset_request
+from molar.portal.services import portal_activate, portal_reset_complete, portal_reset_request
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -109,3 +111,27 @@ def test_an_activation_link_does_not_wait_on_the_patient_row(credentials, monkey
     activate = lambda: portal_activate(token=token, new=NEW_PASSWORD, confirm=NEW_PASSWORD)  # noqa: E731
     runs_between_generate_news_locks(account, activate, monkeypatch)
     assert AuditEvent.objects.filter(action="activation_completed", patient_id=account.patient_id).exists()
+
+
+def test_a_reset_with_a_good_code_does_not_wait_on_the_patient_row(credentials, monkeypatch):
+    """It locks the account and queues the "password changed" notice, a row
+    pointing at the patient."""
+    account = PortalAccount.objects.get(username=credentials[0])
+    code, code_hash = access_reset_code_prepare()
+    with transaction.atomic():
+        access_reset_code_issue(patient_id=account.patient_id, code_hash=code_hash, now=timezone.now())
+    reset = lambda: portal_reset_complete(  # noqa: E731
+        username=account.username, code=code, new=NEW_PASSWORD, confirm=NEW_PASSWORD
+    )
+    runs_between_generate_news_locks(account, reset, monkeypatch)
+    assert AuditEvent.objects.filter(action="reset_completed", patient_id=account.patient_id).exists()
+    assert OutboxEmail.objects.filter(patient_id=account.patient_id).exclude(kind=OutboxEmail.Kind.RESET_CODE)
+
+
+def test_a_patients_new_message_does_not_wait_on_the_patient_row(credentials, monkeypatch):
+    account = PortalAccount.objects.get(username=credentials[0])
+    write = lambda: message_thread_start(  # noqa: E731
+        patient=account.patient, actor_account=account, subject="Sore tooth", body="Since Monday."
+    )
+    runs_between_generate_news_locks(account, write, monkeypatch)
+    assert Thread.objects.filter(patient_id=account.patient_id, subject="Sore tooth").exists()
